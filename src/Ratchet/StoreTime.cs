@@ -1,0 +1,26 @@
+namespace Ratchet;
+
+/// <summary>
+/// The time resolution every store keeps: whole microseconds since the Unix epoch, UTC (PostgreSQL's resolution),
+/// so that a record reads back equal whichever store holds it.
+/// </summary>
+public static class StoreTime
+{
+    /// <summary>Microseconds since 1970-01-01T00:00:00Z.</summary>
+    public static long ToMicroseconds(DateTimeOffset time) =>
+        (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    /// <summary>The UTC time <paramref name="microseconds"/> after the Unix epoch.</summary>
+    public static DateTimeOffset FromMicroseconds(long microseconds) =>
+        new(DateTimeOffset.UnixEpoch.UtcTicks + (microseconds * TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+
+    /// <summary><paramref name="time"/> in UTC, cut to a whole microsecond.</summary>
+    public static DateTimeOffset Truncate(DateTimeOffset time) => FromMicroseconds(ToMicroseconds(time));
+
+    /// <summary>The provider's current time as a store keeps it.</summary>
+    public static DateTimeOffset GetStoreNow(this TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        return Truncate(clock.GetUtcNow());
+    }
+}
