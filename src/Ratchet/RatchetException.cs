@@ -175,3 +175,14 @@ public sealed class StoreSchemaException(string message, int? storeVersion = nul
     /// <inheritdoc />
     public override string ErrorCode => "store-schema";
 }
+
+/// <summary>A store operation failed for a reason that is neither the caller's mistake nor a known store condition.</summary>
+public sealed class StoreOperationException(string message, Exception? innerException = null, bool isTransient = false)
+    : RatchetException(message, innerException)
+{
+    /// <inheritdoc />
+    public override bool IsTransient { get; } = isTransient;
+
+    /// <inheritdoc />
+    public override string ErrorCode => "store-error";
+}

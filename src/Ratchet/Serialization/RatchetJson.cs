@@ -150,6 +150,7 @@ public static class RatchetJson
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
 public sealed partial class RatchetJsonContext : JsonSerializerContext
 {
     private static RatchetJsonContext? s_indented;

@@ -1,0 +1,101 @@
+-- Ratchet store schema 1. Times are microseconds since the Unix epoch (UTC); JSON values are text.
+
+CREATE TABLE workflows (
+    id                 TEXT    NOT NULL PRIMARY KEY,
+    type               TEXT    NOT NULL,
+    definition_version TEXT    NOT NULL,
+    status             TEXT    NOT NULL,
+    wait_reason        TEXT    NOT NULL,
+    current_node       TEXT,
+    input              TEXT,
+    artifacts          TEXT    NOT NULL,
+    metadata           TEXT,
+    parent_id          TEXT,
+    attempt            INTEGER NOT NULL,
+    due_at             INTEGER,
+    lease_owner        TEXT,
+    lease_expires_at   INTEGER,
+    version            INTEGER NOT NULL,
+    error              TEXT,
+    trace_parent       TEXT,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    completed_at       INTEGER,
+    archived_at        INTEGER
+);
+
+-- Listings page by (created_at, id); status and type filters narrow them.
+CREATE INDEX ix_workflows_created ON workflows (created_at, id);
+CREATE INDEX ix_workflows_status_created ON workflows (status, created_at, id);
+CREATE INDEX ix_workflows_type_created ON workflows (type, created_at, id);
+-- Only schedulable rows are indexed by due time, so the index stays as small as the backlog.
+CREATE INDEX ix_workflows_due ON workflows (due_at, id) WHERE due_at IS NOT NULL AND archived_at IS NULL;
+CREATE INDEX ix_workflows_parent ON workflows (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX ix_workflows_completed ON workflows (completed_at) WHERE completed_at IS NOT NULL AND archived_at IS NULL;
+
+CREATE TABLE steps (
+    workflow_id TEXT    NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    node        TEXT    NOT NULL,
+    attempt     INTEGER NOT NULL,
+    outcome     TEXT    NOT NULL,
+    output      TEXT,
+    error       TEXT,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, seq)
+);
+
+CREATE TABLE events (
+    workflow_id TEXT    NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    type        TEXT    NOT NULL,
+    node        TEXT,
+    attempt     INTEGER,
+    payload     TEXT,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, seq)
+);
+
+CREATE TABLE commands (
+    workflow_id       TEXT    NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    seq               INTEGER NOT NULL,
+    node              TEXT    NOT NULL,
+    attempt           INTEGER NOT NULL,
+    command_line      TEXT    NOT NULL,
+    working_directory TEXT    NOT NULL,
+    exit_code         INTEGER,
+    duration_us       INTEGER NOT NULL,
+    stdout_tail       TEXT    NOT NULL,
+    stderr_tail       TEXT    NOT NULL,
+    started_at        INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, seq)
+);
+
+CREATE TABLE workspaces (
+    workflow_id  TEXT    NOT NULL PRIMARY KEY REFERENCES workflows (id) ON DELETE CASCADE,
+    path         TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+);
+
+CREATE INDEX ix_workspaces_status ON workspaces (status, workflow_id);
+
+CREATE TABLE kv (
+    namespace  TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+    namespace   TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    entry_count INTEGER NOT NULL,
+    entries     TEXT    NOT NULL,
+    PRIMARY KEY (namespace, name)
+);

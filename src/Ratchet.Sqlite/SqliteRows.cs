@@ -1,0 +1,192 @@
+using System.Collections.Frozen;
+using Microsoft.Data.Sqlite;
+using Ratchet.Serialization;
+
+namespace Ratchet.Sqlite;
+
+/// <summary>Column lists and the mapping between rows and Ratchet's records.</summary>
+internal static class SqliteRows
+{
+    public const string WorkflowColumns =
+        "id, type, definition_version, status, wait_reason, current_node, input, artifacts, metadata, parent_id, attempt, " +
+        "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at";
+
+    public const string WorkflowValues =
+        "$id, $type, $definition_version, $status, $wait_reason, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
+        "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at";
+
+    public const string StepColumns = "workflow_id, seq, node, attempt, outcome, output, error, started_at, finished_at";
+    public const string EventColumns = "workflow_id, seq, type, node, attempt, payload, at";
+    public const string CommandColumns =
+        "workflow_id, seq, node, attempt, command_line, working_directory, exit_code, duration_us, stdout_tail, stderr_tail, started_at";
+    public const string WorkspaceColumns = "workflow_id, path, status, created_at, heartbeat_at";
+    public const string ValueColumns = "namespace, key, value, version, updated_at";
+
+    public const string TerminalStatuses = "('Completed', 'Failed', 'Cancelled')";
+
+    private static readonly string[] StatusNames = Enum.GetNames<WorkflowStatus>();
+    private static readonly string[] WaitReasonNames = Enum.GetNames<WaitReason>();
+    private static readonly string[] OutcomeNames = Enum.GetNames<StepOutcome>();
+    private static readonly string[] WorkspaceStatusNames = Enum.GetNames<WorkspaceStatus>();
+    private static readonly FrozenDictionary<string, WorkflowStatus> Statuses = Index<WorkflowStatus>();
+    private static readonly FrozenDictionary<string, WaitReason> WaitReasons = Index<WaitReason>();
+    private static readonly FrozenDictionary<string, StepOutcome> Outcomes = Index<StepOutcome>();
+    private static readonly FrozenDictionary<string, WorkspaceStatus> WorkspaceStatuses = Index<WorkspaceStatus>();
+
+    public static string Name(WorkflowStatus status) => StatusNames[(int)status];
+
+    public static string Name(WorkspaceStatus status) => WorkspaceStatusNames[(int)status];
+
+    public static object? Micros(DateTimeOffset? time) => time is { } t ? StoreTime.ToMicroseconds(t) : null;
+
+    /// <summary>Binds every workflow column except the lease and version, which callers choose.</summary>
+    public static Statement BindWorkflow(this Statement statement, WorkflowRecord record) => statement
+        .Bind("$id", record.Id)
+        .Bind("$type", record.Type)
+        .Bind("$definition_version", record.DefinitionVersion)
+        .Bind("$status", StatusNames[(int)record.Status])
+        .Bind("$wait_reason", WaitReasonNames[(int)record.WaitReason])
+        .Bind("$current_node", record.CurrentNode)
+        .Bind("$input", RatchetJson.ToText(record.Input))
+        .Bind("$artifacts", RatchetJson.MapToText(record.Artifacts))
+        .Bind("$metadata", RatchetJson.ToText(record.Metadata))
+        .Bind("$parent_id", record.ParentId)
+        .Bind("$attempt", record.Attempt)
+        .Bind("$due_at", Micros(record.DueAt))
+        .Bind("$error", RatchetJson.ErrorToText(record.Error))
+        .Bind("$trace_parent", record.TraceParent)
+        .Bind("$created_at", StoreTime.ToMicroseconds(record.CreatedAt))
+        .Bind("$updated_at", StoreTime.ToMicroseconds(record.UpdatedAt))
+        .Bind("$completed_at", Micros(record.CompletedAt))
+        .Bind("$archived_at", Micros(record.ArchivedAt));
+
+    public static WorkflowRecord ReadWorkflow(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Type = r.GetString(1),
+        DefinitionVersion = r.GetString(2),
+        Status = Statuses[r.GetString(3)],
+        WaitReason = WaitReasons[r.GetString(4)],
+        CurrentNode = String(r, 5),
+        Input = Json(r, 6),
+        Artifacts = RatchetJson.ParseMap(r.GetString(7)),
+        Metadata = Json(r, 8),
+        ParentId = String(r, 9),
+        Attempt = r.GetInt32(10),
+        DueAt = Time(r, 11),
+        LeaseOwner = String(r, 12),
+        LeaseExpiresAt = Time(r, 13),
+        Version = r.GetInt64(14),
+        Error = RatchetJson.ParseError(String(r, 15)),
+        TraceParent = String(r, 16),
+        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(17)),
+        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(18)),
+        CompletedAt = Time(r, 19),
+        ArchivedAt = Time(r, 20),
+    };
+
+    public static Statement BindStep(this Statement statement, StepRecord step) => statement
+        .Bind("$workflow_id", step.WorkflowId)
+        .Bind("$node", step.Node)
+        .Bind("$attempt", step.Attempt)
+        .Bind("$outcome", OutcomeNames[(int)step.Outcome])
+        .Bind("$output", RatchetJson.ToText(step.Output))
+        .Bind("$error", RatchetJson.ErrorToText(step.Error))
+        .Bind("$started_at", StoreTime.ToMicroseconds(step.StartedAt))
+        .Bind("$finished_at", StoreTime.ToMicroseconds(step.FinishedAt));
+
+    public static StepRecord ReadStep(SqliteDataReader r) => new()
+    {
+        WorkflowId = r.GetString(0),
+        Sequence = r.GetInt64(1),
+        Node = r.GetString(2),
+        Attempt = r.GetInt32(3),
+        Outcome = Outcomes[r.GetString(4)],
+        Output = Json(r, 5),
+        Error = RatchetJson.ParseError(String(r, 6)),
+        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(7)),
+        FinishedAt = StoreTime.FromMicroseconds(r.GetInt64(8)),
+    };
+
+    public static Statement BindEvent(this Statement statement, AuditEvent e) => statement
+        .Bind("$workflow_id", e.WorkflowId)
+        .Bind("$type", e.Type)
+        .Bind("$node", e.Node)
+        .Bind("$attempt", e.Attempt)
+        .Bind("$payload", RatchetJson.ToText(e.Payload))
+        .Bind("$at", StoreTime.ToMicroseconds(e.At));
+
+    public static AuditEvent ReadEvent(SqliteDataReader r) => new()
+    {
+        WorkflowId = r.GetString(0),
+        Sequence = r.GetInt64(1),
+        Type = r.GetString(2),
+        Node = String(r, 3),
+        Attempt = r.IsDBNull(4) ? null : r.GetInt32(4),
+        Payload = Json(r, 5),
+        At = StoreTime.FromMicroseconds(r.GetInt64(6)),
+    };
+
+    public static Statement BindCommand(this Statement statement, CommandExecution c) => statement
+        .Bind("$workflow_id", c.WorkflowId)
+        .Bind("$node", c.Node)
+        .Bind("$attempt", c.Attempt)
+        .Bind("$command_line", c.CommandLine)
+        .Bind("$working_directory", c.WorkingDirectory)
+        .Bind("$exit_code", c.ExitCode)
+        .Bind("$duration_us", c.Duration.Ticks / TimeSpan.TicksPerMicrosecond)
+        .Bind("$stdout_tail", c.StdoutTail)
+        .Bind("$stderr_tail", c.StderrTail)
+        .Bind("$started_at", StoreTime.ToMicroseconds(c.StartedAt));
+
+    public static CommandExecution ReadCommand(SqliteDataReader r) => new()
+    {
+        WorkflowId = r.GetString(0),
+        Sequence = r.GetInt64(1),
+        Node = r.GetString(2),
+        Attempt = r.GetInt32(3),
+        CommandLine = r.GetString(4),
+        WorkingDirectory = r.GetString(5),
+        ExitCode = r.IsDBNull(6) ? null : r.GetInt32(6),
+        Duration = TimeSpan.FromTicks(r.GetInt64(7) * TimeSpan.TicksPerMicrosecond),
+        StdoutTail = r.GetString(8),
+        StderrTail = r.GetString(9),
+        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(10)),
+    };
+
+    public static Statement BindWorkspace(this Statement statement, WorkspaceRecord w) => statement
+        .Bind("$workflow_id", w.WorkflowId)
+        .Bind("$path", w.Path)
+        .Bind("$status", WorkspaceStatusNames[(int)w.Status])
+        .Bind("$created_at", StoreTime.ToMicroseconds(w.CreatedAt))
+        .Bind("$heartbeat_at", StoreTime.ToMicroseconds(w.HeartbeatAt));
+
+    public static WorkspaceRecord ReadWorkspace(SqliteDataReader r) => new()
+    {
+        WorkflowId = r.GetString(0),
+        Path = r.GetString(1),
+        Status = WorkspaceStatuses[r.GetString(2)],
+        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(3)),
+        HeartbeatAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
+    };
+
+    public static KeyValueEntry ReadValue(SqliteDataReader r) => new()
+    {
+        Namespace = r.GetString(0),
+        Key = r.GetString(1),
+        Value = RatchetJson.Parse(r.GetString(2)),
+        Version = r.GetInt64(3),
+        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
+    };
+
+    private static string? String(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
+
+    private static System.Text.Json.JsonElement? Json(SqliteDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : RatchetJson.Parse(r.GetString(ordinal));
+
+    private static DateTimeOffset? Time(SqliteDataReader r, int ordinal) =>
+        r.IsDBNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));
+
+    private static FrozenDictionary<string, T> Index<T>() where T : struct, Enum =>
+        Enum.GetValues<T>().ToFrozenDictionary(v => v.ToString(), StringComparer.Ordinal);
+}

@@ -1,0 +1,461 @@
+using Microsoft.Data.Sqlite;
+using Ratchet.Serialization;
+using Ratchet.Storage;
+using static Ratchet.Sqlite.SqliteRows;
+
+namespace Ratchet.Sqlite;
+
+/// <summary>
+/// The writer connection and its prepared statements. Everything here runs on the writer's single loop, inside the
+/// batch transaction that <see cref="SqliteWriter"/> opened; it is never touched by two threads at once.
+/// </summary>
+internal sealed class SqliteWriteSession : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _clock;
+    private readonly Dictionary<string, Statement> _statements = new(StringComparer.Ordinal);
+
+    public SqliteWriteSession(SqliteConnection connection, TimeProvider clock)
+    {
+        _connection = connection;
+        _clock = clock;
+    }
+
+    public DateTimeOffset Now => _clock.GetStoreNow();
+
+    public void Execute(string sql) => Prepared(sql).Execute();
+
+    // ---- change sets -------------------------------------------------------------------------------------------
+
+    public void Apply(ChangeSet changes)
+    {
+        // Conditions first, so that a change set may check and write the same workflow or key.
+        foreach (var check in changes.Checks)
+        {
+            CheckWorkflowVersion(check.WorkflowId, check.ExpectedVersion);
+        }
+
+        foreach (var check in changes.ValueChecks)
+        {
+            CheckValueVersion(check.Namespace, check.Key, check.ExpectedVersion);
+        }
+
+        foreach (var write in changes.Workflows)
+        {
+            if (write.Kind == WorkflowWriteKind.Create)
+            {
+                CreateWorkflow(write.Record);
+            }
+            else
+            {
+                UpdateWorkflow(write.Record, write.Lease);
+            }
+        }
+
+        if (changes.Steps.Count > 0)
+        {
+            var insert = Prepared($"""
+                INSERT INTO steps ({StepColumns})
+                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE workflow_id = $workflow_id),
+                        $node, $attempt, $outcome, $output, $error, $started_at, $finished_at);
+                """);
+            foreach (var step in changes.Steps)
+            {
+                ForWorkflow(step.WorkflowId, () => insert.BindStep(step).Execute());
+            }
+        }
+
+        if (changes.Events.Count > 0)
+        {
+            var insert = Prepared($"""
+                INSERT INTO events ({EventColumns})
+                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE workflow_id = $workflow_id),
+                        $type, $node, $attempt, $payload, $at);
+                """);
+            foreach (var auditEvent in changes.Events)
+            {
+                ForWorkflow(auditEvent.WorkflowId, () => insert.BindEvent(auditEvent).Execute());
+            }
+        }
+
+        if (changes.Commands.Count > 0)
+        {
+            var insert = Prepared($"""
+                INSERT INTO commands ({CommandColumns})
+                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM commands WHERE workflow_id = $workflow_id),
+                        $node, $attempt, $command_line, $working_directory, $exit_code, $duration_us, $stdout_tail, $stderr_tail, $started_at);
+                """);
+            foreach (var command in changes.Commands)
+            {
+                ForWorkflow(command.WorkflowId, () => insert.BindCommand(command).Execute());
+            }
+        }
+
+        if (changes.Workspaces.Count > 0)
+        {
+            var upsert = Prepared($"""
+                INSERT INTO workspaces ({WorkspaceColumns}) VALUES ($workflow_id, $path, $status, $created_at, $heartbeat_at)
+                ON CONFLICT (workflow_id) DO UPDATE SET path = excluded.path, status = excluded.status,
+                    created_at = excluded.created_at, heartbeat_at = excluded.heartbeat_at;
+                """);
+            foreach (var workspace in changes.Workspaces)
+            {
+                ForWorkflow(workspace.WorkflowId, () => upsert.BindWorkspace(workspace).Execute());
+            }
+        }
+
+        if (changes.KeyValues.Count > 0)
+        {
+            var now = StoreTime.ToMicroseconds(Now);
+            foreach (var write in changes.KeyValues)
+            {
+                if (write.ExpectedVersion is { } expected)
+                {
+                    CheckValueVersion(write.Namespace, write.Key, expected);
+                }
+
+                if (write.Value is { } value)
+                {
+                    SaveValue(write.Namespace, write.Key, RatchetJson.ToText(value)!, now);
+                }
+                else
+                {
+                    Prepared("DELETE FROM kv WHERE namespace = $ns AND key = $key;").Bind("$ns", write.Namespace).Bind("$key", write.Key).Execute();
+                }
+            }
+        }
+    }
+
+    private void CreateWorkflow(WorkflowRecord record)
+    {
+        var inserted = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;")
+            .BindWorkflow(record)
+            .Bind("$lease_owner", record.LeaseOwner)
+            .Bind("$lease_expires_at", Micros(record.LeaseExpiresAt))
+            .Bind("$version", 1L)
+            .Execute();
+        if (inserted == 0)
+        {
+            throw new WorkflowAlreadyExistsException(record.Id);
+        }
+    }
+
+    private void UpdateWorkflow(WorkflowRecord record, LeaseAction lease)
+    {
+        const string set = """
+            type = $type, definition_version = $definition_version, status = $status, wait_reason = $wait_reason,
+            current_node = $current_node, input = $input, artifacts = $artifacts, metadata = $metadata, parent_id = $parent_id,
+            attempt = $attempt, due_at = $due_at, error = $error, trace_parent = $trace_parent, created_at = $created_at,
+            updated_at = $updated_at, completed_at = $completed_at, archived_at = $archived_at, version = version + 1
+            """;
+        var statement = lease == LeaseAction.Release
+            ? Prepared($"UPDATE workflows SET {set}, lease_owner = NULL, lease_expires_at = NULL WHERE id = $id AND version = $version;")
+            : Prepared($"UPDATE workflows SET {set} WHERE id = $id AND version = $version;");
+        if (statement.BindWorkflow(record).Bind("$version", record.Version).Execute() == 0)
+        {
+            var actual = WorkflowVersion(record.Id) ?? throw new WorkflowNotFoundException(record.Id);
+            throw new WorkflowConcurrencyException(record.Id, record.Version, actual);
+        }
+    }
+
+    private void CheckWorkflowVersion(string id, long expected)
+    {
+        var actual = WorkflowVersion(id);
+        if (actual is null && expected > 0)
+        {
+            throw new WorkflowNotFoundException(id);
+        }
+
+        if ((actual ?? 0) != expected)
+        {
+            throw new WorkflowConcurrencyException(id, expected, actual ?? 0);
+        }
+    }
+
+    private void CheckValueVersion(string @namespace, string key, long expected)
+    {
+        var actual = (long?)Prepared("SELECT version FROM kv WHERE namespace = $ns AND key = $key;")
+            .Bind("$ns", @namespace).Bind("$key", key).Scalar() ?? 0;
+        if (actual != expected)
+        {
+            throw new KeyValueConcurrencyException(@namespace, key, expected, actual);
+        }
+    }
+
+    private long? WorkflowVersion(string id) =>
+        (long?)Prepared("SELECT version FROM workflows WHERE id = $id;").Bind("$id", id).Scalar();
+
+    private void SaveValue(string @namespace, string key, string valueText, long nowMicros) =>
+        Prepared("""
+            INSERT INTO kv (namespace, key, value, version, updated_at) VALUES ($ns, $key, $value, 1, $now)
+            ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, version = kv.version + 1, updated_at = excluded.updated_at;
+            """)
+            .Bind("$ns", @namespace).Bind("$key", key).Bind("$value", valueText).Bind("$now", nowMicros)
+            .Execute();
+
+    /// <summary>Runs an insert that references a workflow, turning a foreign-key failure into "no such workflow".</summary>
+    private static void ForWorkflow(string workflowId, Func<int> insert)
+    {
+        try
+        {
+            insert();
+        }
+        catch (SqliteException ex) when (SqliteErrors.IsForeignKey(ex))
+        {
+            throw new WorkflowNotFoundException(workflowId);
+        }
+    }
+
+    // ---- leases ------------------------------------------------------------------------------------------------
+
+    public IReadOnlyList<WorkflowRecord> ClaimDue(LeaseRequest request)
+    {
+        var now = StoreTime.ToMicroseconds(Now);
+        var expires = StoreTime.ToMicroseconds(Now + request.Duration);
+        var typed = request.Types is { Count: > 0 };
+        var statement = Prepared($"""
+            UPDATE workflows SET lease_owner = $owner, lease_expires_at = $expires, version = version + 1
+            WHERE id IN (
+                SELECT id FROM workflows INDEXED BY ix_workflows_due
+                WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $now
+                  AND status NOT IN {TerminalStatuses}
+                  AND (lease_owner IS NULL OR lease_expires_at <= $now)
+                  {(typed ? "AND type IN (SELECT value FROM json_each($types))" : "")}
+                ORDER BY due_at, id
+                LIMIT $limit)
+            RETURNING {WorkflowColumns};
+            """)
+            .Bind("$owner", request.Owner).Bind("$expires", expires).Bind("$now", now).Bind("$limit", request.MaxCount);
+        if (typed)
+        {
+            statement.Bind("$types", System.Text.Json.JsonSerializer.Serialize(request.Types, RatchetJsonContext.Default.IReadOnlyListString));
+        }
+
+        var claimed = ReadWorkflows(statement);
+        claimed.Sort(static (a, b) =>
+        {
+            var byDue = Nullable.Compare(a.DueAt, b.DueAt);
+            return byDue != 0 ? byDue : string.CompareOrdinal(a.Id, b.Id);
+        });
+        return claimed;
+    }
+
+    public WorkflowRecord? ClaimOne(string id, string owner, TimeSpan duration)
+    {
+        var now = Now;
+        var claimed = ReadWorkflows(Prepared($"""
+            UPDATE workflows SET lease_owner = $owner, lease_expires_at = $expires, version = version + 1
+            WHERE id = $id AND (lease_owner IS NULL OR lease_owner = $owner OR lease_expires_at <= $now)
+            RETURNING {WorkflowColumns};
+            """)
+            .Bind("$id", id).Bind("$owner", owner)
+            .Bind("$expires", StoreTime.ToMicroseconds(now + duration)).Bind("$now", StoreTime.ToMicroseconds(now)));
+        if (claimed.Count == 1)
+        {
+            return claimed[0];
+        }
+
+        return WorkflowVersion(id) is null ? throw new WorkflowNotFoundException(id) : null;
+    }
+
+    public bool Renew(string id, string owner, TimeSpan duration) =>
+        Prepared("UPDATE workflows SET lease_expires_at = $expires WHERE id = $id AND lease_owner = $owner;")
+            .Bind("$id", id).Bind("$owner", owner).Bind("$expires", StoreTime.ToMicroseconds(Now + duration))
+            .Execute() == 1;
+
+    public bool Release(string id, string owner) =>
+        Prepared("UPDATE workflows SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $id AND lease_owner = $owner;")
+            .Bind("$id", id).Bind("$owner", owner)
+            .Execute() == 1;
+
+    // ---- checkpoints -------------------------------------------------------------------------------------------
+
+    public CheckpointInfo CreateCheckpoint(string @namespace, string name)
+    {
+        var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+        using (var reader = Prepared("SELECT key, value FROM kv WHERE namespace = $ns ORDER BY key;").Bind("$ns", @namespace).Reader())
+        {
+            while (reader.Read())
+            {
+                entries[reader.GetString(0)] = RatchetJson.Parse(reader.GetString(1));
+            }
+        }
+
+        var now = Now;
+        Prepared("""
+            INSERT INTO checkpoints (namespace, name, created_at, entry_count, entries) VALUES ($ns, $name, $at, $count, $entries)
+            ON CONFLICT (namespace, name) DO UPDATE SET created_at = excluded.created_at, entry_count = excluded.entry_count, entries = excluded.entries;
+            """)
+            .Bind("$ns", @namespace).Bind("$name", name).Bind("$at", StoreTime.ToMicroseconds(now))
+            .Bind("$count", entries.Count).Bind("$entries", RatchetJson.MapToText(entries))
+            .Execute();
+        return new CheckpointInfo { Namespace = @namespace, Name = name, CreatedAt = now, EntryCount = entries.Count };
+    }
+
+    public void RestoreCheckpoint(string @namespace, string name)
+    {
+        var text = (string?)Prepared("SELECT entries FROM checkpoints WHERE namespace = $ns AND name = $name;")
+            .Bind("$ns", @namespace).Bind("$name", name).Scalar()
+            ?? throw new CheckpointNotFoundException(@namespace, name);
+        var entries = RatchetJson.ParseMap(text);
+        var existing = new List<string>();
+        using (var reader = Prepared("SELECT key FROM kv WHERE namespace = $ns;").Bind("$ns", @namespace).Reader())
+        {
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+
+        var delete = Prepared("DELETE FROM kv WHERE namespace = $ns AND key = $key;");
+        foreach (var key in existing.Where(k => !entries.ContainsKey(k)))
+        {
+            delete.Bind("$ns", @namespace).Bind("$key", key).Execute();
+        }
+
+        var now = StoreTime.ToMicroseconds(Now);
+        foreach (var (key, value) in entries)
+        {
+            SaveValue(@namespace, key, value.GetRawText(), now);
+        }
+    }
+
+    public bool DeleteCheckpoint(string @namespace, string name) =>
+        Prepared("DELETE FROM checkpoints WHERE namespace = $ns AND name = $name;").Bind("$ns", @namespace).Bind("$name", name).Execute() == 1;
+
+    // ---- maintenance -------------------------------------------------------------------------------------------
+
+    public int Archive(DateTimeOffset olderThan)
+    {
+        var now = Now;
+        var ids = new List<string>();
+        using (var reader = Prepared($"""
+            SELECT id FROM workflows
+            WHERE completed_at IS NOT NULL AND archived_at IS NULL AND completed_at < $cutoff AND status IN {TerminalStatuses}
+            ORDER BY id;
+            """).Bind("$cutoff", StoreTime.ToMicroseconds(olderThan)).Reader())
+        {
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        var archive = Prepared("UPDATE workflows SET archived_at = $now, updated_at = $now, version = version + 1 WHERE id = $id;");
+        var changes = new ChangeSet();
+        foreach (var id in ids)
+        {
+            archive.Bind("$id", id).Bind("$now", StoreTime.ToMicroseconds(now)).Execute();
+            changes.AppendEvent(new AuditEvent { WorkflowId = id, Type = AuditEventTypes.Archived, At = now });
+        }
+
+        Apply(changes);
+        return ids.Count;
+    }
+
+    public bool Delete(string id) =>
+        Prepared("DELETE FROM workflows WHERE id = $id;").Bind("$id", id).Execute() == 1;
+
+    public void Import(StoreSnapshot snapshot, ImportMode mode, string description)
+    {
+        var hasData = Prepared("""
+            SELECT EXISTS (SELECT 1 FROM workflows) OR EXISTS (SELECT 1 FROM kv) OR EXISTS (SELECT 1 FROM checkpoints);
+            """).Scalar() is long and not 0;
+        if (hasData && mode != ImportMode.Merge)
+        {
+            throw new StoreNotEmptyException(description);
+        }
+
+        // In a merge, a workflow the target already has keeps all of its own records.
+        var imported = new HashSet<string>(StringComparer.Ordinal);
+        var insertWorkflow = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;");
+        foreach (var workflow in snapshot.Workflows)
+        {
+            WorkflowIds.Validate(workflow.Id, nameof(snapshot));
+            if (insertWorkflow.BindWorkflow(workflow)
+                .Bind("$lease_owner", workflow.LeaseOwner)
+                .Bind("$lease_expires_at", Micros(workflow.LeaseExpiresAt))
+                .Bind("$version", workflow.Version)
+                .Execute() == 1)
+            {
+                imported.Add(workflow.Id);
+            }
+        }
+
+        var insertStep = Prepared($"INSERT INTO steps ({StepColumns}) VALUES ($workflow_id, $seq, $node, $attempt, $outcome, $output, $error, $started_at, $finished_at);");
+        foreach (var step in snapshot.Steps.Where(s => imported.Contains(s.WorkflowId)))
+        {
+            insertStep.BindStep(step).Bind("$seq", step.Sequence).Execute();
+        }
+
+        var insertEvent = Prepared($"INSERT INTO events ({EventColumns}) VALUES ($workflow_id, $seq, $type, $node, $attempt, $payload, $at);");
+        foreach (var auditEvent in snapshot.Events.Where(e => imported.Contains(e.WorkflowId)))
+        {
+            insertEvent.BindEvent(auditEvent).Bind("$seq", auditEvent.Sequence).Execute();
+        }
+
+        var insertCommand = Prepared($"""
+            INSERT INTO commands ({CommandColumns}) VALUES ($workflow_id, $seq, $node, $attempt, $command_line, $working_directory,
+                $exit_code, $duration_us, $stdout_tail, $stderr_tail, $started_at);
+            """);
+        foreach (var command in snapshot.Commands.Where(c => imported.Contains(c.WorkflowId)))
+        {
+            insertCommand.BindCommand(command).Bind("$seq", command.Sequence).Execute();
+        }
+
+        var insertWorkspace = Prepared($"INSERT INTO workspaces ({WorkspaceColumns}) VALUES ($workflow_id, $path, $status, $created_at, $heartbeat_at) ON CONFLICT DO NOTHING;");
+        foreach (var workspace in snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)))
+        {
+            insertWorkspace.BindWorkspace(workspace).Execute();
+        }
+
+        var insertValue = Prepared("INSERT INTO kv (namespace, key, value, version, updated_at) VALUES ($ns, $key, $value, $version, $at) ON CONFLICT DO NOTHING;");
+        foreach (var entry in snapshot.Values)
+        {
+            KeyValueNames.Validate(entry.Namespace, entry.Key);
+            insertValue.Bind("$ns", entry.Namespace).Bind("$key", entry.Key).Bind("$value", entry.Value.GetRawText())
+                .Bind("$version", entry.Version).Bind("$at", StoreTime.ToMicroseconds(entry.UpdatedAt)).Execute();
+        }
+
+        var insertCheckpoint = Prepared("INSERT INTO checkpoints (namespace, name, created_at, entry_count, entries) VALUES ($ns, $name, $at, $count, $entries) ON CONFLICT DO NOTHING;");
+        foreach (var checkpoint in snapshot.Checkpoints)
+        {
+            insertCheckpoint.Bind("$ns", checkpoint.Namespace).Bind("$name", checkpoint.Name)
+                .Bind("$at", StoreTime.ToMicroseconds(checkpoint.CreatedAt)).Bind("$count", checkpoint.Entries.Count)
+                .Bind("$entries", RatchetJson.MapToText(checkpoint.Entries)).Execute();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
+    }
+
+    private Statement Prepared(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = new Statement(_connection, sql);
+            _statements[sql] = statement;
+        }
+
+        return statement;
+    }
+
+    private static List<WorkflowRecord> ReadWorkflows(Statement statement)
+    {
+        var result = new List<WorkflowRecord>();
+        using var reader = statement.Reader();
+        while (reader.Read())
+        {
+            result.Add(ReadWorkflow(reader));
+        }
+
+        return result;
+    }
+}
