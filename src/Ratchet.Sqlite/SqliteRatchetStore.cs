@@ -30,6 +30,12 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
     public string Description => $"sqlite:{_options.Path}";
 
     /// <summary>
+    /// How the writer has grouped work so far: committed transactions (each one fsync with <c>synchronous=FULL</c>) and
+    /// the operations they carried. Operations per transaction is the group-commit factor.
+    /// </summary>
+    public SqliteWriteStatistics WriteStatistics => new(_writer.Transactions, _writer.Operations);
+
+    /// <summary>
     /// Opens (creating if needed) the store at <see cref="SqliteStoreOptions.Path"/> and migrates its schema up.
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
@@ -134,6 +140,13 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
         ValidateOwner(owner, duration);
         return _writer.EnqueueAsync(session => session.Renew(workflowId, owner, duration), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ValidateOwner(owner, duration);
+        return _writer.EnqueueAsync(session => session.RenewAll(owner, duration), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -263,6 +263,11 @@ internal sealed class SqliteWriteSession : IDisposable
             .Bind("$id", id).Bind("$owner", owner).Bind("$expires", StoreTime.ToMicroseconds(Now + duration))
             .Execute() == 1;
 
+    public int RenewAll(string owner, TimeSpan duration) =>
+        Prepared("UPDATE workflows SET lease_expires_at = $expires WHERE lease_owner = $owner;")
+            .Bind("$owner", owner).Bind("$expires", StoreTime.ToMicroseconds(Now + duration))
+            .Execute();
+
     public bool Release(string id, string owner) =>
         Prepared("UPDATE workflows SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $id AND lease_owner = $owner;")
             .Bind("$id", id).Bind("$owner", owner)

@@ -22,6 +22,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Task _loop;
     private readonly List<WriteOperation> _applied = [];
+    private long _transactions;
+    private long _operations;
+
+    /// <summary>Committed write transactions so far.</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Operations committed so far, across all transactions.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
 
     public SqliteWriter(SqliteConnection connection, TimeProvider clock, string path, int maxBatchSize, ILogger logger)
     {
@@ -156,6 +164,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _operations, applied.Count);
         Log.BatchCommitted(_logger, applied.Count);
         foreach (var operation in applied)
         {

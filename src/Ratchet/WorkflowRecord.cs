@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Ratchet;
 
@@ -82,6 +83,7 @@ public sealed record WorkflowRecord
     public DateTimeOffset? ArchivedAt { get; init; }
 
     /// <summary>Whether the workflow is Completed, Failed or Cancelled.</summary>
+    [JsonIgnore]
     public bool IsTerminal => Status.IsTerminal();
 
     /// <summary>

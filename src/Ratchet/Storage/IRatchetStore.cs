@@ -110,6 +110,12 @@ public interface ILeaseStore
     /// </summary>
     Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Extends every lease <paramref name="owner"/> holds to now plus <paramref name="duration"/>, in one write: a worker
+    /// running thousands of workflows renews them all at once. Returns how many. Does not change versions.
+    /// </summary>
+    Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default);
+
     /// <summary>Clears <paramref name="owner"/>'s lease; false if it was not the owner's. Does not change the version.</summary>
     Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default);
 }

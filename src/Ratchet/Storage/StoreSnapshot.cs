@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Ratchet.Storage;
 
 /// <summary>
@@ -34,6 +36,7 @@ public sealed record StoreSnapshot
     public IReadOnlyList<CheckpointRecord> Checkpoints { get; init; } = [];
 
     /// <summary>Whether the snapshot holds nothing at all.</summary>
+    [JsonIgnore]
     public bool IsEmpty =>
         Workflows.Count == 0 && Steps.Count == 0 && Events.Count == 0 && Commands.Count == 0 &&
         Workspaces.Count == 0 && Values.Count == 0 && Checkpoints.Count == 0;
