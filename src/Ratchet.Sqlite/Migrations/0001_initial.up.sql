@@ -31,6 +31,8 @@ CREATE INDEX ix_workflows_type_created ON workflows (type, created_at, id);
 -- Only schedulable rows are indexed by due time, so the index stays as small as the backlog.
 CREATE INDEX ix_workflows_due ON workflows (due_at, id) WHERE due_at IS NOT NULL AND archived_at IS NULL;
 CREATE INDEX ix_workflows_parent ON workflows (parent_id) WHERE parent_id IS NOT NULL;
+-- A worker renews all of its leases in one statement.
+CREATE INDEX ix_workflows_lease ON workflows (lease_owner) WHERE lease_owner IS NOT NULL;
 CREATE INDEX ix_workflows_completed ON workflows (completed_at) WHERE completed_at IS NOT NULL AND archived_at IS NULL;
 
 CREATE TABLE steps (
