@@ -11,7 +11,7 @@ if (args is ["--version"])
     return 0;
 }
 
-var command = args.Length == 0 ? "(none)" : $"'{args[0]}'";
+var problem = args.Length == 0 ? "no command given" : $"command '{args[0]}' is not available yet";
 await Console.Error.WriteLineAsync(
-    $"ratchet: command {command} is not available yet: this build is a shell and its commands (run, worker, state, kv, ...) arrive in a later issue. Only --version works today.");
+    $"ratchet: {problem}: this build is a shell and its commands (run, worker, state, kv, ...) arrive in a later issue. Only --version works today.");
 return 2;

@@ -17,7 +17,7 @@ public sealed partial class SqliteRatchetStore
         {
             using var command = Command(connection, $"SELECT {WorkflowColumns} FROM workflows WHERE id = $id;", ("$id", id));
             using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadWorkflow(reader) : null;
+            return reader.Read() ? ReadWorkflow(new ReaderRow(reader)) : null;
         }, cancellationToken);
     }
 
@@ -69,7 +69,7 @@ public sealed partial class SqliteRatchetStore
             {
                 while (reader.Read())
                 {
-                    items.Add(ReadWorkflow(reader));
+                    items.Add(ReadWorkflow(new ReaderRow(reader)));
                 }
             }
 
@@ -93,14 +93,14 @@ public sealed partial class SqliteRatchetStore
             SELECT {WorkflowColumns} FROM workflows INDEXED BY ix_workflows_due
             WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $as_of AND status NOT IN {TerminalStatuses}
             ORDER BY due_at, id LIMIT $limit;
-            """, ReadWorkflow, cancellationToken, ("$as_of", StoreTime.ToMicroseconds(asOf)), ("$limit", limit));
+            """, ReadWorkflow<ReaderRow>, cancellationToken, ("$as_of", StoreTime.ToMicroseconds(asOf)), ("$limit", limit));
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"SELECT {StepColumns} FROM steps WHERE workflow_id = $id ORDER BY seq;", ReadStep, cancellationToken, ("$id", workflowId));
+        return ReadListAsync($"SELECT {StepColumns} FROM steps WHERE workflow_id = $id ORDER BY seq;", ReadStep<ReaderRow>, cancellationToken, ("$id", workflowId));
     }
 
     /// <inheritdoc />
@@ -116,28 +116,28 @@ public sealed partial class SqliteRatchetStore
     public Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"SELECT {CommandColumns} FROM commands WHERE workflow_id = $id ORDER BY seq;", ReadCommand, cancellationToken, ("$id", workflowId));
+        return ReadListAsync($"SELECT {CommandColumns} FROM commands WHERE workflow_id = $id ORDER BY seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
     }
 
     /// <inheritdoc />
     public async Task<WorkspaceRecord?> GetWorkspaceAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        var found = await ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE workflow_id = $id;", ReadWorkspace, cancellationToken, ("$id", workflowId));
+        var found = await ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE workflow_id = $id;", ReadWorkspace<ReaderRow>, cancellationToken, ("$id", workflowId));
         return found.Count == 0 ? null : found[0];
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default) =>
         status is { } s
-            ? ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE status = $status ORDER BY workflow_id;", ReadWorkspace, cancellationToken, ("$status", Name(s)))
-            : ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces ORDER BY workflow_id;", ReadWorkspace, cancellationToken);
+            ? ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE status = $status ORDER BY workflow_id;", ReadWorkspace<ReaderRow>, cancellationToken, ("$status", Name(s)))
+            : ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces ORDER BY workflow_id;", ReadWorkspace<ReaderRow>, cancellationToken);
 
     /// <inheritdoc />
     public async Task<KeyValueEntry?> GetValueAsync(string @namespace, string key, CancellationToken cancellationToken = default)
     {
         KeyValueNames.Validate(@namespace, key);
-        var found = await ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns AND key = $key;", ReadValue, cancellationToken, ("$ns", @namespace), ("$key", key));
+        var found = await ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns AND key = $key;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace), ("$key", key));
         return found.Count == 0 ? null : found[0];
     }
 
@@ -145,12 +145,12 @@ public sealed partial class SqliteRatchetStore
     public Task<IReadOnlyList<KeyValueEntry>> ListValuesAsync(string @namespace, CancellationToken cancellationToken = default)
     {
         KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        return ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns ORDER BY key;", ReadValue, cancellationToken, ("$ns", @namespace));
+        return ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns ORDER BY key;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace));
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default) =>
-        ReadListAsync("SELECT namespace FROM kv UNION SELECT namespace FROM checkpoints ORDER BY 1;", r => r.GetString(0), cancellationToken);
+        ReadListAsync("SELECT namespace FROM kv UNION SELECT namespace FROM checkpoints ORDER BY 1;", static r => r.GetString(0), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
@@ -162,7 +162,7 @@ public sealed partial class SqliteRatchetStore
                 Namespace = r.GetString(0),
                 Name = r.GetString(1),
                 CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-                EntryCount = r.GetInt32(3),
+                EntryCount = (int)r.GetInt64(3),
             },
             cancellationToken, ("$ns", @namespace));
     }
@@ -175,12 +175,12 @@ public sealed partial class SqliteRatchetStore
             using var transaction = connection.BeginTransaction(deferred: true);
             var snapshot = new StoreSnapshot
             {
-                Workflows = All(connection, $"SELECT {WorkflowColumns} FROM workflows;", ReadWorkflow),
-                Steps = All(connection, $"SELECT {StepColumns} FROM steps;", ReadStep),
-                Events = All(connection, $"SELECT {EventColumns} FROM events;", ReadEvent),
-                Commands = All(connection, $"SELECT {CommandColumns} FROM commands;", ReadCommand),
-                Workspaces = All(connection, $"SELECT {WorkspaceColumns} FROM workspaces;", ReadWorkspace),
-                Values = All(connection, $"SELECT {ValueColumns} FROM kv;", ReadValue),
+                Workflows = All(connection, $"SELECT {WorkflowColumns} FROM workflows;", ReadWorkflow<ReaderRow>),
+                Steps = All(connection, $"SELECT {StepColumns} FROM steps;", ReadStep<ReaderRow>),
+                Events = All(connection, $"SELECT {EventColumns} FROM events;", ReadEvent<ReaderRow>),
+                Commands = All(connection, $"SELECT {CommandColumns} FROM commands;", ReadCommand<ReaderRow>),
+                Workspaces = All(connection, $"SELECT {WorkspaceColumns} FROM workspaces;", ReadWorkspace<ReaderRow>),
+                Values = All(connection, $"SELECT {ValueColumns} FROM kv;", ReadValue<ReaderRow>),
                 Checkpoints = All(connection, "SELECT namespace, name, created_at, entries FROM checkpoints;", r => new CheckpointRecord
                 {
                     Namespace = r.GetString(0),
@@ -217,7 +217,7 @@ public sealed partial class SqliteRatchetStore
         }
     }
 
-    private Task<IReadOnlyList<T>> ReadListAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
+    private Task<IReadOnlyList<T>> ReadListAsync<T>(string sql, Func<ReaderRow, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
         ReadAsync<IReadOnlyList<T>>(connection =>
         {
             using var command = Command(connection, sql, parameters);
@@ -225,20 +225,20 @@ public sealed partial class SqliteRatchetStore
             var list = new List<T>();
             while (reader.Read())
             {
-                list.Add(map(reader));
+                list.Add(map(new ReaderRow(reader)));
             }
 
             return list;
         }, cancellationToken);
 
-    private static List<T> All<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> map)
+    private static List<T> All<T>(SqliteConnection connection, string sql, Func<ReaderRow, T> map)
     {
         using var command = Command(connection, sql);
         using var reader = command.ExecuteReader();
         var list = new List<T>();
         while (reader.Read())
         {
-            list.Add(map(reader));
+            list.Add(map(new ReaderRow(reader)));
         }
 
         return list;

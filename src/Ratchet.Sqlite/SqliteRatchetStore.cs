@@ -70,7 +70,7 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
 
             SqliteConnections.Execute(connection, "PRAGMA journal_mode = WAL;");
             SqliteConnections.Execute(connection, $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
-            SqliteConnections.Execute(connection, "PRAGMA foreign_keys = ON;");
+            SqliteConnections.Execute(connection, "PRAGMA foreign_keys = ON;"); SqliteConnections.Execute(connection, "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;");
             foreach (var version in SqliteMigrations.MigrateUp(connection, options.Path, SqliteMigrations.LatestVersion, options.TimeProvider))
             {
                 Log.MigrationApplied(logger, version, options.Path);

@@ -1,8 +1,62 @@
 using System.Collections.Frozen;
 using Microsoft.Data.Sqlite;
 using Ratchet.Serialization;
+using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
+
+/// <summary>The workflow columns an update may change (all but the id, the lease and the version), as bound values.</summary>
+internal static class WorkflowRow
+{
+    public static readonly string[] MutableColumns =
+    [
+        "type", "definition_version", "status", "wait_reason", "current_node", "input", "artifacts", "metadata", "parent_id",
+        "attempt", "due_at", "error", "trace_parent", "created_at", "updated_at", "completed_at", "archived_at",
+    ];
+
+    public static readonly string[] Parameters = MutableColumns.Select(c => "$" + c).ToArray();
+
+    public static readonly string MutableColumnList = string.Join(", ", MutableColumns);
+
+    /// <summary>The values to store, in <see cref="MutableColumns"/> order: strings, longs or nulls.</summary>
+    public static object?[] Values(WorkflowRecord r) =>
+    [
+        r.Type, r.DefinitionVersion, SqliteRows.Name(r.Status), SqliteRows.Name(r.WaitReason), r.CurrentNode,
+        RatchetJson.ToText(r.Input), RatchetJson.MapToText(r.Artifacts), RatchetJson.ToText(r.Metadata), r.ParentId,
+        (long)r.Attempt, SqliteRows.Micros(r.DueAt), RatchetJson.ErrorToText(r.Error), r.TraceParent,
+        StoreTime.ToMicroseconds(r.CreatedAt), StoreTime.ToMicroseconds(r.UpdatedAt), SqliteRows.Micros(r.CompletedAt),
+        SqliteRows.Micros(r.ArchivedAt),
+    ];
+
+    public static bool SameValue(Statement row, int ordinal, object? value) => value switch
+    {
+        null => row.IsNull(ordinal),
+        string text => !row.IsNull(ordinal) && string.Equals(row.GetString(ordinal), text, StringComparison.Ordinal),
+        long number => !row.IsNull(ordinal) && row.GetInt64(ordinal) == number,
+        _ => false,
+    };
+
+    public static string UpdateSql(ulong changed, LeaseAction lease)
+    {
+        var set = new List<string>();
+        for (var i = 0; i < MutableColumns.Length; i++)
+        {
+            if ((changed & (1UL << i)) != 0)
+            {
+                set.Add($"{MutableColumns[i]} = {Parameters[i]}");
+            }
+        }
+
+        set.Add("version = version + 1");
+        if (lease == LeaseAction.Release)
+        {
+            set.Add("lease_owner = NULL");
+            set.Add("lease_expires_at = NULL");
+        }
+
+        return $"UPDATE workflows SET {string.Join(", ", set)} WHERE id = $id;";
+    }
+}
 
 /// <summary>Column lists and the mapping between rows and Ratchet's records.</summary>
 internal static class SqliteRows
@@ -37,6 +91,8 @@ internal static class SqliteRows
 
     public static string Name(WorkspaceStatus status) => WorkspaceStatusNames[(int)status];
 
+    public static string Name(WaitReason reason) => WaitReasonNames[(int)reason];
+
     public static object? Micros(DateTimeOffset? time) => time is { } t ? StoreTime.ToMicroseconds(t) : null;
 
     /// <summary>Binds every workflow column except the lease and version, which callers choose.</summary>
@@ -60,7 +116,7 @@ internal static class SqliteRows
         .Bind("$completed_at", Micros(record.CompletedAt))
         .Bind("$archived_at", Micros(record.ArchivedAt));
 
-    public static WorkflowRecord ReadWorkflow(SqliteDataReader r) => new()
+    public static WorkflowRecord ReadWorkflow<TRow>(TRow r) where TRow : IRow => new()
     {
         Id = r.GetString(0),
         Type = r.GetString(1),
@@ -72,7 +128,7 @@ internal static class SqliteRows
         Artifacts = RatchetJson.ParseMap(r.GetString(7)),
         Metadata = Json(r, 8),
         ParentId = String(r, 9),
-        Attempt = r.GetInt32(10),
+        Attempt = (int)r.GetInt64(10),
         DueAt = Time(r, 11),
         LeaseOwner = String(r, 12),
         LeaseExpiresAt = Time(r, 13),
@@ -95,12 +151,12 @@ internal static class SqliteRows
         .Bind("$started_at", StoreTime.ToMicroseconds(step.StartedAt))
         .Bind("$finished_at", StoreTime.ToMicroseconds(step.FinishedAt));
 
-    public static StepRecord ReadStep(SqliteDataReader r) => new()
+    public static StepRecord ReadStep<TRow>(TRow r) where TRow : IRow => new()
     {
         WorkflowId = r.GetString(0),
         Sequence = r.GetInt64(1),
         Node = r.GetString(2),
-        Attempt = r.GetInt32(3),
+        Attempt = (int)r.GetInt64(3),
         Outcome = Outcomes[r.GetString(4)],
         Output = Json(r, 5),
         Error = RatchetJson.ParseError(String(r, 6)),
@@ -116,13 +172,13 @@ internal static class SqliteRows
         .Bind("$payload", RatchetJson.ToText(e.Payload))
         .Bind("$at", StoreTime.ToMicroseconds(e.At));
 
-    public static AuditEvent ReadEvent(SqliteDataReader r) => new()
+    public static AuditEvent ReadEvent<TRow>(TRow r) where TRow : IRow => new()
     {
         WorkflowId = r.GetString(0),
         Sequence = r.GetInt64(1),
         Type = r.GetString(2),
         Node = String(r, 3),
-        Attempt = r.IsDBNull(4) ? null : r.GetInt32(4),
+        Attempt = r.IsNull(4) ? null : (int)r.GetInt64(4),
         Payload = Json(r, 5),
         At = StoreTime.FromMicroseconds(r.GetInt64(6)),
     };
@@ -139,15 +195,15 @@ internal static class SqliteRows
         .Bind("$stderr_tail", c.StderrTail)
         .Bind("$started_at", StoreTime.ToMicroseconds(c.StartedAt));
 
-    public static CommandExecution ReadCommand(SqliteDataReader r) => new()
+    public static CommandExecution ReadCommand<TRow>(TRow r) where TRow : IRow => new()
     {
         WorkflowId = r.GetString(0),
         Sequence = r.GetInt64(1),
         Node = r.GetString(2),
-        Attempt = r.GetInt32(3),
+        Attempt = (int)r.GetInt64(3),
         CommandLine = r.GetString(4),
         WorkingDirectory = r.GetString(5),
-        ExitCode = r.IsDBNull(6) ? null : r.GetInt32(6),
+        ExitCode = r.IsNull(6) ? null : (int)r.GetInt64(6),
         Duration = TimeSpan.FromTicks(r.GetInt64(7) * TimeSpan.TicksPerMicrosecond),
         StdoutTail = r.GetString(8),
         StderrTail = r.GetString(9),
@@ -161,7 +217,7 @@ internal static class SqliteRows
         .Bind("$created_at", StoreTime.ToMicroseconds(w.CreatedAt))
         .Bind("$heartbeat_at", StoreTime.ToMicroseconds(w.HeartbeatAt));
 
-    public static WorkspaceRecord ReadWorkspace(SqliteDataReader r) => new()
+    public static WorkspaceRecord ReadWorkspace<TRow>(TRow r) where TRow : IRow => new()
     {
         WorkflowId = r.GetString(0),
         Path = r.GetString(1),
@@ -170,7 +226,7 @@ internal static class SqliteRows
         HeartbeatAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
 
-    public static KeyValueEntry ReadValue(SqliteDataReader r) => new()
+    public static KeyValueEntry ReadValue<TRow>(TRow r) where TRow : IRow => new()
     {
         Namespace = r.GetString(0),
         Key = r.GetString(1),
@@ -179,13 +235,13 @@ internal static class SqliteRows
         UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
 
-    private static string? String(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
+    private static string? String<TRow>(TRow r, int ordinal) where TRow : IRow => r.IsNull(ordinal) ? null : r.GetString(ordinal);
 
-    private static System.Text.Json.JsonElement? Json(SqliteDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : RatchetJson.Parse(r.GetString(ordinal));
+    private static System.Text.Json.JsonElement? Json<TRow>(TRow r, int ordinal) where TRow : IRow =>
+        r.IsNull(ordinal) ? null : RatchetJson.Parse(r.GetString(ordinal));
 
-    private static DateTimeOffset? Time(SqliteDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));
+    private static DateTimeOffset? Time<TRow>(TRow r, int ordinal) where TRow : IRow =>
+        r.IsNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));
 
     private static FrozenDictionary<string, T> Index<T>() where T : struct, Enum =>
         Enum.GetValues<T>().ToFrozenDictionary(v => v.ToString(), StringComparer.Ordinal);

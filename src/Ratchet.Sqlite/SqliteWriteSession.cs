@@ -14,6 +14,7 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, Statement> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, Statement> _updates = [];
 
     public SqliteWriteSession(SqliteConnection connection, TimeProvider clock)
     {
@@ -24,6 +25,12 @@ internal sealed class SqliteWriteSession : IDisposable
     public DateTimeOffset Now => _clock.GetStoreNow();
 
     public void Execute(string sql) => Prepared(sql).Execute();
+
+    public void RollbackToSavepoint(string name)
+    {
+        Prepared($"ROLLBACK TO {name};").Execute();
+        Prepared($"RELEASE {name};").Execute();
+    }
 
     // ---- change sets -------------------------------------------------------------------------------------------
 
@@ -140,22 +147,62 @@ internal sealed class SqliteWriteSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Updates only the columns whose values differ from the stored row. SQLite rewrites every index that covers a
+    /// column named in SET, changed or not; naming only changed columns keeps a step's commit from rewriting the
+    /// status, type, creation and due-time indexes it did not touch. The writer holds the write lock, so reading the
+    /// row and checking its version here is as atomic as a <c>WHERE version = $version</c> clause.
+    /// </summary>
+    /// <summary>
+    /// Updates only the columns whose values differ from the stored row. SQLite rewrites every index that covers a
+    /// column named in SET, changed or not; naming only changed columns keeps a step's commit from rewriting the
+    /// status, type, creation and due-time indexes it did not touch. The writer holds the write lock, so reading the
+    /// row and checking its version here is as atomic as a <c>WHERE version = $version</c> clause.
+    /// </summary>
     private void UpdateWorkflow(WorkflowRecord record, LeaseAction lease)
     {
-        const string set = """
-            type = $type, definition_version = $definition_version, status = $status, wait_reason = $wait_reason,
-            current_node = $current_node, input = $input, artifacts = $artifacts, metadata = $metadata, parent_id = $parent_id,
-            attempt = $attempt, due_at = $due_at, error = $error, trace_parent = $trace_parent, created_at = $created_at,
-            updated_at = $updated_at, completed_at = $completed_at, archived_at = $archived_at, version = version + 1
-            """;
-        var statement = lease == LeaseAction.Release
-            ? Prepared($"UPDATE workflows SET {set}, lease_owner = NULL, lease_expires_at = NULL WHERE id = $id AND version = $version;")
-            : Prepared($"UPDATE workflows SET {set} WHERE id = $id AND version = $version;");
-        if (statement.BindWorkflow(record).Bind("$version", record.Version).Execute() == 0)
+        var values = WorkflowRow.Values(record);
+        ulong changed = 0;
+        var current = Prepared($"SELECT version, {WorkflowRow.MutableColumnList} FROM workflows WHERE id = $id;").Bind("$id", record.Id);
+        using (var rows = current.Query())
         {
-            var actual = WorkflowVersion(record.Id) ?? throw new WorkflowNotFoundException(record.Id);
-            throw new WorkflowConcurrencyException(record.Id, record.Version, actual);
+            if (!rows.Read())
+            {
+                throw new WorkflowNotFoundException(record.Id);
+            }
+
+            var actual = current.GetInt64(0);
+            if (actual != record.Version)
+            {
+                throw new WorkflowConcurrencyException(record.Id, record.Version, actual);
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!WorkflowRow.SameValue(current, i + 1, values[i]))
+                {
+                    changed |= 1UL << i;
+                }
+            }
         }
+
+        var key = (changed << 1) | (lease == LeaseAction.Release ? 1UL : 0UL);
+        if (!_updates.TryGetValue(key, out var update))
+        {
+            update = new Statement(_connection, WorkflowRow.UpdateSql(changed, lease));
+            _updates[key] = update;
+        }
+
+        update.Bind("$id", record.Id);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if ((changed & (1UL << i)) != 0)
+            {
+                update.Bind(WorkflowRow.Parameters[i], values[i]);
+            }
+        }
+
+        update.Execute();
     }
 
     private void CheckWorkflowVersion(string id, long expected)
@@ -278,11 +325,12 @@ internal sealed class SqliteWriteSession : IDisposable
     public CheckpointInfo CreateCheckpoint(string @namespace, string name)
     {
         var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
-        using (var reader = Prepared("SELECT key, value FROM kv WHERE namespace = $ns ORDER BY key;").Bind("$ns", @namespace).Reader())
+        var select = Prepared("SELECT key, value FROM kv WHERE namespace = $ns ORDER BY key;").Bind("$ns", @namespace);
+        using (var rows = select.Query())
         {
-            while (reader.Read())
+            while (rows.Read())
             {
-                entries[reader.GetString(0)] = RatchetJson.Parse(reader.GetString(1));
+                entries[select.GetString(0)] = RatchetJson.Parse(select.GetString(1));
             }
         }
 
@@ -304,11 +352,12 @@ internal sealed class SqliteWriteSession : IDisposable
             ?? throw new CheckpointNotFoundException(@namespace, name);
         var entries = RatchetJson.ParseMap(text);
         var existing = new List<string>();
-        using (var reader = Prepared("SELECT key FROM kv WHERE namespace = $ns;").Bind("$ns", @namespace).Reader())
+        var keys = Prepared("SELECT key FROM kv WHERE namespace = $ns;").Bind("$ns", @namespace);
+        using (var rows = keys.Query())
         {
-            while (reader.Read())
+            while (rows.Read())
             {
-                existing.Add(reader.GetString(0));
+                existing.Add(keys.GetString(0));
             }
         }
 
@@ -334,15 +383,16 @@ internal sealed class SqliteWriteSession : IDisposable
     {
         var now = Now;
         var ids = new List<string>();
-        using (var reader = Prepared($"""
+        var due = Prepared($"""
             SELECT id FROM workflows
             WHERE completed_at IS NOT NULL AND archived_at IS NULL AND completed_at < $cutoff AND status IN {TerminalStatuses}
             ORDER BY id;
-            """).Bind("$cutoff", StoreTime.ToMicroseconds(olderThan)).Reader())
+            """).Bind("$cutoff", StoreTime.ToMicroseconds(olderThan));
+        using (var rows = due.Query())
         {
-            while (reader.Read())
+            while (rows.Read())
             {
-                ids.Add(reader.GetString(0));
+                ids.Add(due.GetString(0));
             }
         }
 
@@ -433,12 +483,13 @@ internal sealed class SqliteWriteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in _statements.Values)
+        foreach (var statement in _statements.Values.Concat(_updates.Values))
         {
             statement.Dispose();
         }
 
         _statements.Clear();
+        _updates.Clear();
     }
 
     private Statement Prepared(string sql)
@@ -455,10 +506,10 @@ internal sealed class SqliteWriteSession : IDisposable
     private static List<WorkflowRecord> ReadWorkflows(Statement statement)
     {
         var result = new List<WorkflowRecord>();
-        using var reader = statement.Reader();
-        while (reader.Read())
+        using var rows = statement.Query();
+        while (rows.Read())
         {
-            result.Add(ReadWorkflow(reader));
+            result.Add(ReadWorkflow(statement));
         }
 
         return result;

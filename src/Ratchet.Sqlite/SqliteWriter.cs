@@ -1,4 +1,5 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -12,24 +13,25 @@ namespace Ratchet.Sqlite;
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
-    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    /// <summary>
+    /// The longest the writer waits for more callers before committing a smaller batch than the last one. About one
+    /// fsync: waiting longer than a commit costs would lose more latency than it saves.
+    /// </summary>
+    private static readonly long GatherBudgetTicks = Stopwatch.Frequency / 5_000; // 200 µs
 
+    private readonly ConcurrentQueue<WriteOperation> _queue = new();
+    private readonly ManualResetEventSlim _pending = new(false, spinCount: 100);
     private readonly SqliteConnection _connection;
     private readonly SqliteWriteSession _session;
     private readonly string _path;
     private readonly int _maxBatchSize;
     private readonly ILogger _logger;
-    private readonly Task _loop;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<WriteOperation> _applied = [];
+    private volatile bool _closing;
     private long _transactions;
     private long _operations;
-
-    /// <summary>Committed write transactions so far.</summary>
-    public long Transactions => Interlocked.Read(ref _transactions);
-
-    /// <summary>Operations committed so far, across all transactions.</summary>
-    public long Operations => Interlocked.Read(ref _operations);
 
     public SqliteWriter(SqliteConnection connection, TimeProvider clock, string path, int maxBatchSize, ILogger logger)
     {
@@ -38,52 +40,111 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _path = path;
         _maxBatchSize = maxBatchSize;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+
+        // A thread of its own: the writer blocks in SQLite and fsync, and must not wait for, or starve, the pool.
+        _thread = new Thread(Run) { IsBackground = true, Name = "Ratchet SQLite writer" };
+        _thread.Start();
     }
+
+    /// <summary>Committed write transactions so far.</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Operations committed so far, across all transactions.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
 
     public Task<T> EnqueueAsync<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_closing, typeof(SqliteRatchetStore));
         var operation = new WriteOperation<T>(apply, cancellationToken);
-        if (!_queue.Writer.TryWrite(operation))
-        {
-            throw new ObjectDisposedException(nameof(SqliteRatchetStore), $"The SQLite store '{_path}' is closed.");
-        }
-
+        _queue.Enqueue(operation);
+        _pending.Set();
         return operation.Task;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        _closing = true;
+        _pending.Set();
+        await _stopped.Task.ConfigureAwait(false);
         _session.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
+        _pending.Dispose();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<WriteOperation>(_maxBatchSize);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var lastBatchSize = 1;
+        try
         {
-            batch.Clear();
-            while (batch.Count < _maxBatchSize && reader.TryRead(out var operation))
+            while (true)
             {
-                if (operation.CancellationToken.IsCancellationRequested)
+                _pending.Wait();
+                _pending.Reset();
+                batch.Clear();
+                Drain(batch);
+
+                // Group commit: callers of the last batch are about to send their next writes. Give them a moment,
+                // so one fsync serves them all instead of each a fsync of its own.
+                if (batch.Count > 0 && batch.Count < lastBatchSize && !_closing)
                 {
-                    operation.Cancel();
-                    continue;
+                    var deadline = Stopwatch.GetTimestamp() + GatherBudgetTicks;
+                    var spinner = default(SpinWait);
+                    while (batch.Count < lastBatchSize && batch.Count < _maxBatchSize && Stopwatch.GetTimestamp() < deadline)
+                    {
+                        if (!Drain(batch))
+                        {
+                            spinner.SpinOnce(sleep1Threshold: -1);
+                        }
+                    }
                 }
 
-                batch.Add(operation);
-            }
+                if (batch.Count > 0)
+                {
+                    lastBatchSize = batch.Count;
+                    ExecuteBatch(batch);
+                }
+                else if (_closing && _queue.IsEmpty)
+                {
+                    return;
+                }
 
-            if (batch.Count > 0)
-            {
-                ExecuteBatch(batch);
+                if (!_queue.IsEmpty || _closing)
+                {
+                    _pending.Set();
+                }
             }
         }
+        finally
+        {
+            // A caller that raced with closing must not wait forever.
+            while (_queue.TryDequeue(out var late))
+            {
+                late.Fail(new ObjectDisposedException(nameof(SqliteRatchetStore), $"The SQLite store '{_path}' was closed before this write ran; nothing was written."));
+            }
+
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Moves queued operations into the batch, up to its limit; true if it took any.</summary>
+    private bool Drain(List<WriteOperation> batch)
+    {
+        var took = false;
+        while (batch.Count < _maxBatchSize && _queue.TryDequeue(out var operation))
+        {
+            took = true;
+            if (operation.CancellationToken.IsCancellationRequested)
+            {
+                operation.Cancel();
+                continue;
+            }
+
+            batch.Add(operation);
+        }
+
+        return took;
     }
 
     private void ExecuteBatch(List<WriteOperation> batch)
@@ -125,7 +186,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 operation.Fail(SqliteErrors.Translate(ex, _path));
                 try
                 {
-                    _session.Execute(single ? "ROLLBACK;" : "ROLLBACK TO op; RELEASE op;");
+                    if (single)
+                    {
+                        _session.Execute("ROLLBACK;");
+                    }
+                    else
+                    {
+                        _session.RollbackToSavepoint("op");
+                    }
                 }
                 catch (Exception rollbackFailure)
                 {
