@@ -10,7 +10,7 @@ internal static class WorkflowRow
 {
     public static readonly string[] MutableColumns =
     [
-        "type", "definition_version", "status", "wait_reason", "current_node", "input", "artifacts", "metadata", "parent_id",
+        "type", "definition_version", "status", "wait_reason", "wait_detail", "current_node", "input", "artifacts", "metadata", "parent_id",
         "attempt", "due_at", "error", "trace_parent", "created_at", "updated_at", "completed_at", "archived_at",
     ];
 
@@ -21,7 +21,7 @@ internal static class WorkflowRow
     /// <summary>The values to store, in <see cref="MutableColumns"/> order: strings, longs or nulls.</summary>
     public static object?[] Values(WorkflowRecord r) =>
     [
-        r.Type, r.DefinitionVersion, SqliteRows.Name(r.Status), SqliteRows.Name(r.WaitReason), r.CurrentNode,
+        r.Type, r.DefinitionVersion, SqliteRows.Name(r.Status), SqliteRows.Name(r.WaitReason), r.WaitDetail, r.CurrentNode,
         RatchetJson.ToText(r.Input), RatchetJson.MapToText(r.Artifacts), RatchetJson.ToText(r.Metadata), r.ParentId,
         (long)r.Attempt, SqliteRows.Micros(r.DueAt), RatchetJson.ErrorToText(r.Error), r.TraceParent,
         StoreTime.ToMicroseconds(r.CreatedAt), StoreTime.ToMicroseconds(r.UpdatedAt), SqliteRows.Micros(r.CompletedAt),
@@ -62,11 +62,11 @@ internal static class WorkflowRow
 internal static class SqliteRows
 {
     public const string WorkflowColumns =
-        "id, type, definition_version, status, wait_reason, current_node, input, artifacts, metadata, parent_id, attempt, " +
+        "id, type, definition_version, status, wait_reason, wait_detail, current_node, input, artifacts, metadata, parent_id, attempt, " +
         "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at";
 
     public const string WorkflowValues =
-        "$id, $type, $definition_version, $status, $wait_reason, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
+        "$id, $type, $definition_version, $status, $wait_reason, $wait_detail, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
         "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at";
 
     public const string StepColumns = "workflow_id, seq, node, attempt, outcome, output, error, started_at, finished_at";
@@ -102,6 +102,7 @@ internal static class SqliteRows
         .Bind("$definition_version", record.DefinitionVersion)
         .Bind("$status", StatusNames[(int)record.Status])
         .Bind("$wait_reason", WaitReasonNames[(int)record.WaitReason])
+        .Bind("$wait_detail", record.WaitDetail)
         .Bind("$current_node", record.CurrentNode)
         .Bind("$input", RatchetJson.ToText(record.Input))
         .Bind("$artifacts", RatchetJson.MapToText(record.Artifacts))
@@ -123,22 +124,23 @@ internal static class SqliteRows
         DefinitionVersion = r.GetString(2),
         Status = Statuses[r.GetString(3)],
         WaitReason = WaitReasons[r.GetString(4)],
-        CurrentNode = String(r, 5),
-        Input = Json(r, 6),
-        Artifacts = RatchetJson.ParseMap(r.GetString(7)),
-        Metadata = Json(r, 8),
-        ParentId = String(r, 9),
-        Attempt = (int)r.GetInt64(10),
-        DueAt = Time(r, 11),
-        LeaseOwner = String(r, 12),
-        LeaseExpiresAt = Time(r, 13),
-        Version = r.GetInt64(14),
-        Error = RatchetJson.ParseError(String(r, 15)),
-        TraceParent = String(r, 16),
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(17)),
-        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(18)),
-        CompletedAt = Time(r, 19),
-        ArchivedAt = Time(r, 20),
+        WaitDetail = String(r, 5),
+        CurrentNode = String(r, 6),
+        Input = Json(r, 7),
+        Artifacts = RatchetJson.ParseMap(r.GetString(8)),
+        Metadata = Json(r, 9),
+        ParentId = String(r, 10),
+        Attempt = (int)r.GetInt64(11),
+        DueAt = Time(r, 12),
+        LeaseOwner = String(r, 13),
+        LeaseExpiresAt = Time(r, 14),
+        Version = r.GetInt64(15),
+        Error = RatchetJson.ParseError(String(r, 16)),
+        TraceParent = String(r, 17),
+        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(18)),
+        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(19)),
+        CompletedAt = Time(r, 20),
+        ArchivedAt = Time(r, 21),
     };
 
     public static Statement BindStep(this Statement statement, StepRecord step) => statement

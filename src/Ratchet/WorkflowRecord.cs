@@ -34,7 +34,10 @@ public sealed record WorkflowRecord
     /// <summary>Why the workflow waits; <see cref="WaitReason.None"/> unless <see cref="Status"/> is Waiting.</summary>
     public WaitReason WaitReason { get; init; } = WaitReason.None;
 
-    /// <summary>The node to run next, or that is running; null before the first and after the last.</summary>
+    /// <summary>What a Waiting workflow waits for: the child's id (Child), the signal's name (Signal); null otherwise.</summary>
+    public string? WaitDetail { get; init; }
+
+    /// <summary>The node that is running or runs next; once the workflow has ended, the node it ended at.</summary>
     public string? CurrentNode { get; init; }
 
     /// <summary>The input the workflow was started with.</summary>
@@ -112,6 +115,7 @@ public sealed record WorkflowRecord
         {
             Status = status,
             WaitReason = waitReason,
+            WaitDetail = status == WorkflowStatus.Waiting ? WaitDetail : null,
             UpdatedAt = now,
             CompletedAt = terminal ? now : null,
             DueAt = terminal ? null : DueAt,
@@ -135,6 +139,7 @@ public sealed record WorkflowRecord
         {
             Status = WorkflowStatus.Running,
             WaitReason = WaitReason.None,
+            WaitDetail = null,
             CurrentNode = node ?? CurrentNode,
             Attempt = 1,
             Error = null,

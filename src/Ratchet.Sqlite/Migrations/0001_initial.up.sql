@@ -6,6 +6,7 @@ CREATE TABLE workflows (
     definition_version TEXT    NOT NULL,
     status             TEXT    NOT NULL,
     wait_reason        TEXT    NOT NULL,
+    wait_detail        TEXT,
     current_node       TEXT,
     input              TEXT,
     artifacts          TEXT    NOT NULL,
