@@ -145,12 +145,15 @@ public sealed partial class SqliteRatchetStore
     public Task<IReadOnlyList<KeyValueEntry>> ListValuesAsync(string @namespace, CancellationToken cancellationToken = default)
     {
         KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        return ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns ORDER BY key;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace));
+
+        // SQLite orders text by UTF-8 bytes; the contract's order is .NET's ordinal (UTF-16) order, which differs
+        // beyond the Basic Multilingual Plane.
+        return Ordered(ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace)), v => v.Key);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default) =>
-        ReadListAsync("SELECT namespace FROM kv UNION SELECT namespace FROM checkpoints ORDER BY 1;", static r => r.GetString(0), cancellationToken);
+        Ordered(ReadListAsync("SELECT namespace FROM kv UNION SELECT namespace FROM checkpoints;", static r => r.GetString(0), cancellationToken), n => n);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
@@ -230,6 +233,9 @@ public sealed partial class SqliteRatchetStore
 
             return list;
         }, cancellationToken);
+
+    private static async Task<IReadOnlyList<T>> Ordered<T>(Task<IReadOnlyList<T>> read, Func<T, string> key) =>
+        (await read).OrderBy(key, StringComparer.Ordinal).ToArray();
 
     private static List<T> All<T>(SqliteConnection connection, string sql, Func<ReaderRow, T> map)
     {

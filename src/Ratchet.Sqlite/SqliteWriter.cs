@@ -29,6 +29,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<WriteOperation> _applied = [];
+    private readonly List<(WriteOperation Operation, Exception Error)> _refused = [];
     private volatile bool _closing;
     private long _transactions;
     private long _operations;
@@ -162,7 +163,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // A lone operation needs no savepoint: the transaction itself is its unit.
         var single = batch.Count == 1;
         var applied = _applied;
+        var refused = _refused;
         applied.Clear();
+        refused.Clear();
         for (var i = 0; i < batch.Count; i++)
         {
             var operation = batch[i];
@@ -183,7 +186,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
             catch (Exception ex) when (IsOperationFailure(ex))
             {
-                operation.Fail(SqliteErrors.Translate(ex, _path));
+                // Reported only once the batch has committed: a refusal ("already exists") must not reach its caller
+                // before the write that caused it is visible.
+                refused.Add((operation, SqliteErrors.Translate(ex, _path)));
                 try
                 {
                     if (single)
@@ -199,6 +204,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 {
                     RollbackQuietly();
                     FailAll([.. applied, .. batch.Skip(i + 1)], rollbackFailure);
+                    ReportRefusals(refused);
                     return;
                 }
             }
@@ -207,6 +213,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 // The connection itself is in trouble (I/O, disk full, lost lock): nothing of this batch may commit.
                 RollbackQuietly();
                 FailAll([.. applied, .. batch.Skip(i)], ex);
+                ReportRefusals(refused);
                 return;
             }
         }
@@ -218,6 +225,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 RollbackQuietly();
             }
 
+            ReportRefusals(refused);
             return;
         }
 
@@ -229,8 +237,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             RollbackQuietly();
             FailAll(applied, ex);
+            ReportRefusals(refused);
             return;
         }
+
+        ReportRefusals(refused);
 
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _operations, applied.Count);
@@ -239,6 +250,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             operation.Complete();
         }
+    }
+
+    private static void ReportRefusals(List<(WriteOperation Operation, Exception Error)> refused)
+    {
+        foreach (var (operation, error) in refused)
+        {
+            operation.Fail(error);
+        }
+
+        refused.Clear();
     }
 
     /// <summary>Failures that concern one operation only: refusals, bad arguments, constraint violations.</summary>

@@ -7,8 +7,13 @@ namespace Ratchet;
 public static class StoreTime
 {
     /// <summary>Microseconds since 1970-01-01T00:00:00Z.</summary>
+    /// <remarks>Rounds down, also before 1970, so truncation never moves a time forward.</remarks>
     public static long ToMicroseconds(DateTimeOffset time) =>
-        (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+        Math.DivRem(time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.TicksPerMicrosecond) switch
+        {
+            (var quotient, < 0) => quotient - 1,
+            (var quotient, _) => quotient,
+        };
 
     /// <summary>The UTC time <paramref name="microseconds"/> after the Unix epoch.</summary>
     public static DateTimeOffset FromMicroseconds(long microseconds) =>

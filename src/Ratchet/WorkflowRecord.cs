@@ -52,7 +52,10 @@ public sealed record WorkflowRecord
     /// <summary>The id of the workflow that started this one as a sub-workflow.</summary>
     public string? ParentId { get; init; }
 
-    /// <summary>The attempt number of the current node, starting at 1 when it first runs.</summary>
+    /// <summary>
+    /// The attempt number of the current node: 0 until its first run starts, then 1, 2… A workflow found Running at
+    /// attempt N by a new worker had attempt N interrupted, and runs attempt N + 1.
+    /// </summary>
     public int Attempt { get; init; }
 
     /// <summary>When a worker should next act on this workflow; null when nothing is scheduled.</summary>
@@ -124,7 +127,7 @@ public sealed record WorkflowRecord
 
     /// <summary>
     /// The explicit retry of a failed workflow: back to Running at <paramref name="node"/> (by default the node that
-    /// failed), attempt 1, error cleared, due now.
+    /// failed), attempt 0 (no run of it started yet), error cleared, due now.
     /// </summary>
     /// <exception cref="InvalidTransitionException">The workflow is not Failed.</exception>
     public WorkflowRecord Retry(DateTimeOffset now, string? node = null)
@@ -141,7 +144,7 @@ public sealed record WorkflowRecord
             WaitReason = WaitReason.None,
             WaitDetail = null,
             CurrentNode = node ?? CurrentNode,
-            Attempt = 1,
+            Attempt = 0,
             Error = null,
             UpdatedAt = now,
             CompletedAt = null,

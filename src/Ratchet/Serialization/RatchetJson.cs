@@ -118,8 +118,24 @@ public static class RatchetJson
                 $"The export is in snapshot format {snapshot.FormatVersion}; this Ratchet reads up to {StoreSnapshot.CurrentFormatVersion}. Upgrade Ratchet to import it.");
         }
 
-        return snapshot;
+        return Normalize(snapshot);
     }
+
+    /// <summary>
+    /// Puts defaults where a hand-written or partial export left properties out: the serializer writes null into
+    /// an omitted collection, and a missing format version means the first format.
+    /// </summary>
+    private static StoreSnapshot Normalize(StoreSnapshot snapshot) => snapshot with
+    {
+        FormatVersion = snapshot.FormatVersion == 0 ? StoreSnapshot.CurrentFormatVersion : snapshot.FormatVersion,
+        Workflows = (snapshot.Workflows ?? []).Select(w => w.Artifacts is null ? w with { Artifacts = WorkflowRecord.NoArtifacts } : w).ToArray(),
+        Steps = snapshot.Steps ?? [],
+        Events = snapshot.Events ?? [],
+        Commands = snapshot.Commands ?? [],
+        Workspaces = snapshot.Workspaces ?? [],
+        Values = snapshot.Values ?? [],
+        Checkpoints = snapshot.Checkpoints ?? [],
+    };
 
     /// <summary>One audit event as a single JSON line (no trailing newline).</summary>
     public static string ToJsonLine(AuditEvent auditEvent) =>

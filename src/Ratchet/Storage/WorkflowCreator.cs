@@ -34,7 +34,7 @@ public sealed record NewWorkflow
     public string? TraceParent { get; init; }
 }
 
-/// <summary>The outcome of <see cref="WorkflowCreator.CreateAsync"/>.</summary>
+/// <summary>The outcome of <see cref="WorkflowCreator.CreateAsync(NewWorkflow, CancellationToken)"/>.</summary>
 /// <param name="Workflow">The workflow as stored.</param>
 /// <param name="Created">False when the id already existed and the existing workflow was returned.</param>
 public sealed record CreateWorkflowResult(WorkflowRecord Workflow, bool Created);
@@ -85,7 +85,15 @@ public sealed class WorkflowCreator
 
     /// <summary>Creates the workflow, or returns the existing one when <see cref="NewWorkflow.Id"/> is taken by the same type.</summary>
     /// <exception cref="WorkflowAlreadyExistsException">The id is taken by a workflow of another type.</exception>
-    public async Task<CreateWorkflowResult> CreateAsync(NewWorkflow request, CancellationToken cancellationToken = default)
+    public Task<CreateWorkflowResult> CreateAsync(NewWorkflow request, CancellationToken cancellationToken = default) =>
+        CreateAsync(request, customize: null, cancellationToken);
+
+    /// <summary>
+    /// Creates the workflow like <see cref="CreateAsync(NewWorkflow, CancellationToken)"/>, letting
+    /// <paramref name="customize"/> shape the record (for example an engine that starts it at once) and add to the same
+    /// commit. <paramref name="customize"/> may run more than once, once per id tried.
+    /// </summary>
+    public async Task<CreateWorkflowResult> CreateAsync(NewWorkflow request, Func<WorkflowRecord, ChangeSet, WorkflowRecord>? customize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (string.IsNullOrWhiteSpace(request.Type))
@@ -104,7 +112,7 @@ public sealed class WorkflowCreator
 
             try
             {
-                return new CreateWorkflowResult(await CommitNewAsync(request, suppliedId, cancellationToken), Created: true);
+                return new CreateWorkflowResult(await CommitNewAsync(request, suppliedId, customize, cancellationToken), Created: true);
             }
             catch (WorkflowAlreadyExistsException)
             {
@@ -120,7 +128,7 @@ public sealed class WorkflowCreator
             var id = _ids.NewId();
             try
             {
-                return new CreateWorkflowResult(await CommitNewAsync(request, id, cancellationToken), Created: true);
+                return new CreateWorkflowResult(await CommitNewAsync(request, id, customize, cancellationToken), Created: true);
             }
             catch (WorkflowAlreadyExistsException) when (attempt < MaxGeneratedIdAttempts)
             {
@@ -129,11 +137,10 @@ public sealed class WorkflowCreator
         }
     }
 
-    private async Task<WorkflowRecord> CommitNewAsync(NewWorkflow request, string id, CancellationToken cancellationToken)
+    private async Task<WorkflowRecord> CommitNewAsync(NewWorkflow request, string id, Func<WorkflowRecord, ChangeSet, WorkflowRecord>? customize, CancellationToken cancellationToken)
     {
         var record = Build(request, id);
         var changes = new ChangeSet()
-            .CreateWorkflow(record)
             .AppendEvent(new AuditEvent
             {
                 WorkflowId = id,
@@ -141,6 +148,13 @@ public sealed class WorkflowCreator
                 Payload = RatchetJson.ToElement(new Dictionary<string, string> { ["type"] = record.Type }),
                 At = record.CreatedAt,
             });
+        if (customize is not null)
+        {
+            record = customize(record, changes);
+        }
+
+        // Stores apply workflow writes before events, so the order within the change set does not matter.
+        changes.CreateWorkflow(record);
         await _store.CommitAsync(changes, cancellationToken);
         return record with { Version = 1 };
     }

@@ -1,0 +1,311 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ratchet.Engine;
+
+/// <summary>
+/// Builds a <see cref="WorkflowDefinition"/> in code. Nodes are added in order; the first is the start unless
+/// <see cref="StartAt"/> says otherwise. A node without <c>Then</c> ends the workflow.
+/// </summary>
+/// <example>
+/// <code>
+/// var definition = new WorkflowBuilder("issue-implementation")
+///     .Node&lt;AnalyzeIssue&gt;("Analyzing").Then("Planning").OnFailure("Failed")
+///     .Node&lt;WritePlan&gt;("Planning").Then("Review")
+///     .Approval("Review", "Approve the plan?").Then("Implementing").On("rejected", "Planning")
+///     .Node&lt;Implement&gt;("Implementing").WithRetry(new RetryPolicy { MaxAttempts = 5 })
+///     .Node("Failed", (ctx, ct) =&gt; Task.FromResult(NodeResult.Success())).FailsWorkflow()
+///     .Build();
+/// </code>
+/// </example>
+public sealed class WorkflowBuilder
+{
+    private readonly string _name;
+    private readonly List<NodeDefinition> _nodes = [];
+    private string? _start;
+    private RetryPolicy _defaultRetry = RetryPolicy.Default;
+    private TimeSpan? _timeout;
+    private string? _description;
+
+    /// <summary>Starts a definition named <paramref name="name"/> (the workflow type).</summary>
+    public WorkflowBuilder(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
+    }
+
+    /// <summary>The node being configured: the last one added.</summary>
+    private NodeDefinition Current => _nodes.Count > 0
+        ? _nodes[^1]
+        : throw new InvalidOperationException("Add a node before configuring one.");
+
+    /// <summary>Adds an action node implemented by <typeparamref name="TNode"/>, resolved from the engine's services (or created with them).</summary>
+    public WorkflowBuilder Node<TNode>(string name) where TNode : class, IWorkflowNode =>
+        Add(new NodeDefinition(name, NodeKind.Action)
+        {
+            Implementation = typeof(TNode).FullName,
+            Factory = static services => ActivatorUtilities.GetServiceOrCreateInstance<TNode>(services),
+        });
+
+    /// <summary>Adds an action node that runs <paramref name="node"/> (one shared instance).</summary>
+    public WorkflowBuilder Node(string name, IWorkflowNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = node.GetType().FullName, Factory = _ => node });
+    }
+
+    /// <summary>Adds an action node that runs a delegate.</summary>
+    public WorkflowBuilder Node(string name, Func<NodeContext, CancellationToken, Task<NodeResult>> execute)
+    {
+        ArgumentNullException.ThrowIfNull(execute);
+        var node = new DelegateNode(execute);
+        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = "delegate", Factory = _ => node });
+    }
+
+    /// <summary>Adds an approval node: the workflow waits for a human; <c>approved</c> follows <c>Then</c>, <c>rejected</c> fails it unless <c>On("rejected", …)</c> says otherwise.</summary>
+    public WorkflowBuilder Approval(string name, string prompt)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prompt);
+        return Add(new NodeDefinition(name, NodeKind.Approval) { Prompt = prompt, Retry = RetryPolicy.None });
+    }
+
+    /// <summary>Adds a node that waits for the signal <paramref name="signalName"/>; the signal's payload is its output.</summary>
+    public WorkflowBuilder WaitForSignal(string name, string signalName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
+        return Add(new NodeDefinition(name, NodeKind.Signal) { SignalName = signalName, Retry = RetryPolicy.None });
+    }
+
+    /// <summary>Adds a node that runs a child workflow of type <paramref name="childType"/> and waits for it.</summary>
+    /// <param name="name">The node's name.</param>
+    /// <param name="childType">The child's workflow type; must be registered with the engine that runs it.</param>
+    /// <param name="input">Builds the child's input from the parent's context; null passes the parent's input.</param>
+    public WorkflowBuilder SubWorkflow(string name, string childType, Func<NodeContext, object?>? input = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(childType);
+        return Add(new NodeDefinition(name, NodeKind.SubWorkflow)
+        {
+            ChildType = childType,
+            ChildInput = input is null ? static ctx => ctx.Input : ctx => input(ctx) is { } value ? NodeResult.ToJson(value) : null,
+        });
+    }
+
+    /// <summary>Adds a durable sleep of <paramref name="delay"/>.</summary>
+    public WorkflowBuilder Delay(string name, TimeSpan delay) =>
+        delay < TimeSpan.Zero
+            ? throw new ArgumentOutOfRangeException(nameof(delay), delay, "A delay cannot be negative.")
+            : Add(new NodeDefinition(name, NodeKind.Delay) { Delay = delay, Retry = RetryPolicy.None });
+
+    /// <summary>After the current node succeeds, go to <paramref name="target"/> (or <see cref="WorkflowDefinition.End"/>).</summary>
+    public WorkflowBuilder Then(string target)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        Current.Next = target;
+        return this;
+    }
+
+    /// <summary>When the current node returns <paramref name="outcome"/>, go to <paramref name="target"/>.</summary>
+    public WorkflowBuilder On(string outcome, string target)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outcome);
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        Current.AddTransition(outcome, target);
+        return this;
+    }
+
+    /// <summary>When the current node fails for good, go to <paramref name="target"/> instead of failing the workflow.</summary>
+    public WorkflowBuilder OnFailure(string target)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        Current.FailureTarget = target;
+        return this;
+    }
+
+    /// <summary>Finishing the current node ends the workflow as Failed: the last node of a failure path.</summary>
+    public WorkflowBuilder FailsWorkflow()
+    {
+        Current.FailsWorkflow = true;
+        return this;
+    }
+
+    /// <summary>The current node's retry policy.</summary>
+    public WorkflowBuilder WithRetry(RetryPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        Current.Retry = policy;
+        return this;
+    }
+
+    /// <summary>How long one attempt of the current node may run.</summary>
+    public WorkflowBuilder WithTimeout(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A node timeout must be positive.");
+        }
+
+        Current.Timeout = timeout;
+        return this;
+    }
+
+    /// <summary>A description of the current node.</summary>
+    public WorkflowBuilder Describe(string description)
+    {
+        Current.Description = description;
+        return this;
+    }
+
+    /// <summary>Starts at <paramref name="node"/> instead of the first node added.</summary>
+    public WorkflowBuilder StartAt(string node)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(node);
+        _start = node;
+        return this;
+    }
+
+    /// <summary>The retry policy of nodes without their own. Default <see cref="RetryPolicy.Default"/>.</summary>
+    public WorkflowBuilder DefaultRetry(RetryPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        _defaultRetry = policy;
+        return this;
+    }
+
+    /// <summary>How long a whole workflow may run from its creation.</summary>
+    public WorkflowBuilder Timeout(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A workflow timeout must be positive.");
+        }
+
+        _timeout = timeout;
+        return this;
+    }
+
+    /// <summary>A description of the workflow.</summary>
+    public WorkflowBuilder Description(string description)
+    {
+        _description = description;
+        return this;
+    }
+
+    /// <summary>Validates and builds the definition.</summary>
+    /// <exception cref="WorkflowDefinitionException">Unknown targets, duplicate or unreachable nodes, nodes that can never end, bad policies: all listed.</exception>
+    public WorkflowDefinition Build()
+    {
+        var problems = new List<string>();
+        if (_nodes.Count == 0)
+        {
+            throw new WorkflowDefinitionException(_name, ["It has no nodes; add at least one."]);
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in _nodes)
+        {
+            if (!names.Add(node.Name))
+            {
+                problems.Add($"Node '{node.Name}' is declared twice; node names must be unique.");
+            }
+
+            if (node.Name.StartsWith('$'))
+            {
+                problems.Add($"Node '{node.Name}' starts with '$', which is kept for targets such as {WorkflowDefinition.End}.");
+            }
+        }
+
+        var start = _start ?? _nodes[0].Name;
+        if (!names.Contains(start))
+        {
+            problems.Add($"The start node '{start}' does not exist.");
+        }
+
+        foreach (var node in _nodes)
+        {
+            foreach (var target in node.Targets().Distinct(StringComparer.Ordinal))
+            {
+                if (target != WorkflowDefinition.End && !names.Contains(target))
+                {
+                    problems.Add($"Node '{node.Name}' leads to '{target}', which is not a node{Suggest(target, names)}.");
+                }
+            }
+
+            problems.AddRange(_defaultRetry.Problems($"Workflow '{_name}' default retry"));
+            if (node.Retry is { } retry)
+            {
+                problems.AddRange(retry.Problems($"Node '{node.Name}'"));
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            CheckGraph(start, problems);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new WorkflowDefinitionException(_name, problems.Distinct().ToArray());
+        }
+
+        return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description);
+    }
+
+    private void CheckGraph(string start, List<string> problems)
+    {
+        var byName = _nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var reachable = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([start]);
+        while (pending.TryPop(out var name))
+        {
+            if (name == WorkflowDefinition.End || !reachable.Add(name))
+            {
+                continue;
+            }
+
+            foreach (var target in byName[name].Targets())
+            {
+                pending.Push(target);
+            }
+        }
+
+        foreach (var node in _nodes.Where(n => !reachable.Contains(n.Name)))
+        {
+            problems.Add($"Node '{node.Name}' is unreachable from the start node '{start}'; connect it or remove it.");
+        }
+
+        // Walk backwards from the nodes that can end: whatever cannot get there loops forever.
+        var canFinish = new HashSet<string>(_nodes.Where(n => n.CanEnd).Select(n => n.Name), StringComparer.Ordinal);
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var node in _nodes.Where(n => !canFinish.Contains(n.Name)))
+            {
+                if (node.Targets().Any(canFinish.Contains))
+                {
+                    canFinish.Add(node.Name);
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+
+        foreach (var node in _nodes.Where(n => reachable.Contains(n.Name) && !canFinish.Contains(n.Name)))
+        {
+            problems.Add($"Node '{node.Name}' has no path to an end: every way from it loops. Give one of its nodes a way out.");
+        }
+    }
+
+    private WorkflowBuilder Add(NodeDefinition node)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(node.Name);
+        _nodes.Add(node);
+        return this;
+    }
+
+    private static string Suggest(string target, IEnumerable<string> names)
+    {
+        var close = names.FirstOrDefault(n => string.Equals(n, target, StringComparison.OrdinalIgnoreCase));
+        return close is null ? "" : $" (did you mean '{close}'?)";
+    }
+}

@@ -1,0 +1,149 @@
+using System.Text;
+
+namespace Ratchet.Engine;
+
+/// <summary>Draws definitions as Mermaid flowcharts and Graphviz DOT digraphs.</summary>
+public static class WorkflowGraph
+{
+    /// <summary>A Mermaid <c>flowchart TD</c> of the definition, with the start, ends, outcomes and failure paths.</summary>
+    public static string ToMermaid(WorkflowDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var ids = Ids(definition);
+        var text = new StringBuilder("flowchart TD\n");
+        text.Append("    start((start)) --> ").Append(ids[definition.StartNode]).Append('\n');
+        foreach (var node in definition.Nodes)
+        {
+            var id = ids[node.Name];
+            var label = Escape(Label(node));
+            text.Append("    ").Append(id).Append(node.Kind switch
+            {
+                NodeKind.Approval => $"{{{{\"{label}\"}}}}",
+                NodeKind.SubWorkflow => $"[[\"{label}\"]]",
+                NodeKind.Signal or NodeKind.Delay => $"([\"{label}\"])",
+                _ => $"[\"{label}\"]",
+            }).Append('\n');
+        }
+
+        var endUsed = false;
+        var failUsed = false;
+        foreach (var node in definition.Nodes)
+        {
+            foreach (var (outcome, target, failure) in Edges(node))
+            {
+                var to = target is null or WorkflowDefinition.End ? (node.FailsWorkflow && !failure ? "failed" : "done") : ids[target];
+                endUsed |= to == "done";
+                failUsed |= to == "failed";
+                var arrow = failure ? "-.->" : "-->";
+                text.Append("    ").Append(ids[node.Name]).Append(' ').Append(arrow);
+                if (outcome is not null)
+                {
+                    text.Append('|').Append(Escape(outcome)).Append('|');
+                }
+
+                text.Append(' ').Append(to).Append('\n');
+            }
+        }
+
+        if (endUsed)
+        {
+            text.Append("    done((completed))\n");
+        }
+
+        if (failUsed)
+        {
+            text.Append("    failed((failed))\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>A Graphviz <c>digraph</c> of the definition.</summary>
+    public static string ToDot(WorkflowDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var text = new StringBuilder();
+        text.Append("digraph \"").Append(Quote(definition.Name)).Append("\" {\n");
+        text.Append("    rankdir=TB;\n    node [shape=box, style=rounded];\n");
+        text.Append("    \"$start\" [shape=circle, label=\"start\"];\n");
+        text.Append("    \"$start\" -> \"").Append(Quote(definition.StartNode)).Append("\";\n");
+        foreach (var node in definition.Nodes)
+        {
+            var shape = node.Kind switch
+            {
+                NodeKind.Approval => "hexagon",
+                NodeKind.SubWorkflow => "box3d",
+                NodeKind.Signal or NodeKind.Delay => "ellipse",
+                _ => "box",
+            };
+            text.Append("    \"").Append(Quote(node.Name)).Append("\" [shape=").Append(shape)
+                .Append(", label=\"").Append(Quote(Label(node))).Append("\"];\n");
+        }
+
+        text.Append("    \"$completed\" [shape=doublecircle, label=\"completed\"];\n");
+        text.Append("    \"$failed\" [shape=doublecircle, label=\"failed\"];\n");
+        foreach (var node in definition.Nodes)
+        {
+            foreach (var (outcome, target, failure) in Edges(node))
+            {
+                var to = target is null or WorkflowDefinition.End ? (node.FailsWorkflow && !failure ? "$failed" : "$completed") : target;
+                text.Append("    \"").Append(Quote(node.Name)).Append("\" -> \"").Append(Quote(to)).Append('"');
+                var attributes = new List<string>();
+                if (outcome is not null)
+                {
+                    attributes.Add($"label=\"{Quote(outcome)}\"");
+                }
+
+                if (failure)
+                {
+                    attributes.Add("style=dashed");
+                }
+
+                if (attributes.Count > 0)
+                {
+                    text.Append(" [").Append(string.Join(", ", attributes)).Append(']');
+                }
+
+                text.Append(";\n");
+            }
+        }
+
+        text.Append("}\n");
+        return text.ToString();
+    }
+
+    private static IEnumerable<(string? Outcome, string? Target, bool Failure)> Edges(NodeDefinition node)
+    {
+        foreach (var (outcome, target) in node.Transitions.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            yield return (outcome, target, false);
+        }
+
+        if (node.Kind == NodeKind.Approval && !node.Transitions.ContainsKey(WorkflowDefinition.Rejected))
+        {
+            yield return (WorkflowDefinition.Rejected, null, true);
+        }
+
+        yield return (node.Transitions.Count > 0 ? "else" : null, node.Next, false);
+        if (node.FailureTarget is not null)
+        {
+            yield return ("failure", node.FailureTarget, true);
+        }
+    }
+
+    private static string Label(NodeDefinition node) => node.Kind switch
+    {
+        NodeKind.Approval => $"{node.Name}: {node.Prompt}",
+        NodeKind.SubWorkflow => $"{node.Name}: {node.ChildType}",
+        NodeKind.Signal => $"{node.Name}: signal {node.SignalName}",
+        NodeKind.Delay => $"{node.Name}: wait {node.Delay}",
+        _ => node.Description is null ? node.Name : $"{node.Name}: {node.Description}",
+    };
+
+    private static Dictionary<string, string> Ids(WorkflowDefinition definition) =>
+        definition.Nodes.Select((n, i) => (n.Name, Id: $"n{i}")).ToDictionary(x => x.Name, x => x.Id, StringComparer.Ordinal);
+
+    private static string Escape(string text) => text.Replace("\"", "#quot;", StringComparison.Ordinal);
+
+    private static string Quote(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+}
