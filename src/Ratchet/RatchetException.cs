@@ -51,7 +51,7 @@ public sealed class WorkflowConcurrencyException(string workflowId, long expecte
     /// <summary>The version the writer read.</summary>
     public long ExpectedVersion { get; } = expectedVersion;
 
-    /// <summary>The version the store holds (0 if the workflow no longer exists).</summary>
+    /// <summary>The version the store holds. (A write to a workflow that does not exist raises <see cref="WorkflowNotFoundException"/> instead.)</summary>
     public long ActualVersion { get; } = actualVersion;
 
     /// <inheritdoc />

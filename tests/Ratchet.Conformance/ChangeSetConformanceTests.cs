@@ -139,6 +139,26 @@ public abstract class ChangeSetConformanceTests<TFactory> : StoreConformanceTest
     }
 
     [StoreFact]
+    public async Task CommitAsync_RecordsAddedBeforeTheirWorkflowsCreate_Commits()
+    {
+        // WorkflowCreator relies on this: a store applies workflow writes before the records that belong to them.
+        var store = await CreateStoreAsync();
+
+        await store.CommitAsync(new ChangeSet()
+            .AppendEvent(NewEvent("wf-1", AuditEventTypes.Created))
+            .AppendStep(NewStep("wf-1", "plan"))
+            .RecordCommand(NewCommand("wf-1", "make"))
+            .PutWorkspace(NewWorkspace("wf-1"))
+            .CreateWorkflow(NewWorkflow("wf-1")));
+
+        Assert.Equal(1, (await store.GetRequiredWorkflowAsync("wf-1")).Version);
+        Assert.Single(await store.GetEventsAsync("wf-1"));
+        Assert.Single(await store.GetStepsAsync("wf-1"));
+        Assert.Single(await store.GetCommandsAsync("wf-1"));
+        Assert.NotNull(await store.GetWorkspaceAsync("wf-1"));
+    }
+
+    [StoreFact]
     public async Task CommitAsync_CreateAndUpdateSameWorkflowInOneChangeSet_EndsAtVersion2()
     {
         var store = await CreateStoreAsync();

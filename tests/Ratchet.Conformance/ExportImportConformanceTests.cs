@@ -193,6 +193,24 @@ public abstract class ExportImportConformanceTests<TFactory> : StoreConformanceT
     }
 
     [StoreFact]
+    public async Task ReopenStore_AfterCommits_EverythingCommittedIsThereAndContinues()
+    {
+        var store = await CreateStoreAsync();
+        await PopulateAsync(store);
+        var before = await ExportTextAsync(store);
+
+        store = await ReopenAsync(store);
+
+        Assert.Equal(before, await ExportTextAsync(store));
+        var rich = await store.GetRequiredWorkflowAsync("wf-rich");
+        var lastEvent = (await store.GetEventsAsync("wf-rich"))[^1].Sequence;
+        await store.CommitAsync(new ChangeSet().UpdateWorkflow(rich with { CurrentNode = "after-restart" }).AppendEvent(NewEvent("wf-rich", "after-restart")));
+        Assert.Equal(rich.Version + 1, (await store.GetRequiredWorkflowAsync("wf-rich")).Version);
+        Assert.Equal(lastEvent + 1, (await store.GetEventsAsync("wf-rich"))[^1].Sequence);
+        await Assert.ThrowsAsync<WorkflowConcurrencyException>(() => store.CommitAsync(new ChangeSet().UpdateWorkflow(rich)));
+    }
+
+    [StoreFact]
     public async Task WriteSnapshotAsync_ReadBack_SameBytesAndSameImport()
     {
         var source = await CreateStoreAsync();

@@ -51,7 +51,7 @@ public abstract class LifecycleConformanceTests<TFactory> : StoreConformanceTest
     }
 
     [Fact]
-    public void Allowed_Table_CoversEveryPairOnce()
+    public void AllowedMoves_Table_CoversEveryPairOnce()
     {
         // 6 statuses: 36 pairs, 10 allowed, 26 refused (self-moves included).
         Assert.Equal(36, AllowedMoves().Count + RefusedMoves().Count);
@@ -188,7 +188,7 @@ public abstract class LifecycleConformanceTests<TFactory> : StoreConformanceTest
     }
 
     [Fact]
-    public void Retry_Failed_RunsAgainFromAttempt1WithErrorCleared()
+    public void Retry_Failed_RunningWithAttemptResetAndErrorCleared()
     {
         var failed = InStatus(WorkflowStatus.Failed) with
         {
@@ -206,7 +206,7 @@ public abstract class LifecycleConformanceTests<TFactory> : StoreConformanceTest
 
         Assert.Equal(WorkflowStatus.Running, retried.Status);
         Assert.Equal("test", retried.CurrentNode);
-        Assert.Equal(1, retried.Attempt);
+        Assert.Equal(0, retried.Attempt);
         Assert.Null(retried.Error);
         Assert.Null(retried.WaitDetail);
         Assert.Null(retried.CompletedAt);

@@ -59,6 +59,24 @@ public abstract class StoreConformanceTests<TFactory> : IAsyncLifetime
         return store;
     }
 
+    /// <summary>Closes <paramref name="store"/> and opens its data again, as a restarted process would.</summary>
+    /// <remarks>A backend whose factory cannot reopen stores skips the calling test, with the factory's reason.</remarks>
+    protected async Task<IRatchetStore> ReopenAsync(IRatchetStore store)
+    {
+        lock (_stores)
+        {
+            _stores.Remove(store);
+        }
+
+        var reopened = await Factory.ReopenStoreAsync(store, Clock);
+        lock (_stores)
+        {
+            _stores.Add(reopened);
+        }
+
+        return reopened;
+    }
+
     /// <summary>Parses JSON text.</summary>
     protected static JsonElement Json(string text) => RatchetJson.Parse(text);
 

@@ -28,6 +28,14 @@ public abstract class StoreFactory
         ArgumentNullException.ThrowIfNull(store);
         await store.DisposeAsync();
     }
+
+    /// <summary>
+    /// Disposes <paramref name="store"/> without deleting its data and opens the same data again, as a restarted
+    /// process would. The returned store replaces <paramref name="store"/> (drop it, not the old one).
+    /// </summary>
+    /// <exception cref="StoreSkippedException">The backend cannot reopen a store (the default): the test is skipped with that reason.</exception>
+    public virtual Task<IRatchetStore> ReopenStoreAsync(IRatchetStore store, TimeProvider clock, CancellationToken cancellationToken = default) =>
+        throw new StoreSkippedException($"The {Name} test factory cannot reopen a store, so durability across a restart is not tested for it.");
 }
 
 /// <summary>
@@ -67,7 +75,30 @@ public abstract class DirectoryStoreFactory : StoreFactory
         }
     }
 
-    /// <summary>Opens a new store kept in <paramref name="directory"/>, which exists and is empty.</summary>
+    /// <inheritdoc />
+    public sealed override async Task<IRatchetStore> ReopenStoreAsync(IRatchetStore store, TimeProvider clock, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (!_directories.TryRemove(store, out var directory))
+        {
+            throw new ArgumentException("This factory did not create that store, or it was dropped.", nameof(store));
+        }
+
+        await store.DisposeAsync();
+        try
+        {
+            var reopened = await OpenStoreAsync(directory, clock, cancellationToken);
+            _directories[reopened] = directory;
+            return reopened;
+        }
+        catch
+        {
+            DeleteDirectory(directory);
+            throw;
+        }
+    }
+
+    /// <summary>Opens the store kept in <paramref name="directory"/>: empty the first time, then as left by the last one.</summary>
     protected abstract Task<IRatchetStore> OpenStoreAsync(string directory, TimeProvider clock, CancellationToken cancellationToken);
 
     private static void DeleteDirectory(string directory)

@@ -1,4 +1,6 @@
 -- Ratchet store schema 1. Times are microseconds since the Unix epoch (UTC); JSON values are text.
+-- Journals and audit trails are WITHOUT ROWID tables: a row is one insert into one b-tree keyed by
+-- (workflow_id, seq), instead of a rowid table plus a primary-key index.
 
 CREATE TABLE workflows (
     id                 TEXT    NOT NULL PRIMARY KEY,
@@ -47,7 +49,7 @@ CREATE TABLE steps (
     started_at  INTEGER NOT NULL,
     finished_at INTEGER NOT NULL,
     PRIMARY KEY (workflow_id, seq)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE events (
     workflow_id TEXT    NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
@@ -58,7 +60,7 @@ CREATE TABLE events (
     payload     TEXT,
     at          INTEGER NOT NULL,
     PRIMARY KEY (workflow_id, seq)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE commands (
     workflow_id       TEXT    NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,

@@ -48,7 +48,9 @@ public sealed record KeyValueWrite(string Namespace, string Key, JsonElement? Va
 /// <remarks>
 /// A change set is a builder: fill it, pass it to <see cref="IWorkflowStore.CommitAsync"/> once, then drop it.
 /// Appended steps, events and commands get their per-workflow sequence numbers from the store, in the order added.
-/// Checks are evaluated before any write, so a change set may check and write the same workflow.
+/// Checks are evaluated before any write, so a change set may check and write the same workflow. Workflow inserts and
+/// updates are applied before steps, events, commands and workspaces, so a change set may create a workflow and append
+/// to it whatever order the calls were made in.
 /// </remarks>
 public sealed class ChangeSet
 {

@@ -75,7 +75,7 @@ public interface IKeyValueStore
 
     /// <summary>
     /// Makes the namespace hold exactly the checkpoint's values, atomically: keys it lacks are deleted, the rest saved
-    /// (each restored entry's version moves forward, never back).
+    /// (each restored entry's version moves forward, never back; a key deleted since the checkpoint starts again at 1).
     /// </summary>
     /// <exception cref="CheckpointNotFoundException">There is no such checkpoint.</exception>
     Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default);

@@ -49,7 +49,11 @@ public sealed record WorkflowQuery
     /// <summary>The page size, 1 to <see cref="MaxLimit"/>.</summary>
     public int Limit { get; init; } = DefaultLimit;
 
-    /// <summary>The <see cref="WorkflowPage.NextPageToken"/> of the previous page, to continue from it.</summary>
+    /// <summary>
+    /// The <see cref="WorkflowPage.NextPageToken"/> of the previous page, to continue from it. Tokens mark a position
+    /// (creation time and id), not an offset: a workflow that exists throughout a listing is seen exactly once even if
+    /// others are created or deleted between pages.
+    /// </summary>
     public string? PageToken { get; init; }
 
     /// <summary>The workflows that still need work or are parked: Pending, Running or Waiting.</summary>

@@ -1,0 +1,60 @@
+namespace Ratchet.Engine;
+
+/// <summary>Settings of an engine and its runners. Plain properties with documented defaults; checked by <see cref="Validate"/>.</summary>
+public sealed class RatchetOptions
+{
+    /// <summary>How many workflows one runner executes at once. Default 64.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>
+    /// How long a runner's claim on a workflow lasts without renewal: after a crash, other workers take the workflow
+    /// over this long after the last renewal. Renewed every third of it. Default 30 seconds.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often a runner looks for due work it was not told about: other processes' work, expired leases.
+    /// A safety net: work started or woken in the same process runs at once. Default 1 second.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An active workspace whose heartbeat is older than this, with nobody holding its workflow, is orphaned. Default 10 minutes.</summary>
+    public TimeSpan WorkspaceOrphanAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The runner's identity in leases; default host name, process id and a random suffix.</summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>Every problem, as sentences; empty when usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (MaxConcurrency is < 1 or > 100_000)
+        {
+            problems.Add($"MaxConcurrency is {MaxConcurrency}; it must be between 1 and 100000.");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"LeaseDuration is {LeaseDuration}; it must be at least 1 second.");
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"PollInterval is {PollInterval}; it must be positive.");
+        }
+
+        if (WorkspaceOrphanAfter <= TimeSpan.Zero)
+        {
+            problems.Add($"WorkspaceOrphanAfter is {WorkspaceOrphanAfter}; it must be positive.");
+        }
+
+        if (WorkerId is { Length: 0 or > 200 })
+        {
+            problems.Add("WorkerId must be 1 to 200 characters, or unset for the default.");
+        }
+
+        return problems;
+    }
+
+    internal RatchetOptions Clone() => (RatchetOptions)MemberwiseClone();
+}

@@ -1,0 +1,347 @@
+using System.Globalization;
+using System.Text.Json;
+using Ratchet.Serialization;
+using Ratchet.Storage;
+
+namespace Ratchet.Engine;
+
+/// <summary>
+/// One commit's worth of decisions: the workflow's next record, everything appended with it, and what to do after.
+/// Built by <see cref="Steps"/>, committed by the runner or an API call, never half-applied.
+/// </summary>
+internal sealed class StepPlan(WorkflowRecord next)
+{
+    /// <summary>The record to write (its Version is the version read; the store makes it Version + 1).</summary>
+    public WorkflowRecord Next { get; set; } = next;
+
+    public ChangeSet Changes { get; } = new();
+
+    public LeaseAction Lease { get; set; }
+
+    /// <summary>Whether the caller goes straight on to run <see cref="Next"/>'s current node in this process.</summary>
+    public bool Continue { get; set; }
+
+    /// <summary>The parent to wake in the same commit, when a child ends.</summary>
+    public string? ParentToWake { get; set; }
+
+    public List<WorkflowEvent> Events { get; } = [];
+
+    /// <summary>The record as stored once the commit succeeded.</summary>
+    public WorkflowRecord Committed => Next with { Version = Next.Version + 1, LeaseOwner = Lease == LeaseAction.Release ? null : Next.LeaseOwner, LeaseExpiresAt = Lease == LeaseAction.Release ? null : Next.LeaseExpiresAt };
+}
+
+/// <summary>The engine's state transitions, as pure functions from a stored workflow to a <see cref="StepPlan"/>.</summary>
+internal static class Steps
+{
+    private static readonly JsonElement JsonNull = RatchetJson.Parse("null");
+
+    /// <summary>
+    /// A node finished with <paramref name="outcome"/>: record its output and move to the node the outcome leads to, or
+    /// end the workflow. <paramref name="continueHere"/> says the caller runs the next node at once (attempt 1, held);
+    /// otherwise it is left at attempt 0, due now, for whichever worker claims it.
+    /// </summary>
+    public static StepPlan CompleteNode(
+        WorkflowRecord workflow,
+        NodeDefinition node,
+        string outcome,
+        JsonElement? output,
+        IReadOnlyDictionary<string, JsonElement>? extraArtifacts,
+        DateTimeOffset startedAt,
+        DateTimeOffset now,
+        bool continueHere,
+        bool observe,
+        IReadOnlyList<string>? progress = null)
+    {
+        var artifacts = new Dictionary<string, JsonElement>(workflow.Artifacts, StringComparer.Ordinal)
+        {
+            [node.Name] = output ?? JsonNull,
+        };
+        if (extraArtifacts is not null)
+        {
+            foreach (var (key, value) in extraArtifacts)
+            {
+                artifacts[key] = value;
+            }
+        }
+
+        var target = node.TargetFor(outcome);
+        var plan = new StepPlan(workflow);
+        plan.Changes.AppendStep(new StepRecord
+        {
+            WorkflowId = workflow.Id,
+            Node = node.Name,
+            Attempt = Math.Max(1, workflow.Attempt),
+            Outcome = StepOutcome.Completed,
+            Output = output,
+            StartedAt = startedAt,
+            FinishedAt = now,
+        });
+        foreach (var message in progress ?? [])
+        {
+            plan.Changes.AppendEvent(new AuditEvent
+            {
+                WorkflowId = workflow.Id, Type = "progress", Node = node.Name, Attempt = workflow.Attempt, At = now,
+                Payload = RatchetJson.ToElement(new Dictionary<string, string> { ["message"] = message }),
+            });
+        }
+
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id,
+            Type = AuditEventTypes.NodeCompleted,
+            Node = node.Name,
+            Attempt = Math.Max(1, workflow.Attempt),
+            Payload = outcome == NodeResult.SuccessOutcome ? null : Payload(("outcome", outcome)),
+            At = now,
+        });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.NodeCompleted, workflow, now) with
+            {
+                Node = node.Name, Attempt = Math.Max(1, workflow.Attempt), Output = output, Duration = now - startedAt,
+                Status = target is null ? (node.FailsWorkflow ? WorkflowStatus.Failed : WorkflowStatus.Completed) : WorkflowStatus.Running,
+            });
+        }
+
+        if (target is null)
+        {
+            var final = node.FailsWorkflow ? WorkflowStatus.Failed : WorkflowStatus.Completed;
+            var ended = ToStatus(workflow, final, now) with
+            {
+                CurrentNode = node.Name,
+                Artifacts = artifacts,
+                Error = final == WorkflowStatus.Failed
+                    ? workflow.Error ?? new WorkflowError("failed", $"The workflow ended at its failure node '{node.Name}'.")
+                    : null,
+            };
+            End(plan, workflow, ended, now, observe);
+            return plan;
+        }
+
+        plan.Next = ToStatus(workflow, WorkflowStatus.Running, now) with
+        {
+            CurrentNode = target,
+            Attempt = continueHere ? 1 : 0,
+            Artifacts = artifacts,
+            DueAt = continueHere ? workflow.DueAt ?? now : now,
+        };
+        plan.Continue = continueHere;
+        plan.Lease = continueHere ? LeaseAction.Keep : LeaseAction.Release;
+        if (continueHere)
+        {
+            NodeStarted(plan, target, 1, now, observe);
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// A node attempt failed: retry it after a back-off if its policy allows, else take its failure path, else fail
+    /// the workflow.
+    /// </summary>
+    public static StepPlan FailNode(
+        WorkflowRecord workflow,
+        WorkflowDefinition definition,
+        NodeDefinition node,
+        WorkflowError error,
+        Exception? exception,
+        DateTimeOffset startedAt,
+        DateTimeOffset now,
+        bool continueHere,
+        bool observe,
+        Random random,
+        DateTimeOffset? deadline)
+    {
+        var attempt = Math.Max(1, workflow.Attempt);
+        var plan = new StepPlan(workflow);
+        plan.Changes.AppendStep(new StepRecord
+        {
+            WorkflowId = workflow.Id, Node = node.Name, Attempt = attempt, Outcome = StepOutcome.Failed, Error = error,
+            StartedAt = startedAt, FinishedAt = now,
+        });
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.NodeFailed, Node = node.Name, Attempt = attempt, At = now,
+            Payload = Payload(("error", error.Type), ("message", error.Message)),
+        });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.NodeFailed, workflow, now) with
+            {
+                Node = node.Name, Attempt = attempt, Error = error, Duration = now - startedAt, Status = workflow.Status,
+            });
+        }
+
+        var policy = definition.RetryFor(node);
+        if (exception is not null && policy.CanRetry(exception, attempt))
+        {
+            var due = StoreTime.Truncate(now + policy.DelayAfter(attempt, random));
+            if (deadline is null || due < deadline)
+            {
+                plan.Next = ToStatus(workflow, WorkflowStatus.Waiting, now, WaitReason.Timer) with { Attempt = attempt + 1, DueAt = due };
+                plan.Lease = LeaseAction.Release;
+                plan.Changes.AppendEvent(new AuditEvent
+                {
+                    WorkflowId = workflow.Id, Type = AuditEventTypes.RetryScheduled, Node = node.Name, Attempt = attempt + 1, At = now,
+                    Payload = Payload(("dueAt", due.ToString("O", CultureInfo.InvariantCulture)), ("delayMs", ((long)(due - now).TotalMilliseconds).ToString(CultureInfo.InvariantCulture))),
+                });
+                if (observe)
+                {
+                    plan.Events.Add(Event(WorkflowEventKind.RetryScheduled, workflow, now) with
+                    {
+                        Node = node.Name, Attempt = attempt + 1, DueAt = due, Error = error, Status = WorkflowStatus.Waiting, WaitReason = WaitReason.Timer,
+                    });
+                }
+
+                return plan;
+            }
+        }
+
+        if (node.FailureTarget is { } failureTarget && failureTarget != WorkflowDefinition.End)
+        {
+            plan.Next = ToStatus(workflow, WorkflowStatus.Running, now) with
+            {
+                CurrentNode = failureTarget,
+                Attempt = continueHere ? 1 : 0,
+                Error = error,
+                DueAt = continueHere ? workflow.DueAt ?? now : now,
+            };
+            plan.Continue = continueHere;
+            plan.Lease = continueHere ? LeaseAction.Keep : LeaseAction.Release;
+            if (continueHere)
+            {
+                NodeStarted(plan, failureTarget, 1, now, observe);
+            }
+
+            return plan;
+        }
+
+        var failed = ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error, CurrentNode = node.Name };
+        End(plan, workflow, failed, now, observe);
+        return plan;
+    }
+
+    /// <summary>Parks the workflow at its current node until something outside it happens.</summary>
+    public static StepPlan Park(WorkflowRecord workflow, NodeDefinition node, WaitReason reason, string? detail, DateTimeOffset? dueAt, DateTimeOffset now, bool observe, JsonElement? payload = null)
+    {
+        var plan = new StepPlan(ToStatus(workflow, WorkflowStatus.Waiting, now, reason) with
+        {
+            WaitDetail = detail,
+            DueAt = dueAt,
+            Attempt = Math.Max(1, workflow.Attempt),
+        })
+        {
+            Lease = LeaseAction.Release,
+        };
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.Waiting, Node = node.Name, Attempt = Math.Max(1, workflow.Attempt), At = now,
+            Payload = payload ?? Payload(("reason", reason.ToString()), ("detail", detail)),
+        });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.Waiting, workflow, now) with
+            {
+                Node = node.Name, Status = WorkflowStatus.Waiting, WaitReason = reason, DueAt = dueAt, Message = detail ?? node.Prompt,
+            });
+        }
+
+        return plan;
+    }
+
+    /// <summary>A node attempt is about to run on a workflow that is not already Running at it (picked up from the store).</summary>
+    public static StepPlan Begin(WorkflowRecord workflow, int attempt, DateTimeOffset now, bool observe, bool interrupted)
+    {
+        var plan = new StepPlan(ToStatus(workflow, WorkflowStatus.Running, now) with { Attempt = attempt, DueAt = workflow.DueAt ?? now })
+        {
+            Continue = true,
+        };
+        if (interrupted)
+        {
+            plan.Changes.AppendEvent(new AuditEvent
+            {
+                WorkflowId = workflow.Id, Type = AuditEventTypes.Recovered, Node = workflow.CurrentNode, Attempt = attempt, At = now,
+                Payload = Payload(("interruptedAttempt", workflow.Attempt.ToString(CultureInfo.InvariantCulture))),
+            });
+            if (observe)
+            {
+                plan.Events.Add(Event(WorkflowEventKind.Recovered, workflow, now) with { Node = workflow.CurrentNode, Attempt = attempt, Status = WorkflowStatus.Running });
+            }
+        }
+
+        NodeStarted(plan, workflow.CurrentNode!, attempt, now, observe);
+        return plan;
+    }
+
+    /// <summary>The workflow moves to <paramref name="status"/>, with a status-changed event when that is a change.</summary>
+    public static WorkflowRecord ToStatus(WorkflowRecord workflow, WorkflowStatus status, DateTimeOffset now, WaitReason reason = WaitReason.None) =>
+        workflow.Status == status && workflow.WaitReason == reason
+            ? workflow with { UpdatedAt = now }
+            : workflow.TransitionTo(status, now, reason);
+
+    public static void AddStatusEvent(StepPlan plan, WorkflowRecord before, string? reason = null)
+    {
+        var after = plan.Next;
+        if (before.Status == after.Status && before.WaitReason == after.WaitReason)
+        {
+            return;
+        }
+
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = before.Id,
+            Type = AuditEventTypes.StatusChanged,
+            Node = after.CurrentNode,
+            At = after.UpdatedAt,
+            Payload = Payload(
+                ("from", Describe(before.Status, before.WaitReason)),
+                ("to", Describe(after.Status, after.WaitReason)),
+                ("reason", reason)),
+        });
+    }
+
+    public static JsonElement Payload(params (string Key, string? Value)[] fields)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in fields)
+        {
+            if (value is not null)
+            {
+                map[key] = value;
+            }
+        }
+
+        return RatchetJson.ToElement(map);
+    }
+
+    public static WorkflowEvent Event(WorkflowEventKind kind, WorkflowRecord workflow, DateTimeOffset now) => new()
+    {
+        Kind = kind, WorkflowId = workflow.Id, WorkflowType = workflow.Type, At = now, Status = workflow.Status, WaitReason = workflow.WaitReason,
+    };
+
+    private static void End(StepPlan plan, WorkflowRecord before, WorkflowRecord ended, DateTimeOffset now, bool observe)
+    {
+        plan.Next = ended;
+        plan.Lease = LeaseAction.Release;
+        plan.ParentToWake = before.ParentId;
+        if (observe)
+        {
+            plan.Events.Add(Event(ended.Status == WorkflowStatus.Completed ? WorkflowEventKind.Completed : WorkflowEventKind.Failed, ended, now) with
+            {
+                Node = ended.CurrentNode, Error = ended.Error, Duration = now - before.CreatedAt,
+            });
+        }
+    }
+
+    private static void NodeStarted(StepPlan plan, string node, int attempt, DateTimeOffset now, bool observe)
+    {
+        plan.Changes.AppendEvent(new AuditEvent { WorkflowId = plan.Next.Id, Type = AuditEventTypes.NodeStarted, Node = node, Attempt = attempt, At = now });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.NodeStarted, plan.Next, now) with { Node = node, Attempt = attempt, Status = WorkflowStatus.Running });
+        }
+    }
+
+    private static string Describe(WorkflowStatus status, WaitReason reason) =>
+        status == WorkflowStatus.Waiting ? $"Waiting({reason})" : status.ToString();
+}

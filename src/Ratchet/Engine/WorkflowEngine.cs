@@ -1,0 +1,574 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ratchet.Storage;
+
+namespace Ratchet.Engine;
+
+/// <summary>How to start a workflow.</summary>
+public sealed record StartOptions
+{
+    /// <summary>An id of the caller's; starting an id that exists returns the existing workflow (idempotent start).</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Free-form metadata stored with the workflow.</summary>
+    public JsonElement? Metadata { get; init; }
+}
+
+/// <summary>
+/// The engine: starts, cancels, retries, approves, rejects and signals workflows, and waits for them. Immutable and
+/// thread-safe. Workflows run in <see cref="WorkflowRunner"/>s (in this process, or in workers elsewhere sharing the
+/// store); a workflow started while a runner of this engine runs is handed to it at once.
+/// </summary>
+public sealed partial class WorkflowEngine : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _changeSignals = new(StringComparer.Ordinal);
+    private readonly List<WorkflowRunner> _runners = [];
+    private readonly bool _ownsStore;
+
+    internal WorkflowEngine(
+        IRatchetStore store,
+        WorkflowRegistry registry,
+        RatchetOptions options,
+        IServiceProvider services,
+        TimeProvider clock,
+        IWorkflowIdGenerator ids,
+        ILoggerFactory? loggerFactory,
+        IReadOnlyList<IWorkflowObserver> observers,
+        bool ownsStore)
+    {
+        Store = store;
+        Definitions = registry;
+        Options = options;
+        Services = services;
+        Clock = clock;
+        Ids = ids;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Logger = LoggerFactory.CreateLogger<WorkflowEngine>();
+        Observers = new ObserverDispatcher(observers, Logger);
+        Creator = new WorkflowCreator(store, clock, ids);
+        _ownsStore = ownsStore;
+    }
+
+    /// <summary>The store all state lives in.</summary>
+    public IRatchetStore Store { get; }
+
+    /// <summary>The definitions this engine knows.</summary>
+    public WorkflowRegistry Definitions { get; }
+
+    /// <summary>The engine's settings (a copy; changing it changes nothing).</summary>
+    public RatchetOptions Options { get; }
+
+    /// <summary>The services nodes are resolved from.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>The engine's clock.</summary>
+    public TimeProvider Clock { get; }
+
+    internal IWorkflowIdGenerator Ids { get; }
+
+    internal ILoggerFactory LoggerFactory { get; }
+
+    internal ILogger Logger { get; }
+
+    internal ObserverDispatcher Observers { get; }
+
+    internal WorkflowCreator Creator { get; }
+
+    /// <summary>A runner for this engine, not yet started.</summary>
+    public WorkflowRunner CreateRunner() => new(this);
+
+    /// <summary>
+    /// Creates a workflow of <paramref name="type"/> and makes it runnable: at once in a runner of this engine if one
+    /// runs, else by whichever worker claims it. Idempotent by <see cref="StartOptions.Id"/>.
+    /// </summary>
+    /// <exception cref="UnknownWorkflowTypeException">No definition is registered for <paramref name="type"/>.</exception>
+    public async Task<WorkflowRecord> StartAsync(string type, object? input = null, StartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var definition = Definitions.Latest(type);
+        options ??= new StartOptions();
+        var runner = FirstRunner();
+        string? traceParent;
+        using (var activity = RatchetTelemetry.ActivitySource.HasListeners() ? RatchetTelemetry.ActivitySource.StartActivity($"start {type}", ActivityKind.Producer) : null)
+        {
+            traceParent = activity?.Id ?? Activity.Current?.Id;
+        }
+
+        var request = new NewWorkflow
+        {
+            Type = type,
+            Id = options.Id,
+            Input = input is null ? null : NodeResult.ToJson(input),
+            Metadata = options.Metadata,
+            DefinitionVersion = definition.Version,
+            StartNode = definition.StartNode,
+            TraceParent = traceParent,
+        };
+        var observe = Observers.HasObservers;
+        var result = await Creator.CreateAsync(request, (pending, changes) =>
+        {
+            if (runner is null)
+            {
+                return pending;
+            }
+
+            // A local runner takes it now: it is created Running and leased, so a crash before its first commit is
+            // seen, by whoever takes it over, as an interrupted first node.
+            var now = pending.CreatedAt;
+            var running = pending.TransitionTo(WorkflowStatus.Running, now) with
+            {
+                Attempt = 1,
+                LeaseOwner = runner.Owner,
+                LeaseExpiresAt = now + Options.LeaseDuration,
+            };
+            changes.AppendEvent(new AuditEvent
+            {
+                WorkflowId = running.Id, Type = AuditEventTypes.StatusChanged, At = now,
+                Payload = Steps.Payload(("from", nameof(WorkflowStatus.Pending)), ("to", nameof(WorkflowStatus.Running))),
+            });
+            changes.AppendEvent(new AuditEvent { WorkflowId = running.Id, Type = AuditEventTypes.NodeStarted, Node = definition.StartNode, Attempt = 1, At = now });
+            return running;
+        }, cancellationToken);
+
+        var workflow = result.Workflow;
+        if (result.Created)
+        {
+            RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, type));
+            if (observe)
+            {
+                Observers.Publish(Steps.Event(WorkflowEventKind.Started, workflow, workflow.CreatedAt));
+            }
+
+            if (runner is not null && workflow.LeaseOwner == runner.Owner)
+            {
+                runner.Accept(workflow);
+            }
+        }
+
+        return workflow;
+    }
+
+    /// <summary>
+    /// Makes a workflow run now: a Running workflow left by a dead worker is claimed as soon as its lease lapses, a
+    /// retry back-off is cut short, a workflow waiting for a child looks at it again.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">There is no such workflow.</exception>
+    /// <exception cref="InvalidTransitionException">It is terminal or waits for a human or a signal.</exception>
+    public async Task<WorkflowRecord> ResumeAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            if (workflow.IsTerminal)
+            {
+                throw new InvalidTransitionException(workflow.Id, workflow.Status, WorkflowStatus.Running,
+                    workflow.Status == WorkflowStatus.Failed
+                        ? $"Workflow '{workflow.Id}' has Failed; retry it to run it again."
+                        : $"Workflow '{workflow.Id}' is {workflow.Status}; there is nothing to resume.");
+            }
+
+            if (workflow.Status == WorkflowStatus.Waiting && workflow.WaitReason is WaitReason.Approval or WaitReason.Signal)
+            {
+                throw new InvalidTransitionException(workflow.Id, workflow.Status, WorkflowStatus.Running,
+                    $"Workflow '{workflow.Id}' waits for {(workflow.WaitReason == WaitReason.Approval ? "approval: approve or reject it" : $"the signal '{workflow.WaitDetail}': send it")}.");
+            }
+
+            var now = Clock.GetStoreNow();
+            if (workflow.DueAt is { } due && due <= now)
+            {
+                Nudge();
+                return workflow;
+            }
+
+            try
+            {
+                await Store.CommitAsync(new ChangeSet().UpdateWorkflow(workflow with { DueAt = now, UpdatedAt = now }), cancellationToken);
+                Nudge();
+                return workflow with { DueAt = now, UpdatedAt = now, Version = workflow.Version + 1 };
+            }
+            catch (WorkflowConcurrencyException) when (attempt < 5)
+            {
+                // It moved on meanwhile: look again.
+            }
+        }
+    }
+
+    /// <summary>Cancels a workflow and, first, every active workflow it started; a node running in this process is stopped.</summary>
+    /// <exception cref="WorkflowNotFoundException">There is no such workflow.</exception>
+    /// <exception cref="InvalidTransitionException">It has already ended.</exception>
+    public async Task<WorkflowRecord> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        reason ??= "cancelled on request";
+        for (var attempt = 1; ; attempt++)
+        {
+            var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            var now = Clock.GetStoreNow();
+            var plan = new StepPlan(workflow.TransitionTo(WorkflowStatus.Cancelled, now) with
+            {
+                Error = new WorkflowError("cancelled", reason),
+            })
+            {
+                Lease = LeaseAction.Release,
+                ParentToWake = workflow.ParentId,
+            };
+            if (Observers.HasObservers)
+            {
+                plan.Events.Add(Steps.Event(WorkflowEventKind.Cancelled, plan.Next, now) with { Message = reason, Node = workflow.CurrentNode });
+            }
+
+            try
+            {
+                var cancelled = await CommitAsync(plan, workflow, reason, cancellationToken);
+                Log.WorkflowCancelled(Logger, workflowId, reason);
+                foreach (var runner in Runners())
+                {
+                    runner.StopLocal(workflowId);
+                }
+
+                await CancelChildrenAsync(workflowId, cancellationToken);
+                return cancelled;
+            }
+            catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == workflowId && attempt < 10)
+            {
+                // A step committed meanwhile: cancel what it left.
+            }
+        }
+    }
+
+    /// <summary>Runs a Failed workflow again from the node that failed (or <paramref name="fromNode"/>); audited.</summary>
+    /// <exception cref="InvalidTransitionException">It is not Failed.</exception>
+    public async Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default)
+    {
+        var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+        if (fromNode is not null)
+        {
+            var definition = ResolveDefinition(workflow) ?? Definitions.Latest(workflow.Type);
+            _ = definition[fromNode];
+        }
+
+        var now = Clock.GetStoreNow();
+        var plan = new StepPlan(workflow.Retry(now, fromNode)) { Lease = LeaseAction.Release };
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.Retried, Node = plan.Next.CurrentNode, At = now,
+            Payload = Steps.Payload(("previousError", workflow.Error?.Message)),
+        });
+        var retried = await CommitAsync(plan, workflow, "retry", cancellationToken);
+        Nudge();
+        return retried;
+    }
+
+    /// <summary>Approves a workflow waiting for approval; it goes on to the approval node's next node.</summary>
+    /// <exception cref="InvalidTransitionException">It is not waiting for approval.</exception>
+    public Task<WorkflowRecord> ApproveAsync(string workflowId, string by, string? comment = null, CancellationToken cancellationToken = default) =>
+        DecideAsync(workflowId, by, comment, approved: true, cancellationToken);
+
+    /// <summary>
+    /// Rejects a workflow waiting for approval: it follows the node's <c>rejected</c> transition if it has one, else it
+    /// fails with the comment as its error.
+    /// </summary>
+    /// <exception cref="InvalidTransitionException">It is not waiting for approval.</exception>
+    public Task<WorkflowRecord> RejectAsync(string workflowId, string by, string? comment = null, CancellationToken cancellationToken = default) =>
+        DecideAsync(workflowId, by, comment, approved: false, cancellationToken);
+
+    /// <summary>Delivers the signal <paramref name="signal"/> to a workflow waiting for it; the payload becomes the node's output.</summary>
+    /// <exception cref="InvalidTransitionException">The workflow is not waiting for that signal.</exception>
+    public async Task<WorkflowRecord> SignalAsync(string workflowId, string signal, object? payload = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(signal);
+        var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+        if (workflow.Status != WorkflowStatus.Waiting || workflow.WaitReason != WaitReason.Signal || workflow.WaitDetail != signal)
+        {
+            throw new InvalidTransitionException(workflow.Id, workflow.Status, WorkflowStatus.Running,
+                $"Workflow '{workflow.Id}' is not waiting for the signal '{signal}' (it is {Describe(workflow)}). Send it when the workflow waits for it.");
+        }
+
+        var node = RequireDefinition(workflow)[workflow.CurrentNode!];
+        var now = Clock.GetStoreNow();
+        var output = payload is null ? (JsonElement?)null : NodeResult.ToJson(payload);
+        var plan = Steps.CompleteNode(workflow, node, NodeResult.SuccessOutcome, output, null, workflow.UpdatedAt, now, continueHere: false, Observers.HasObservers);
+        plan.Changes.AppendEvent(new AuditEvent { WorkflowId = workflow.Id, Type = AuditEventTypes.Signal, Node = node.Name, At = now, Payload = Steps.Payload(("signal", signal)) });
+        var signalled = await CommitAsync(plan, workflow, $"signal {signal}", cancellationToken);
+        Nudge();
+        return signalled;
+    }
+
+    /// <summary>Waits until the workflow has ended (Completed, Failed or Cancelled) and returns it.</summary>
+    public Task<WorkflowRecord> WaitForCompletionAsync(string workflowId, CancellationToken cancellationToken = default) =>
+        WaitForAsync(workflowId, static w => w.IsTerminal, cancellationToken);
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds for the stored workflow, e.g. until it ended or waits for a
+    /// human. Woken at once by changes made in this process, and by polling for changes made elsewhere.
+    /// </summary>
+    public async Task<WorkflowRecord> WaitForAsync(string workflowId, Func<WorkflowRecord, bool> condition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        while (true)
+        {
+            var changed = ChangeSignal(workflowId);
+            var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            if (condition(workflow))
+            {
+                return workflow;
+            }
+
+            await Task.WhenAny(changed, Task.Delay(Options.PollInterval, Clock, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Closes the engine: delivers queued observer events, and closes the store if the engine opened it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var runner in Runners())
+        {
+            await runner.DisposeAsync();
+        }
+
+        await Observers.DisposeAsync();
+        if (_ownsStore)
+        {
+            await Store.DisposeAsync();
+        }
+    }
+
+    // ---- shared with runners ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The definition a workflow runs: the exact version it started with, else the current one if it still has the
+    /// workflow's node (logged). Null when neither fits.
+    /// </summary>
+    internal WorkflowDefinition? ResolveDefinition(WorkflowRecord workflow)
+    {
+        if (Definitions.Find(workflow.Type, workflow.DefinitionVersion) is { } exact)
+        {
+            return exact;
+        }
+
+        if (!Definitions.Contains(workflow.Type))
+        {
+            return null;
+        }
+
+        var latest = Definitions.Latest(workflow.Type);
+        if (workflow.CurrentNode is null || latest.HasNode(workflow.CurrentNode))
+        {
+            Log.DefinitionChanged(Logger, workflow.Id, workflow.Type, workflow.DefinitionVersion, latest.Version);
+            return latest;
+        }
+
+        return null;
+    }
+
+    internal WorkflowDefinition RequireDefinition(WorkflowRecord workflow) =>
+        ResolveDefinition(workflow) ?? throw new UnknownWorkflowTypeException(workflow.Type, Definitions.Types);
+
+    /// <summary>
+    /// Commits a plan: the workflow write, what the plan appended, a status-changed event, and the parent's wake-up
+    /// when a child ends. Then tells observers and waiters. Returns the record as stored.
+    /// </summary>
+    internal async Task<WorkflowRecord> CommitAsync(StepPlan plan, WorkflowRecord before, string? reason, CancellationToken cancellationToken)
+    {
+        Steps.AddStatusEvent(plan, before, reason);
+        if (plan.ParentToWake is null || !plan.Next.IsTerminal)
+        {
+            await Store.CommitAsync(plan.Changes.UpdateWorkflow(plan.Next, plan.Lease), cancellationToken);
+        }
+        else
+        {
+            await CommitWakingParentAsync(plan, plan.ParentToWake, cancellationToken);
+        }
+
+        var committed = plan.Committed;
+        Observers.Publish(plan.Events);
+        if (committed.IsTerminal || committed.Status == WorkflowStatus.Waiting)
+        {
+            SignalChange(committed.Id);
+            if (committed.IsTerminal)
+            {
+                RecordEnd(committed);
+            }
+        }
+
+        return committed;
+    }
+
+    /// <summary>
+    /// A child's last commit also makes its parent due, atomically, so the parent can never miss its child's end.
+    /// The parent may change meanwhile (another child, a cancel): read it again and retry.
+    /// </summary>
+    private async Task CommitWakingParentAsync(StepPlan plan, string parentId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var changes = new ChangeSet().UpdateWorkflow(plan.Next, plan.Lease);
+            foreach (var step in plan.Changes.Steps)
+            {
+                changes.AppendStep(step);
+            }
+
+            foreach (var auditEvent in plan.Changes.Events)
+            {
+                changes.AppendEvent(auditEvent);
+            }
+
+            foreach (var command in plan.Changes.Commands)
+            {
+                changes.RecordCommand(command);
+            }
+
+            var parent = await Store.GetWorkflowAsync(parentId, cancellationToken);
+            var now = plan.Next.UpdatedAt;
+            if (parent is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Child } && parent.WaitDetail == plan.Next.Id)
+            {
+                changes.UpdateWorkflow(parent with { DueAt = now, UpdatedAt = now });
+            }
+
+            try
+            {
+                await Store.CommitAsync(changes, cancellationToken);
+                Nudge();
+                return;
+            }
+            catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == parentId && attempt < 20)
+            {
+                // The parent changed between our read and our commit: read it again.
+            }
+        }
+    }
+
+    internal void RecordEnd(WorkflowRecord workflow)
+    {
+        var type = new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, workflow.Type);
+        if (workflow.Status == WorkflowStatus.Completed)
+        {
+            RatchetTelemetry.WorkflowsCompleted.Add(1, type);
+        }
+        else if (workflow.Status == WorkflowStatus.Failed)
+        {
+            RatchetTelemetry.WorkflowsFailed.Add(1, type);
+        }
+
+        if (RatchetTelemetry.WorkflowDuration.Enabled && workflow.CompletedAt is { } completed)
+        {
+            RatchetTelemetry.WorkflowDuration.Record((completed - workflow.CreatedAt).TotalSeconds, type);
+        }
+    }
+
+    internal Task ChangeSignal(string workflowId) =>
+        _changeSignals.GetOrAdd(workflowId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    internal void SignalChange(string workflowId)
+    {
+        if (!_changeSignals.IsEmpty && _changeSignals.TryRemove(workflowId, out var signal))
+        {
+            signal.TrySetResult();
+        }
+    }
+
+    internal void Attach(WorkflowRunner runner)
+    {
+        lock (_runners)
+        {
+            _runners.Add(runner);
+        }
+    }
+
+    internal void Detach(WorkflowRunner runner)
+    {
+        lock (_runners)
+        {
+            _runners.Remove(runner);
+        }
+    }
+
+    /// <summary>Tells this process's runners that work became due, so they look now instead of at their next poll.</summary>
+    internal void Nudge()
+    {
+        foreach (var runner in Runners())
+        {
+            runner.Nudge();
+        }
+    }
+
+    private WorkflowRunner? FirstRunner()
+    {
+        lock (_runners)
+        {
+            return _runners.FirstOrDefault(r => r.IsAccepting);
+        }
+    }
+
+    private WorkflowRunner[] Runners()
+    {
+        lock (_runners)
+        {
+            return [.. _runners];
+        }
+    }
+
+    private async Task<WorkflowRecord> DecideAsync(string workflowId, string by, string? comment, bool approved, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(by);
+        var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+        if (workflow.Status != WorkflowStatus.Waiting || workflow.WaitReason != WaitReason.Approval)
+        {
+            throw new InvalidTransitionException(workflow.Id, workflow.Status, approved ? WorkflowStatus.Running : WorkflowStatus.Failed,
+                $"Workflow '{workflow.Id}' is not waiting for approval (it is {Describe(workflow)}); only a workflow waiting for approval can be {(approved ? "approved" : "rejected")}.");
+        }
+
+        var node = RequireDefinition(workflow)[workflow.CurrentNode!];
+        var now = Clock.GetStoreNow();
+        var decision = new Dictionary<string, object?> { ["approved"] = approved, ["by"] = by, ["comment"] = comment };
+        var output = NodeResult.ToJson(decision);
+        var audit = new AuditEvent
+        {
+            WorkflowId = workflow.Id,
+            Type = approved ? AuditEventTypes.Approved : AuditEventTypes.Rejected,
+            Node = node.Name,
+            At = now,
+            Payload = Steps.Payload(("by", by), ("comment", comment)),
+        };
+
+        StepPlan plan;
+        if (approved || node.Transitions.ContainsKey(WorkflowDefinition.Rejected))
+        {
+            plan = Steps.CompleteNode(workflow, node, approved ? WorkflowDefinition.Approved : WorkflowDefinition.Rejected, output, null,
+                workflow.UpdatedAt, now, continueHere: false, Observers.HasObservers);
+        }
+        else
+        {
+            var error = new WorkflowError("rejected", comment is null ? $"Rejected by {by}." : $"Rejected by {by}: {comment}");
+            plan = Steps.FailNode(workflow, RequireDefinition(workflow), node, error, exception: null, workflow.UpdatedAt, now,
+                continueHere: false, Observers.HasObservers, Random.Shared, deadline: null);
+        }
+
+        plan.Changes.AppendEvent(audit);
+        var decided = await CommitAsync(plan, workflow, approved ? $"approved by {by}" : $"rejected by {by}", cancellationToken);
+        Nudge();
+        return decided;
+    }
+
+    private async Task CancelChildrenAsync(string parentId, CancellationToken cancellationToken)
+    {
+        var query = WorkflowQuery.Active with { ParentId = parentId, Limit = WorkflowQuery.MaxLimit };
+        var children = await Store.ListWorkflowsAsync(query, cancellationToken);
+        foreach (var child in children.Items)
+        {
+            try
+            {
+                await CancelAsync(child.Id, $"parent {parentId} was cancelled", cancellationToken);
+            }
+            catch (InvalidTransitionException)
+            {
+                // It ended on its own meanwhile.
+            }
+        }
+    }
+
+    private static string Describe(WorkflowRecord workflow) =>
+        workflow.Status == WorkflowStatus.Waiting ? $"waiting for {workflow.WaitReason}{(workflow.WaitDetail is null ? "" : $" '{workflow.WaitDetail}'")}" : workflow.Status.ToString();
+}

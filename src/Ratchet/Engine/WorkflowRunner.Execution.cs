@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using Ratchet.Storage;
+
+namespace Ratchet.Engine;
+
+public sealed partial class WorkflowRunner
+{
+    private async Task ExecuteAsync(WorkItem item)
+    {
+        var workflow = item.Workflow;
+        var id = workflow.Id;
+        using var execution = new Execution(_abort.Token);
+        if (!_inflight.TryAdd(id, execution))
+        {
+            _superseded[id] = workflow;
+            return;
+        }
+
+        using var activity = StartWorkflowActivity(workflow);
+        var holdsLease = true;
+        try
+        {
+            var definition = _engine.ResolveDefinition(workflow);
+            if (definition is null)
+            {
+                await FailUnrunnableAsync(workflow);
+                holdsLease = false;
+                return;
+            }
+
+            WorkflowRecord? current = item.Fresh ? workflow : await BeginAsync(workflow, definition);
+            while (current is { Status: WorkflowStatus.Running } && !execution.Token.IsCancellationRequested)
+            {
+                workflow = current;
+                current = await StepAsync(current, definition, execution);
+            }
+
+            holdsLease = current is { Status: WorkflowStatus.Running };
+            activity?.SetTag(RatchetTelemetry.Tags.Outcome, current?.Status.ToString() ?? "parked");
+        }
+        catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == id)
+        {
+            // Someone else moved the workflow on (a cancel, or a worker that took it over): our work is void.
+            holdsLease = false;
+            Log.LostOwnership(_engine.Logger, id, ex);
+            activity?.SetTag(RatchetTelemetry.Tags.Outcome, "lost");
+        }
+        catch (OperationCanceledException) when (execution.Token.IsCancellationRequested)
+        {
+            holdsLease = !execution.CancelledByRequest;
+            activity?.SetTag(RatchetTelemetry.Tags.Outcome, execution.CancelledByRequest ? "cancelled" : "stopped");
+        }
+        catch (Exception ex)
+        {
+            // The store failed under us. The workflow stays as last committed and is taken up again.
+            Log.ExecutionFailed(_engine.Logger, id, ex);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+        }
+        finally
+        {
+            _inflight.TryRemove(id, out _);
+            if (holdsLease && !execution.CancelledByRequest)
+            {
+                // Stopping (or a store failure) mid-node: let anyone resume it at once rather than after the lease.
+                await TryReleaseAsync(id);
+            }
+
+            if (_superseded.TryRemove(id, out var next))
+            {
+                Interlocked.Increment(ref _queued);
+                if (!_ready.Writer.TryWrite(new WorkItem(next, Fresh: false)))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    await TryReleaseAsync(id);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A workflow claimed from the store: commit that its node (re)starts, then return it to run. Null when there is
+    /// nothing to run now (it waits for someone, or it ended meanwhile).
+    /// </summary>
+    private async Task<WorkflowRecord?> BeginAsync(WorkflowRecord workflow, WorkflowDefinition definition)
+    {
+        var now = _engine.Clock.GetStoreNow();
+        var observe = _engine.Observers.HasObservers;
+        StepPlan plan;
+        switch (workflow.Status, workflow.WaitReason)
+        {
+            case (WorkflowStatus.Pending, _):
+                plan = Steps.Begin(workflow with { CurrentNode = workflow.CurrentNode ?? definition.StartNode }, 1, now, observe, interrupted: false);
+                break;
+            case (WorkflowStatus.Running, _) when workflow.Attempt == 0:
+                plan = Steps.Begin(workflow, 1, now, observe, interrupted: false);
+                break;
+            case (WorkflowStatus.Running, _):
+                Interlocked.Increment(ref _resumed);
+                Log.Recovered(_engine.Logger, workflow.Id, workflow.CurrentNode ?? "?", workflow.Attempt + 1);
+                plan = Steps.Begin(workflow, workflow.Attempt + 1, now, observe, interrupted: true);
+                break;
+            case (WorkflowStatus.Waiting, WaitReason.Timer) when definition[workflow.CurrentNode!].Kind == NodeKind.Delay:
+                plan = Steps.CompleteNode(workflow, definition[workflow.CurrentNode!], NodeResult.SuccessOutcome, null, null,
+                    workflow.UpdatedAt, now, continueHere: true, observe);
+                break;
+            case (WorkflowStatus.Waiting, WaitReason.Timer):
+                plan = Steps.Begin(workflow, Math.Max(1, workflow.Attempt), now, observe, interrupted: false);
+                break;
+            case (WorkflowStatus.Waiting, WaitReason.Child):
+                var child = workflow.WaitDetail is null ? null : await _engine.Store.GetWorkflowAsync(workflow.WaitDetail);
+                if (child is not { IsTerminal: true })
+                {
+                    await TryReleaseAsync(workflow.Id);
+                    return null;
+                }
+
+                plan = ChildEnded(workflow, definition, child, now, observe);
+                break;
+            default:
+                await TryReleaseAsync(workflow.Id);
+                return null;
+        }
+
+        var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        AfterCommit(plan, committed);
+        return plan.Continue ? committed : null;
+    }
+
+    /// <summary>Runs the current node of a Running workflow this runner holds, and commits its result.</summary>
+    private async Task<WorkflowRecord?> StepAsync(WorkflowRecord workflow, WorkflowDefinition definition, Execution execution)
+    {
+        var node = definition[workflow.CurrentNode!];
+        var now = _engine.Clock.GetStoreNow();
+        var observe = _engine.Observers.HasObservers;
+        var deadline = definition.Timeout is { } limit ? workflow.CreatedAt + limit : (DateTimeOffset?)null;
+        StepPlan plan;
+        if (deadline is { } due && now >= due)
+        {
+            var error = new WorkflowError("workflow-timeout", $"Workflow '{workflow.Id}' ran longer than its limit of {definition.Timeout}.");
+            // Past the workflow's deadline no failure path runs either: it would be past the deadline too.
+            plan = TimedOut(workflow, node, error, now, observe);
+        }
+        else
+        {
+            switch (node.Kind)
+            {
+                case NodeKind.Approval:
+                    plan = Steps.Park(workflow, node, WaitReason.Approval, null, null, now, observe,
+                        Steps.Payload(("reason", nameof(WaitReason.Approval)), ("prompt", node.Prompt)));
+                    break;
+                case NodeKind.Signal:
+                    plan = Steps.Park(workflow, node, WaitReason.Signal, node.SignalName, null, now, observe);
+                    break;
+                case NodeKind.Delay:
+                    plan = Steps.Park(workflow, node, WaitReason.Timer, null, StoreTime.Truncate(now + node.Delay!.Value), now, observe);
+                    break;
+                case NodeKind.SubWorkflow:
+                    return await StartChildAsync(workflow, definition, node, execution);
+                default:
+                    plan = await RunActionAsync(workflow, definition, node, execution, deadline);
+                    break;
+            }
+        }
+
+        var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        AfterCommit(plan, committed);
+        return plan.Continue ? committed : null;
+    }
+
+    private async Task<StepPlan> RunActionAsync(WorkflowRecord workflow, WorkflowDefinition definition, NodeDefinition node, Execution execution, DateTimeOffset? deadline)
+    {
+        var clock = _engine.Clock;
+        var started = clock.GetStoreNow();
+        var observe = _engine.Observers.HasObservers;
+        var tags = new TagList
+        {
+            { RatchetTelemetry.Tags.WorkflowType, workflow.Type },
+            { RatchetTelemetry.Tags.Node, node.Name },
+        };
+        RatchetTelemetry.NodesStarted.Add(1, tags);
+        using var activity = RatchetTelemetry.ActivitySource.HasListeners() ? RatchetTelemetry.ActivitySource.StartActivity($"node {node.Name}") : null;
+        if (activity is not null)
+        {
+            activity.SetTag(RatchetTelemetry.Tags.WorkflowId, workflow.Id);
+            activity.SetTag(RatchetTelemetry.Tags.WorkflowType, workflow.Type);
+            activity.SetTag(RatchetTelemetry.Tags.Node, node.Name);
+            activity.SetTag(RatchetTelemetry.Tags.Attempt, workflow.Attempt);
+        }
+
+        List<string>? progress = null;
+        Task ReportProgress(string message, CancellationToken cancellationToken)
+        {
+            lock (execution)
+            {
+                (progress ??= []).Add(message);
+            }
+
+            if (observe)
+            {
+                _engine.Observers.Publish(Steps.Event(WorkflowEventKind.Progress, workflow, clock.GetStoreNow()) with
+                {
+                    Node = node.Name, Attempt = workflow.Attempt, Message = message, Status = WorkflowStatus.Running,
+                });
+            }
+
+            return Task.CompletedTask;
+        }
+
+        var limit = node.Timeout;
+        if (deadline is { } due && (limit is null || due - started < limit))
+        {
+            limit = due - started;
+        }
+
+        using var timeout = limit is { } l ? new CancellationTokenSource(l, clock) : null;
+        using var linked = timeout is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(execution.Token)
+            : CancellationTokenSource.CreateLinkedTokenSource(execution.Token, timeout.Token);
+        var context = new NodeContext(workflow, node.Name, workflow.Attempt, _engine.Services, clock, ReportProgress, linked.Token);
+        StepPlan plan;
+        string outcome;
+        try
+        {
+            var result = await node.Factory!(_engine.Services).ExecuteAsync(context, linked.Token);
+            linked.Token.ThrowIfCancellationRequested();
+            plan = Steps.CompleteNode(workflow, node, result.Outcome, result.Output, context.SetArtifacts, started,
+                clock.GetStoreNow(), continueHere: true, observe, progress);
+            outcome = "completed";
+            RatchetTelemetry.NodesCompleted.Add(1, tags);
+        }
+        catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true && !execution.Token.IsCancellationRequested)
+        {
+            var error = new WorkflowError("timeout", $"Node '{node.Name}' ran longer than {limit}.");
+            plan = Steps.FailNode(workflow, definition, node, error, new TimeoutException(error.Message), started, clock.GetStoreNow(),
+                continueHere: true, observe, Random.Shared, deadline);
+            outcome = "timeout";
+            RatchetTelemetry.NodesFailed.Add(1, tags);
+        }
+        catch (Exception ex) when (!execution.Token.IsCancellationRequested)
+        {
+            Log.NodeFailed(_engine.Logger, workflow.Id, node.Name, workflow.Attempt, ex);
+            plan = Steps.FailNode(workflow, definition, node, WorkflowError.FromException(ex), ex, started, clock.GetStoreNow(),
+                continueHere: true, observe, Random.Shared, deadline);
+            outcome = "failed";
+            RatchetTelemetry.NodesFailed.Add(1, tags);
+        }
+
+        if (RatchetTelemetry.NodeDuration.Enabled)
+        {
+            RatchetTelemetry.NodeDuration.Record((clock.GetStoreNow() - started).TotalSeconds, tags);
+        }
+
+        if (plan.Next is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Timer })
+        {
+            outcome = "retry";
+            RatchetTelemetry.NodesRetried.Add(1, tags);
+            Log.RetryScheduled(_engine.Logger, workflow.Id, node.Name, plan.Next.Attempt, plan.Next.DueAt!.Value);
+        }
+
+        activity?.SetTag(RatchetTelemetry.Tags.Outcome, outcome);
+        return plan;
+    }
+
+    /// <summary>Starts the child and parks the parent in one commit; the child runs here at once if this runner knows its type.</summary>
+    private async Task<WorkflowRecord?> StartChildAsync(WorkflowRecord parent, WorkflowDefinition definition, NodeDefinition node, Execution execution)
+    {
+        var now = _engine.Clock.GetStoreNow();
+        var observe = _engine.Observers.HasObservers;
+        var context = new NodeContext(parent, node.Name, parent.Attempt, _engine.Services, _engine.Clock, static (_, _) => Task.CompletedTask, execution.Token);
+        var childDefinition = _engine.Definitions.Contains(node.ChildType!) ? _engine.Definitions.Latest(node.ChildType!) : null;
+        var runHere = childDefinition is not null && IsAccepting;
+        StepPlan? park = null;
+        var created = await _engine.Creator.CreateAsync(new NewWorkflow
+        {
+            Type = node.ChildType!,
+            Input = node.ChildInput!(context),
+            ParentId = parent.Id,
+            DefinitionVersion = childDefinition?.Version ?? "",
+            StartNode = childDefinition?.StartNode,
+            TraceParent = parent.TraceParent,
+        }, (pending, changes) =>
+        {
+            park = Steps.Park(parent, node, WaitReason.Child, pending.Id, null, now, observe,
+                Steps.Payload(("reason", nameof(WaitReason.Child)), ("child", pending.Id), ("childType", pending.Type)));
+            Steps.AddStatusEvent(park, parent);
+            changes.UpdateWorkflow(park.Next, park.Lease);
+            foreach (var auditEvent in park.Changes.Events)
+            {
+                changes.AppendEvent(auditEvent);
+            }
+
+            return runHere
+                ? pending.TransitionTo(WorkflowStatus.Running, now) with { Attempt = 1, LeaseOwner = Owner, LeaseExpiresAt = now + _options.LeaseDuration }
+                : pending;
+        }, CancellationToken.None);
+
+        _engine.Observers.Publish(park!.Events);
+        _engine.SignalChange(parent.Id);
+        if (observe)
+        {
+            _engine.Observers.Publish(Steps.Event(WorkflowEventKind.Started, created.Workflow, now));
+        }
+
+        RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, node.ChildType));
+        if (runHere && created.Workflow.LeaseOwner == Owner)
+        {
+            Accept(created.Workflow);
+        }
+
+        return null;
+    }
+
+    /// <summary>A parent's child ended: its output becomes the node's output, or its failure the node's failure.</summary>
+    private static StepPlan ChildEnded(WorkflowRecord parent, WorkflowDefinition definition, WorkflowRecord child, DateTimeOffset now, bool observe)
+    {
+        var node = definition[parent.CurrentNode!];
+        if (child.Status == WorkflowStatus.Completed)
+        {
+            var output = child.CurrentNode is { } last && child.Artifacts.TryGetValue(last, out var value) ? value : (System.Text.Json.JsonElement?)null;
+            return Steps.CompleteNode(parent, node, NodeResult.SuccessOutcome, output, null, parent.UpdatedAt, now, continueHere: true, observe);
+        }
+
+        var error = new WorkflowError(
+            child.Status == WorkflowStatus.Cancelled ? "child-cancelled" : "child-failed",
+            $"Sub-workflow '{child.Id}' ({child.Type}) {child.Status.ToString().ToLowerInvariant()}: {child.Error?.Message ?? "no error given"}");
+        return Steps.FailNode(parent, definition, node, error, new ChildWorkflowFailedException(child.Id, error.Message), parent.UpdatedAt, now,
+            continueHere: true, observe, Random.Shared, deadline: null);
+    }
+
+    private void AfterCommit(StepPlan plan, WorkflowRecord committed)
+    {
+        if (committed is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Timer, DueAt: { } due })
+        {
+            AddTimer(committed.Id, due);
+        }
+    }
+
+    private static StepPlan TimedOut(WorkflowRecord workflow, NodeDefinition node, WorkflowError error, DateTimeOffset now, bool observe)
+    {
+        var plan = new StepPlan(Steps.ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error, CurrentNode = node.Name })
+        {
+            Lease = LeaseAction.Release,
+            ParentToWake = workflow.ParentId,
+        };
+        if (observe)
+        {
+            plan.Events.Add(Steps.Event(WorkflowEventKind.Failed, plan.Next, now) with { Node = node.Name, Error = error });
+        }
+
+        return plan;
+    }
+
+    /// <summary>No definition fits the workflow: fail it with a message that says which is missing, rather than leave it stuck.</summary>
+    private async Task FailUnrunnableAsync(WorkflowRecord workflow)
+    {
+        var now = _engine.Clock.GetStoreNow();
+        var error = new WorkflowError("definition-missing",
+            $"Workflow '{workflow.Id}' started with version {workflow.DefinitionVersion} of '{workflow.Type}'; this worker has neither that version nor one with its node '{workflow.CurrentNode}'. Register the old definition and retry it.");
+        var plan = new StepPlan(Steps.ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error })
+        {
+            Lease = LeaseAction.Release,
+            ParentToWake = workflow.ParentId,
+        };
+        await _engine.CommitAsync(plan, workflow, error.Message, CancellationToken.None);
+    }
+
+    private static Activity? StartWorkflowActivity(WorkflowRecord workflow)
+    {
+        if (!RatchetTelemetry.ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        // A resumed workflow joins the trace it was started in.
+        ActivityContext.TryParse(workflow.TraceParent, null, out var parent);
+        var activity = RatchetTelemetry.ActivitySource.StartActivity($"workflow {workflow.Type}", ActivityKind.Internal, parent);
+        activity?.SetTag(RatchetTelemetry.Tags.WorkflowId, workflow.Id);
+        activity?.SetTag(RatchetTelemetry.Tags.WorkflowType, workflow.Type);
+        return activity;
+    }
+}
+
+/// <summary>A sub-workflow ended without completing; raised to its parent node so that the node's retry policy applies.</summary>
+public sealed class ChildWorkflowFailedException(string childId, string message) : RatchetException(message)
+{
+    /// <summary>The child's id.</summary>
+    public string ChildId { get; } = childId;
+
+    /// <inheritdoc />
+    public override string ErrorCode => "child-failed";
+}

@@ -1,0 +1,412 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Ratchet.Storage;
+
+namespace Ratchet.Engine;
+
+/// <summary>What a runner found and did when it started.</summary>
+/// <param name="ResumedWorkflows">Workflows whose node was interrupted by a dead worker and runs again.</param>
+/// <param name="ClaimedWorkflows">Due workflows claimed in the first look at the store.</param>
+/// <param name="OrphanedWorkspaces">Active workspaces marked orphaned (their workflow ended or nobody holds it).</param>
+public sealed record RecoveryReport(int ResumedWorkflows, int ClaimedWorkflows, int OrphanedWorkspaces);
+
+/// <summary>
+/// Runs workflows: up to <see cref="RatchetOptions.MaxConcurrency"/> at once, each from node to node without delay
+/// (every result committed before the next node starts). Takes due work from the store with leases, so several
+/// runners in several processes share one store and a dead runner's workflows are taken over. Create with
+/// <see cref="WorkflowEngine.CreateRunner"/>; for hosts, the hosted service does it.
+/// </summary>
+public sealed partial class WorkflowRunner : IAsyncDisposable
+{
+    private readonly WorkflowEngine _engine;
+    private readonly RatchetOptions _options;
+    private readonly Channel<WorkItem> _ready = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly ConcurrentDictionary<string, Execution> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WorkflowRecord> _superseded = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<string, DateTimeOffset> _timers = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<RecoveryReport> _recovery = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource _leasesDone = new();
+    private Task[] _slots = [];
+    private Task _poller = Task.CompletedTask;
+    private Task _renewer = Task.CompletedTask;
+    private int _queued;
+    private int _state; // 0 new, 1 running, 2 stopping, 3 stopped
+    private int _resumed;
+
+    internal WorkflowRunner(WorkflowEngine engine)
+    {
+        _engine = engine;
+        _options = engine.Options;
+        Owner = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{CrockfordIdGenerator.Instance.NewId()}";
+    }
+
+    /// <summary>This runner's identity in leases.</summary>
+    public string Owner { get; }
+
+    /// <summary>What the runner recovered when it started; completes after its first look at the store.</summary>
+    public Task<RecoveryReport> Recovery => _recovery.Task;
+
+    /// <summary>How many workflows run in this runner right now.</summary>
+    public int RunningCount => _inflight.Count;
+
+    internal bool IsAccepting => Volatile.Read(ref _state) == 1;
+
+    /// <summary>Starts running: recovery first (orphaned workspaces, interrupted workflows), then due work as it comes.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException($"Runner {Owner} was already started; create a new runner.");
+        }
+
+        var orphaned = await MarkOrphanedWorkspacesAsync(cancellationToken);
+        _engine.Attach(this);
+        _slots = Enumerable.Range(0, _options.MaxConcurrency).Select(_ => Task.Run(RunSlotAsync)).ToArray();
+        _renewer = Task.Run(RenewLeasesAsync);
+        _poller = Task.Run(() => PollAsync(orphaned));
+        Log.RunnerStarted(_engine.Logger, Owner, _options.MaxConcurrency);
+    }
+
+    /// <summary>
+    /// Stops taking work and lets running nodes finish until <paramref name="cancellationToken"/> fires; then stops
+    /// them. Leases are released, so that the unfinished workflows can be resumed (their node runs again) at once.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        {
+            return;
+        }
+
+        _engine.Detach(this);
+        await _stopping.CancelAsync();
+        _ready.Writer.TryComplete();
+        var slots = Task.WhenAll(_slots);
+        try
+        {
+            await slots.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            await _abort.CancelAsync();
+            await slots;
+        }
+
+        await _poller;
+        var released = 0;
+        while (_ready.Reader.TryRead(out var item))
+        {
+            if (await TryReleaseAsync(item.Workflow.Id))
+            {
+                released++;
+            }
+        }
+
+        await _leasesDone.CancelAsync();
+        await _renewer;
+        Volatile.Write(ref _state, 3);
+        Log.RunnerStopped(_engine.Logger, Owner, released);
+    }
+
+    /// <summary>
+    /// Starts (unless started), runs until nothing is left to do now — nothing running or queued, no due work in the
+    /// store, no back-off this runner is waiting for — then stops. Workflows waiting for a human, a signal or a later
+    /// timer set by someone else stay parked in the store.
+    /// </summary>
+    public async Task RunUntilIdleAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _state) == 0)
+        {
+            await StartAsync(cancellationToken);
+        }
+
+        try
+        {
+            await _idle.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            await StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Stops (without waiting for running nodes) and releases what the runner holds.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync();
+        await StopAsync(now.Token);
+        _stopping.Dispose();
+        _abort.Dispose();
+        _leasesDone.Dispose();
+    }
+
+    /// <summary>Takes a workflow this runner holds and that is Running at its current node's current attempt.</summary>
+    internal void Accept(WorkflowRecord workflow)
+    {
+        Interlocked.Increment(ref _queued);
+        if (!_ready.Writer.TryWrite(new WorkItem(workflow, Fresh: true)))
+        {
+            Interlocked.Decrement(ref _queued);
+            _ = TryReleaseAsync(workflow.Id);
+        }
+    }
+
+    /// <summary>Look at the store now rather than at the next poll.</summary>
+    internal void Nudge() => Volatile.Read(ref _wake).TrySetResult();
+
+    /// <summary>The wake-up to wait for next: a fresh one if the last has fired (taken before looking, so none is missed).</summary>
+    private Task ArmWake()
+    {
+        var current = Volatile.Read(ref _wake);
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
+        }
+
+        return Volatile.Read(ref _wake).Task;
+    }
+
+    /// <summary>Stops the node running for <paramref name="workflowId"/> here, if any (it was cancelled elsewhere).</summary>
+    internal void StopLocal(string workflowId)
+    {
+        if (_inflight.TryGetValue(workflowId, out var execution))
+        {
+            execution.Cancel();
+        }
+    }
+
+    private async Task RunSlotAsync()
+    {
+        try
+        {
+            while (await _ready.Reader.WaitToReadAsync(_stopping.Token))
+            {
+                if (!_ready.Reader.TryRead(out var item))
+                {
+                    continue;
+                }
+
+                Interlocked.Decrement(ref _queued);
+                await ExecuteAsync(item);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: leave what is queued for StopAsync to release.
+        }
+    }
+
+    private async Task PollAsync(int orphanedWorkspaces)
+    {
+        var first = true;
+        while (!_stopping.IsCancellationRequested)
+        {
+            var wake = ArmWake();
+            var claimed = 0;
+            try
+            {
+                claimed = await ClaimAsync();
+            }
+            catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
+            {
+                Log.StoreTrouble(_engine.Logger, Owner, ex);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (first)
+            {
+                first = false;
+                var report = new RecoveryReport(Volatile.Read(ref _resumed), claimed, orphanedWorkspaces);
+                Log.RecoverySummary(_engine.Logger, Owner, report.ResumedWorkflows, report.ClaimedWorkflows, report.OrphanedWorkspaces);
+                if (_engine.Observers.HasObservers)
+                {
+                    _engine.Observers.Publish(new WorkflowEvent
+                    {
+                        Kind = WorkflowEventKind.RecoveryCompleted, WorkflowId = "", At = _engine.Clock.GetStoreNow(),
+                        Message = $"{report.ClaimedWorkflows} workflows claimed, {report.OrphanedWorkspaces} orphaned workspaces marked",
+                    });
+                }
+
+                _recovery.TrySetResult(report);
+            }
+
+            if (claimed == 0 && _inflight.IsEmpty && Volatile.Read(ref _queued) == 0 && PendingTimers() == 0)
+            {
+                _idle.TrySetResult();
+            }
+
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var delay = Task.Delay(NextWait(), _engine.Clock, sleep.Token);
+            await Task.WhenAny(wake, delay);
+            await sleep.CancelAsync();
+        }
+    }
+
+    private async Task<int> ClaimAsync()
+    {
+        var room = (_options.MaxConcurrency * 2) - _inflight.Count - Volatile.Read(ref _queued);
+        if (room <= 0 || !IsAccepting)
+        {
+            return 0;
+        }
+
+        var claimed = await _engine.Store.ClaimDueWorkflowsAsync(new LeaseRequest
+        {
+            Owner = Owner,
+            Duration = _options.LeaseDuration,
+            MaxCount = room,
+            Types = _engine.Definitions.Types,
+        }, _stopping.Token);
+        foreach (var workflow in claimed)
+        {
+            if (_inflight.ContainsKey(workflow.Id))
+            {
+                // Our own lease lapsed while we ran it and we claimed it back: the running execution will be fenced
+                // by the new version and hand over to this record when it stops.
+                _superseded[workflow.Id] = workflow;
+                continue;
+            }
+
+            Interlocked.Increment(ref _queued);
+            if (!_ready.Writer.TryWrite(new WorkItem(workflow, Fresh: false)))
+            {
+                Interlocked.Decrement(ref _queued);
+                await TryReleaseAsync(workflow.Id);
+            }
+        }
+
+        return claimed.Count;
+    }
+
+    private TimeSpan NextWait()
+    {
+        var now = _engine.Clock.GetUtcNow();
+        lock (_timers)
+        {
+            while (_timers.TryPeek(out _, out var due) && due <= now)
+            {
+                _timers.Dequeue();
+            }
+
+            var wait = _options.PollInterval;
+            if (_timers.TryPeek(out _, out var next) && next - now < wait)
+            {
+                wait = next - now;
+            }
+
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+    }
+
+    private int PendingTimers()
+    {
+        lock (_timers)
+        {
+            return _timers.Count;
+        }
+    }
+
+    private void AddTimer(string workflowId, DateTimeOffset due)
+    {
+        lock (_timers)
+        {
+            _timers.Enqueue(workflowId, due);
+        }
+
+        Nudge();
+    }
+
+    private async Task RenewLeasesAsync()
+    {
+        var interval = _options.LeaseDuration / 3;
+        while (!_leasesDone.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _engine.Clock, _leasesDone.Token);
+                await _engine.Store.RenewLeasesAsync(Owner, _options.LeaseDuration, CancellationToken.None);
+            }
+            catch (OperationCanceledException) when (_leasesDone.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RatchetException)
+            {
+                Log.StoreTrouble(_engine.Logger, Owner, ex);
+            }
+        }
+    }
+
+    private async Task<int> MarkOrphanedWorkspacesAsync(CancellationToken cancellationToken)
+    {
+        var now = _engine.Clock.GetStoreNow();
+        var orphaned = 0;
+        foreach (var workspace in await _engine.Store.ListWorkspacesAsync(WorkspaceStatus.Active, cancellationToken))
+        {
+            var workflow = await _engine.Store.GetWorkflowAsync(workspace.WorkflowId, cancellationToken);
+            var held = workflow?.LeaseOwner is not null && workflow.LeaseExpiresAt > now;
+            var stale = now - workspace.HeartbeatAt > _options.WorkspaceOrphanAfter;
+            if (workflow is null || workflow.IsTerminal || (stale && !held))
+            {
+                await _engine.Store.CommitAsync(new ChangeSet().PutWorkspace(workspace with { Status = WorkspaceStatus.Orphaned }), cancellationToken);
+                orphaned++;
+            }
+        }
+
+        return orphaned;
+    }
+
+    private async Task<bool> TryReleaseAsync(string workflowId)
+    {
+        try
+        {
+            return await _engine.Store.ReleaseLeaseAsync(workflowId, Owner, CancellationToken.None);
+        }
+        catch (RatchetException ex)
+        {
+            // The lease will lapse on its own; that only delays the takeover.
+            Log.StoreTrouble(_engine.Logger, Owner, ex);
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private readonly record struct WorkItem(WorkflowRecord Workflow, bool Fresh);
+
+    /// <summary>One workflow running in this runner, with the means to stop it.</summary>
+    private sealed class Execution(CancellationToken runnerAbort) : IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(runnerAbort);
+
+        public CancellationToken Token => _cancel.Token;
+
+        /// <summary>Whether the workflow itself was cancelled (rather than the runner stopping).</summary>
+        public bool CancelledByRequest { get; private set; }
+
+        public void Cancel()
+        {
+            CancelledByRequest = true;
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already finished.
+            }
+        }
+
+        public void Dispose() => _cancel.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Ratchet.Engine;
+
+namespace Ratchet;
+
+/// <summary>The core's log messages. Event ids: 1000–1099 engine, 1100–1199 runner, 1200–1299 observers.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Started workflow {WorkflowId} of type {WorkflowType}")]
+    public static partial void WorkflowStarted(ILogger logger, string workflowId, string workflowType);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Workflow {WorkflowId} started with version {StartedVersion} of {WorkflowType}; continuing with version {CurrentVersion}, which has its current node")]
+    public static partial void DefinitionChanged(ILogger logger, string workflowId, string workflowType, string startedVersion, string currentVersion);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Cancelled workflow {WorkflowId}: {Reason}")]
+    public static partial void WorkflowCancelled(ILogger logger, string workflowId, string reason);
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Node {Node} of workflow {WorkflowId} failed on attempt {Attempt}")]
+    public static partial void NodeFailed(ILogger logger, string workflowId, string node, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Retrying node {Node} of workflow {WorkflowId} as attempt {Attempt} at {DueAt}")]
+    public static partial void RetryScheduled(ILogger logger, string workflowId, string node, int attempt, DateTimeOffset dueAt);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Lost workflow {WorkflowId} to another writer; this worker stops running it")]
+    public static partial void LostOwnership(ILogger logger, string workflowId, Exception exception);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Recovered workflow {WorkflowId}: node {Node} was interrupted and runs again as attempt {Attempt}")]
+    public static partial void Recovered(ILogger logger, string workflowId, string node, int attempt);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Recovery of worker {Owner}: {Resumed} interrupted workflows resumed, {Claimed} due workflows claimed, {Orphaned} orphaned workspaces marked")]
+    public static partial void RecoverySummary(ILogger logger, string owner, int resumed, int claimed, int orphaned);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Runner {Owner} could not reach the store; retrying")]
+    public static partial void StoreTrouble(ILogger logger, string owner, Exception exception);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Workflow {WorkflowId} failed for a reason outside its nodes")]
+    public static partial void ExecutionFailed(ILogger logger, string workflowId, Exception exception);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Information, Message = "Runner {Owner} started with up to {MaxConcurrency} workflows at once")]
+    public static partial void RunnerStarted(ILogger logger, string owner, int maxConcurrency);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "Runner {Owner} stopped; {Released} leases released")]
+    public static partial void RunnerStopped(ILogger logger, string owner, int released);
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Observer {Observer} failed on {Kind} of workflow {WorkflowId}; the workflow goes on")]
+    public static partial void ObserverFailed(ILogger logger, string observer, WorkflowEventKind kind, string workflowId, Exception exception);
+}
