@@ -100,7 +100,7 @@ public sealed partial class SqliteRatchetStore
     public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"SELECT {StepColumns} FROM steps WHERE workflow_id = $id ORDER BY seq;", ReadStep<ReaderRow>, cancellationToken, ("$id", workflowId));
+        return ReadListAsync($"{StepSelect} WHERE w.id = $id ORDER BY s.seq;", ReadStep<ReaderRow>, cancellationToken, ("$id", workflowId));
     }
 
     /// <inheritdoc />
@@ -108,7 +108,7 @@ public sealed partial class SqliteRatchetStore
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return ReadListAsync($"SELECT {EventColumns} FROM events WHERE workflow_id = $id AND seq > $after ORDER BY seq LIMIT $limit;",
+        return ReadListAsync($"{EventSelect} WHERE w.id = $id AND e.seq > $after ORDER BY e.seq LIMIT $limit;",
             ReadEvent, cancellationToken, ("$id", workflowId), ("$after", afterSequence), ("$limit", limit));
     }
 
@@ -116,7 +116,7 @@ public sealed partial class SqliteRatchetStore
     public Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"SELECT {CommandColumns} FROM commands WHERE workflow_id = $id ORDER BY seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
+        return ReadListAsync($"{CommandSelect} WHERE w.id = $id ORDER BY c.seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
     }
 
     /// <inheritdoc />
@@ -179,9 +179,9 @@ public sealed partial class SqliteRatchetStore
             var snapshot = new StoreSnapshot
             {
                 Workflows = All(connection, $"SELECT {WorkflowColumns} FROM workflows;", ReadWorkflow<ReaderRow>),
-                Steps = All(connection, $"SELECT {StepColumns} FROM steps;", ReadStep<ReaderRow>),
-                Events = All(connection, $"SELECT {EventColumns} FROM events;", ReadEvent<ReaderRow>),
-                Commands = All(connection, $"SELECT {CommandColumns} FROM commands;", ReadCommand<ReaderRow>),
+                Steps = All(connection, StepSelect + ";", ReadStep<ReaderRow>),
+                Events = All(connection, EventSelect + ";", ReadEvent<ReaderRow>),
+                Commands = All(connection, CommandSelect + ";", ReadCommand<ReaderRow>),
                 Workspaces = All(connection, $"SELECT {WorkspaceColumns} FROM workspaces;", ReadWorkspace<ReaderRow>),
                 Values = All(connection, $"SELECT {ValueColumns} FROM kv;", ReadValue<ReaderRow>),
                 Checkpoints = All(connection, "SELECT namespace, name, created_at, entries FROM checkpoints;", r => new CheckpointRecord

@@ -116,7 +116,23 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
         {
             session.Apply(changes);
             return true;
-        }, cancellationToken);
+        }, cancellationToken, MayFailAfterWriting(changes));
+    }
+
+    /// <summary>
+    /// A change set that writes one workflow and appends only to that workflow can be refused only by its workflow
+    /// write, which comes first: it needs no savepoint. Anything else might fail half-way and does.
+    /// </summary>
+    private static bool MayFailAfterWriting(ChangeSet changes)
+    {
+        if (changes.Workflows.Count != 1 || changes.Checks.Count > 0 || changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0)
+        {
+            return true;
+        }
+
+        var id = changes.Workflows[0].Record.Id;
+        return changes.Steps.Any(s => s.WorkflowId != id) || changes.Events.Any(e => e.WorkflowId != id) ||
+            changes.Commands.Any(c => c.WorkflowId != id) || changes.Workspaces.Any(w => w.WorkflowId != id);
     }
 
     /// <inheritdoc />

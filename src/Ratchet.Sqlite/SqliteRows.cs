@@ -69,10 +69,28 @@ internal static class SqliteRows
         "$id, $type, $definition_version, $status, $wait_reason, $wait_detail, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
         "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at";
 
-    public const string StepColumns = "workflow_id, seq, node, attempt, outcome, output, error, started_at, finished_at";
-    public const string EventColumns = "workflow_id, seq, type, node, attempt, payload, at";
-    public const string CommandColumns =
-        "workflow_id, seq, node, attempt, command_line, working_directory, exit_code, duration_us, stdout_tail, stderr_tail, started_at";
+    // Journals are keyed by the workflow's internal key; reads join back to its id, which comes first in every row.
+    public const string StepInsert =
+        "INSERT INTO steps (workflow, seq, node, attempt, outcome, output, error, started_at, finished_at) " +
+        "VALUES ($workflow, $seq, $node, $attempt, $outcome, $output, $error, $started_at, $finished_at);";
+
+    public const string StepSelect =
+        "SELECT w.id, s.seq, s.node, s.attempt, s.outcome, s.output, s.error, s.started_at, s.finished_at " +
+        "FROM steps s JOIN workflows w ON w.pk = s.workflow";
+
+    public const string EventInsert =
+        "INSERT INTO events (workflow, seq, type, node, attempt, payload, at) VALUES ($workflow, $seq, $type, $node, $attempt, $payload, $at);";
+
+    public const string EventSelect =
+        "SELECT w.id, e.seq, e.type, e.node, e.attempt, e.payload, e.at FROM events e JOIN workflows w ON w.pk = e.workflow";
+
+    public const string CommandInsert =
+        "INSERT INTO commands (workflow, seq, node, attempt, command_line, working_directory, exit_code, duration_us, stdout_tail, stderr_tail, started_at) " +
+        "VALUES ($workflow, $seq, $node, $attempt, $command_line, $working_directory, $exit_code, $duration_us, $stdout_tail, $stderr_tail, $started_at);";
+
+    public const string CommandSelect =
+        "SELECT w.id, c.seq, c.node, c.attempt, c.command_line, c.working_directory, c.exit_code, c.duration_us, c.stdout_tail, c.stderr_tail, c.started_at " +
+        "FROM commands c JOIN workflows w ON w.pk = c.workflow";
     public const string WorkspaceColumns = "workflow_id, path, status, created_at, heartbeat_at";
     public const string ValueColumns = "namespace, key, value, version, updated_at";
 
@@ -143,8 +161,9 @@ internal static class SqliteRows
         ArchivedAt = Time(r, 21),
     };
 
-    public static Statement BindStep(this Statement statement, StepRecord step) => statement
-        .Bind("$workflow_id", step.WorkflowId)
+    public static Statement BindStep(this Statement statement, long workflow, long seq, StepRecord step) => statement
+        .Bind("$workflow", workflow)
+        .Bind("$seq", seq)
         .Bind("$node", step.Node)
         .Bind("$attempt", step.Attempt)
         .Bind("$outcome", OutcomeNames[(int)step.Outcome])
@@ -166,8 +185,9 @@ internal static class SqliteRows
         FinishedAt = StoreTime.FromMicroseconds(r.GetInt64(8)),
     };
 
-    public static Statement BindEvent(this Statement statement, AuditEvent e) => statement
-        .Bind("$workflow_id", e.WorkflowId)
+    public static Statement BindEvent(this Statement statement, long workflow, long seq, AuditEvent e) => statement
+        .Bind("$workflow", workflow)
+        .Bind("$seq", seq)
         .Bind("$type", e.Type)
         .Bind("$node", e.Node)
         .Bind("$attempt", e.Attempt)
@@ -185,8 +205,9 @@ internal static class SqliteRows
         At = StoreTime.FromMicroseconds(r.GetInt64(6)),
     };
 
-    public static Statement BindCommand(this Statement statement, CommandExecution c) => statement
-        .Bind("$workflow_id", c.WorkflowId)
+    public static Statement BindCommand(this Statement statement, long workflow, long seq, CommandExecution c) => statement
+        .Bind("$workflow", workflow)
+        .Bind("$seq", seq)
         .Bind("$node", c.Node)
         .Bind("$attempt", c.Attempt)
         .Bind("$command_line", c.CommandLine)

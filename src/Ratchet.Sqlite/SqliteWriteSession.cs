@@ -15,6 +15,8 @@ internal sealed class SqliteWriteSession : IDisposable
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, Statement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<ulong, Statement> _updates = [];
+    private readonly WriterCache _cache = new();
+    private long _dataVersion = -1;
 
     public SqliteWriteSession(SqliteConnection connection, TimeProvider clock)
     {
@@ -25,6 +27,26 @@ internal sealed class SqliteWriteSession : IDisposable
     public DateTimeOffset Now => _clock.GetStoreNow();
 
     public void Execute(string sql) => Prepared(sql).Execute();
+
+    /// <summary>Called right after BEGIN: if another connection committed since our last transaction, what we cached is stale.</summary>
+    public void TransactionStarted()
+    {
+        var version = (long)Prepared("PRAGMA data_version;").Scalar()!;
+        if (version != _dataVersion)
+        {
+            _cache.Clear();
+            _dataVersion = version;
+        }
+    }
+
+    /// <summary>The transaction did not commit: nothing cached from it can be trusted.</summary>
+    public void TransactionFailed() => _cache.Clear();
+
+    /// <summary>An operation committed to the transaction (its savepoint released).</summary>
+    public void OperationSucceeded() => _cache.KeepStaged();
+
+    /// <summary>An operation was rolled back.</summary>
+    public void OperationFailed() => _cache.DropStaged();
 
     public void RollbackToSavepoint(string name)
     {
@@ -61,40 +83,31 @@ internal sealed class SqliteWriteSession : IDisposable
 
         if (changes.Steps.Count > 0)
         {
-            var insert = Prepared($"""
-                INSERT INTO steps ({StepColumns})
-                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE workflow_id = $workflow_id),
-                        $node, $attempt, $outcome, $output, $error, $started_at, $finished_at);
-                """);
+            var insert = Prepared(StepInsert);
             foreach (var step in changes.Steps)
             {
-                ForWorkflow(step.WorkflowId, () => insert.BindStep(step).Execute());
+                var key = WorkflowKey(step.WorkflowId);
+                insert.BindStep(key, NextSequence(SequenceKind.Step, "steps", step.WorkflowId, key), step).Execute();
             }
         }
 
         if (changes.Events.Count > 0)
         {
-            var insert = Prepared($"""
-                INSERT INTO events ({EventColumns})
-                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE workflow_id = $workflow_id),
-                        $type, $node, $attempt, $payload, $at);
-                """);
+            var insert = Prepared(EventInsert);
             foreach (var auditEvent in changes.Events)
             {
-                ForWorkflow(auditEvent.WorkflowId, () => insert.BindEvent(auditEvent).Execute());
+                var key = WorkflowKey(auditEvent.WorkflowId);
+                insert.BindEvent(key, NextSequence(SequenceKind.Event, "events", auditEvent.WorkflowId, key), auditEvent).Execute();
             }
         }
 
         if (changes.Commands.Count > 0)
         {
-            var insert = Prepared($"""
-                INSERT INTO commands ({CommandColumns})
-                VALUES ($workflow_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM commands WHERE workflow_id = $workflow_id),
-                        $node, $attempt, $command_line, $working_directory, $exit_code, $duration_us, $stdout_tail, $stderr_tail, $started_at);
-                """);
+            var insert = Prepared(CommandInsert);
             foreach (var command in changes.Commands)
             {
-                ForWorkflow(command.WorkflowId, () => insert.BindCommand(command).Execute());
+                var key = WorkflowKey(command.WorkflowId);
+                insert.BindCommand(key, NextSequence(SequenceKind.Command, "commands", command.WorkflowId, key), command).Execute();
             }
         }
 
@@ -135,7 +148,9 @@ internal sealed class SqliteWriteSession : IDisposable
 
     private void CreateWorkflow(WorkflowRecord record)
     {
-        var inserted = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;")
+        var values = WorkflowRow.Values(record);
+        var insert = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;");
+        var inserted = insert
             .BindWorkflow(record)
             .Bind("$lease_owner", record.LeaseOwner)
             .Bind("$lease_expires_at", Micros(record.LeaseExpiresAt))
@@ -145,6 +160,26 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             throw new WorkflowAlreadyExistsException(record.Id);
         }
+
+        _cache.StageNewWorkflow(record.Id, insert.LastInsertRowId, values);
+    }
+
+    /// <summary>The internal key journals reference; refuses a workflow that does not exist.</summary>
+    private long WorkflowKey(string workflowId) =>
+        _cache.TryGetWorkflow(workflowId, out var cached)
+            ? cached.Key
+            : (long?)Prepared("SELECT pk FROM workflows WHERE id = $id;").Bind("$id", workflowId).Scalar()
+              ?? throw new WorkflowNotFoundException(workflowId);
+
+    private long NextSequence(SequenceKind kind, string table, string workflowId, long key)
+    {
+        if (!_cache.TryGetSequence(kind, workflowId, out var last))
+        {
+            last = (long?)Prepared($"SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE workflow = $key;").Bind("$key", key).Scalar() ?? 0;
+        }
+
+        _cache.StageSequence(kind, workflowId, last + 1);
+        return last + 1;
     }
 
     /// <summary>
@@ -163,9 +198,27 @@ internal sealed class SqliteWriteSession : IDisposable
     {
         var values = WorkflowRow.Values(record);
         ulong changed = 0;
-        var current = Prepared($"SELECT version, {WorkflowRow.MutableColumnList} FROM workflows WHERE id = $id;").Bind("$id", record.Id);
-        using (var rows = current.Query())
+        long key;
+        if (_cache.TryGetWorkflow(record.Id, out var cached))
         {
+            key = cached.Key;
+            if (cached.Version != record.Version)
+            {
+                throw new WorkflowConcurrencyException(record.Id, record.Version, cached.Version);
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!Equals(cached.Values[i], values[i]))
+                {
+                    changed |= 1UL << i;
+                }
+            }
+        }
+        else
+        {
+            var current = Prepared($"SELECT version, {WorkflowRow.MutableColumnList}, pk FROM workflows WHERE id = $id;").Bind("$id", record.Id);
+            using var rows = current.Query();
             if (!rows.Read())
             {
                 throw new WorkflowNotFoundException(record.Id);
@@ -184,13 +237,15 @@ internal sealed class SqliteWriteSession : IDisposable
                     changed |= 1UL << i;
                 }
             }
+
+            key = current.GetInt64(values.Length + 1);
         }
 
-        var key = (changed << 1) | (lease == LeaseAction.Release ? 1UL : 0UL);
-        if (!_updates.TryGetValue(key, out var update))
+        var shape = (changed << 1) | (lease == LeaseAction.Release ? 1UL : 0UL);
+        if (!_updates.TryGetValue(shape, out var update))
         {
             update = new Statement(_connection, WorkflowRow.UpdateSql(changed, lease));
-            _updates[key] = update;
+            _updates[shape] = update;
         }
 
         update.Bind("$id", record.Id);
@@ -203,6 +258,7 @@ internal sealed class SqliteWriteSession : IDisposable
         }
 
         update.Execute();
+        _cache.StageWorkflow(record.Id, key, record.Version + 1, values);
     }
 
     private void CheckWorkflowVersion(string id, long expected)
@@ -230,7 +286,9 @@ internal sealed class SqliteWriteSession : IDisposable
     }
 
     private long? WorkflowVersion(string id) =>
-        (long?)Prepared("SELECT version FROM workflows WHERE id = $id;").Bind("$id", id).Scalar();
+        _cache.TryGetWorkflow(id, out var cached)
+            ? cached.Version
+            : (long?)Prepared("SELECT version FROM workflows WHERE id = $id;").Bind("$id", id).Scalar();
 
     private void SaveValue(string @namespace, string key, string valueText, long nowMicros) =>
         Prepared("""
@@ -279,6 +337,11 @@ internal sealed class SqliteWriteSession : IDisposable
         }
 
         var claimed = ReadWorkflows(statement);
+        foreach (var workflow in claimed)
+        {
+            _cache.Forget(workflow.Id);
+        }
+
         claimed.Sort(static (a, b) =>
         {
             var byDue = Nullable.Compare(a.DueAt, b.DueAt);
@@ -297,6 +360,7 @@ internal sealed class SqliteWriteSession : IDisposable
             """)
             .Bind("$id", id).Bind("$owner", owner)
             .Bind("$expires", StoreTime.ToMicroseconds(now + duration)).Bind("$now", StoreTime.ToMicroseconds(now)));
+        _cache.Forget(id);
         if (claimed.Count == 1)
         {
             return claimed[0];
@@ -400,6 +464,7 @@ internal sealed class SqliteWriteSession : IDisposable
         var changes = new ChangeSet();
         foreach (var id in ids)
         {
+            _cache.Forget(id);
             archive.Bind("$id", id).Bind("$now", StoreTime.ToMicroseconds(now)).Execute();
             changes.AppendEvent(new AuditEvent { WorkflowId = id, Type = AuditEventTypes.Archived, At = now });
         }
@@ -408,11 +473,15 @@ internal sealed class SqliteWriteSession : IDisposable
         return ids.Count;
     }
 
-    public bool Delete(string id) =>
-        Prepared("DELETE FROM workflows WHERE id = $id;").Bind("$id", id).Execute() == 1;
+    public bool Delete(string id)
+    {
+        _cache.Forget(id);
+        return Prepared("DELETE FROM workflows WHERE id = $id;").Bind("$id", id).Execute() == 1;
+    }
 
     public void Import(StoreSnapshot snapshot, ImportMode mode, string description)
     {
+        _cache.Clear();
         var hasData = Prepared("""
             SELECT EXISTS (SELECT 1 FROM workflows) OR EXISTS (SELECT 1 FROM kv) OR EXISTS (SELECT 1 FROM checkpoints);
             """).Scalar() is long and not 0;
@@ -422,7 +491,7 @@ internal sealed class SqliteWriteSession : IDisposable
         }
 
         // In a merge, a workflow the target already has keeps all of its own records.
-        var imported = new HashSet<string>(StringComparer.Ordinal);
+        var imported = new Dictionary<string, long>(StringComparer.Ordinal);
         var insertWorkflow = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;");
         foreach (var workflow in snapshot.Workflows)
         {
@@ -433,33 +502,30 @@ internal sealed class SqliteWriteSession : IDisposable
                 .Bind("$version", workflow.Version)
                 .Execute() == 1)
             {
-                imported.Add(workflow.Id);
+                imported[workflow.Id] = insertWorkflow.LastInsertRowId;
             }
         }
 
-        var insertStep = Prepared($"INSERT INTO steps ({StepColumns}) VALUES ($workflow_id, $seq, $node, $attempt, $outcome, $output, $error, $started_at, $finished_at);");
-        foreach (var step in snapshot.Steps.Where(s => imported.Contains(s.WorkflowId)))
+        var insertStep = Prepared(StepInsert);
+        foreach (var step in snapshot.Steps.Where(s => imported.ContainsKey(s.WorkflowId)))
         {
-            insertStep.BindStep(step).Bind("$seq", step.Sequence).Execute();
+            insertStep.BindStep(imported[step.WorkflowId], step.Sequence, step).Execute();
         }
 
-        var insertEvent = Prepared($"INSERT INTO events ({EventColumns}) VALUES ($workflow_id, $seq, $type, $node, $attempt, $payload, $at);");
-        foreach (var auditEvent in snapshot.Events.Where(e => imported.Contains(e.WorkflowId)))
+        var insertEvent = Prepared(EventInsert);
+        foreach (var auditEvent in snapshot.Events.Where(e => imported.ContainsKey(e.WorkflowId)))
         {
-            insertEvent.BindEvent(auditEvent).Bind("$seq", auditEvent.Sequence).Execute();
+            insertEvent.BindEvent(imported[auditEvent.WorkflowId], auditEvent.Sequence, auditEvent).Execute();
         }
 
-        var insertCommand = Prepared($"""
-            INSERT INTO commands ({CommandColumns}) VALUES ($workflow_id, $seq, $node, $attempt, $command_line, $working_directory,
-                $exit_code, $duration_us, $stdout_tail, $stderr_tail, $started_at);
-            """);
-        foreach (var command in snapshot.Commands.Where(c => imported.Contains(c.WorkflowId)))
+        var insertCommand = Prepared(CommandInsert);
+        foreach (var command in snapshot.Commands.Where(c => imported.ContainsKey(c.WorkflowId)))
         {
-            insertCommand.BindCommand(command).Bind("$seq", command.Sequence).Execute();
+            insertCommand.BindCommand(imported[command.WorkflowId], command.Sequence, command).Execute();
         }
 
         var insertWorkspace = Prepared($"INSERT INTO workspaces ({WorkspaceColumns}) VALUES ($workflow_id, $path, $status, $created_at, $heartbeat_at) ON CONFLICT DO NOTHING;");
-        foreach (var workspace in snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)))
+        foreach (var workspace in snapshot.Workspaces.Where(w => imported.ContainsKey(w.WorkflowId)))
         {
             insertWorkspace.BindWorkspace(workspace).Execute();
         }

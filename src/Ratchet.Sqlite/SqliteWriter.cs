@@ -53,11 +53,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <summary>Operations committed so far, across all transactions.</summary>
     public long Operations => Interlocked.Read(ref _operations);
 
-    public Task<T> EnqueueAsync<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken)
+    public Task<T> EnqueueAsync<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken, bool mayFailAfterWriting = true)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_closing, typeof(SqliteRatchetStore));
-        var operation = new WriteOperation<T>(apply, cancellationToken);
+        var operation = new WriteOperation<T>(apply, cancellationToken, mayFailAfterWriting);
         _queue.Enqueue(operation);
         _pending.Set();
         return operation.Task;
@@ -153,9 +153,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         try
         {
             _session.Execute("BEGIN IMMEDIATE;");
+            _session.TransactionStarted();
         }
         catch (Exception ex)
         {
+            RollbackQuietly();
             FailAll(batch, ex);
             return;
         }
@@ -169,19 +171,23 @@ internal sealed class SqliteWriter : IAsyncDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var operation = batch[i];
+
+            // An operation that can only be refused before it writes anything needs no savepoint to undo it.
+            var isolate = !single && operation.MayFailAfterWriting;
             try
             {
-                if (!single)
+                if (isolate)
                 {
                     _session.Execute("SAVEPOINT op;");
                 }
 
                 operation.Apply(_session);
-                if (!single)
+                if (isolate)
                 {
                     _session.Execute("RELEASE op;");
                 }
 
+                _session.OperationSucceeded();
                 applied.Add(operation);
             }
             catch (Exception ex) when (IsOperationFailure(ex))
@@ -189,13 +195,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 // Reported only once the batch has committed: a refusal ("already exists") must not reach its caller
                 // before the write that caused it is visible.
                 refused.Add((operation, SqliteErrors.Translate(ex, _path)));
+                _session.OperationFailed();
                 try
                 {
                     if (single)
                     {
                         _session.Execute("ROLLBACK;");
                     }
-                    else
+                    else if (isolate)
                     {
                         _session.RollbackToSavepoint("op");
                     }
@@ -279,6 +286,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void RollbackQuietly()
     {
+        _session.TransactionFailed();
         try
         {
             if (!_connection.State.Equals(System.Data.ConnectionState.Closed))
@@ -295,9 +303,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
 }
 
 /// <summary>One queued write: applied by the writer's loop, completed after its batch commits.</summary>
-internal abstract class WriteOperation(CancellationToken cancellationToken)
+internal abstract class WriteOperation(CancellationToken cancellationToken, bool mayFailAfterWriting)
 {
     public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>Whether a refusal can come after the operation wrote something, so it needs a savepoint to undo.</summary>
+    public bool MayFailAfterWriting { get; } = mayFailAfterWriting;
 
     public abstract void Apply(SqliteWriteSession session);
 
@@ -308,8 +319,8 @@ internal abstract class WriteOperation(CancellationToken cancellationToken)
     public abstract void Cancel();
 }
 
-internal sealed class WriteOperation<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken)
-    : WriteOperation(cancellationToken)
+internal sealed class WriteOperation<T>(Func<SqliteWriteSession, T> apply, CancellationToken cancellationToken, bool mayFailAfterWriting)
+    : WriteOperation(cancellationToken, mayFailAfterWriting)
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;

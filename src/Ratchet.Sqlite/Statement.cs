@@ -95,6 +95,9 @@ internal sealed class Statement : IRow, IDisposable
         }
     }
 
+    /// <summary>The rowid of the last row this connection inserted.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_database);
+
     /// <summary>The first column of the first row: a long, a string, or null.</summary>
     public object? Scalar()
     {
