@@ -95,7 +95,6 @@ public sealed partial class WorkflowRunner
                 plan = Steps.Begin(workflow, 1, now, observe, interrupted: false);
                 break;
             case (WorkflowStatus.Running, _):
-                Interlocked.Increment(ref _resumed);
                 Log.Recovered(_engine.Logger, workflow.Id, workflow.CurrentNode ?? "?", workflow.Attempt + 1);
                 plan = Steps.Begin(workflow, workflow.Attempt + 1, now, observe, interrupted: true);
                 break;

@@ -5,7 +5,10 @@ using Ratchet.Storage;
 namespace Ratchet.Engine;
 
 /// <summary>What a runner found and did when it started.</summary>
-/// <param name="ResumedWorkflows">Workflows whose node was interrupted by a dead worker and runs again.</param>
+/// <param name="ResumedWorkflows">
+/// Of the workflows claimed in the first look, those left Running by a dead worker: their interrupted node runs again.
+/// (Workflows whose dead owner's lease had not lapsed yet are taken over later, each with a <c>recovered</c> audit event.)
+/// </param>
 /// <param name="ClaimedWorkflows">Due workflows claimed in the first look at the store.</param>
 /// <param name="OrphanedWorkspaces">Active workspaces marked orphaned (their workflow ended or nobody holds it).</param>
 public sealed record RecoveryReport(int ResumedWorkflows, int ClaimedWorkflows, int OrphanedWorkspaces);
@@ -35,7 +38,6 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private Task _renewer = Task.CompletedTask;
     private int _queued;
     private int _state; // 0 new, 1 running, 2 stopping, 3 stopped
-    private int _resumed;
 
     internal WorkflowRunner(WorkflowEngine engine)
     {
@@ -208,9 +210,10 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         {
             var wake = ArmWake();
             var claimed = 0;
+            var interrupted = 0;
             try
             {
-                claimed = await ClaimAsync();
+                (claimed, interrupted) = await ClaimAsync();
             }
             catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
             {
@@ -224,7 +227,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             if (first)
             {
                 first = false;
-                var report = new RecoveryReport(Volatile.Read(ref _resumed), claimed, orphanedWorkspaces);
+                var report = new RecoveryReport(interrupted, claimed, orphanedWorkspaces);
                 Log.RecoverySummary(_engine.Logger, Owner, report.ResumedWorkflows, report.ClaimedWorkflows, report.OrphanedWorkspaces);
                 if (_engine.Observers.HasObservers)
                 {
@@ -250,12 +253,12 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
     }
 
-    private async Task<int> ClaimAsync()
+    private async Task<(int Claimed, int Interrupted)> ClaimAsync()
     {
         var room = (_options.MaxConcurrency * 2) - _inflight.Count - Volatile.Read(ref _queued);
         if (room <= 0 || !IsAccepting)
         {
-            return 0;
+            return (0, 0);
         }
 
         var claimed = await _engine.Store.ClaimDueWorkflowsAsync(new LeaseRequest
@@ -283,7 +286,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             }
         }
 
-        return claimed.Count;
+        return (claimed.Count, claimed.Count(w => w.Status == WorkflowStatus.Running && w.Attempt > 0));
     }
 
     private TimeSpan NextWait()

@@ -1,0 +1,165 @@
+using Ratchet.Engine;
+
+namespace Ratchet.Templates.Issues;
+
+/// <summary><c>Analyzing</c>: the issue, through <see cref="IIssueAnalyzer"/>.</summary>
+internal sealed class AnalyzeIssueNode : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var analysis = await run.Service<IIssueAnalyzer>().AnalyzeAsync(issue, run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(analysis, $"{nameof(IIssueAnalyzer)}.{nameof(IIssueAnalyzer.AnalyzeAsync)}"));
+    }
+}
+
+/// <summary><c>Planning</c>: a plan from the analysis (again, with the rejected plan and why, after a rejected approval).</summary>
+internal sealed class PlanImplementationNode(string? approvalStep) : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
+        var rejection = approvalStep is null ? null : run.Optional<ApprovalDecision>(approvalStep) is { Approved: false } decision ? decision : null;
+        var previousPlan = rejection is null ? null : run.Optional<ImplementationPlan>(run.Node.Node);
+        var plan = await run.Service<IImplementationPlanner>().PlanAsync(new PlanningRequest(issue, analysis, previousPlan, rejection), run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(plan, $"{nameof(IImplementationPlanner)}.{nameof(IImplementationPlanner.PlanAsync)}"));
+    }
+}
+
+/// <summary><c>Implementing</c>: the plan, through <see cref="IImplementer"/>; counts its iterations in an artifact.</summary>
+internal sealed class ImplementNode(string iterationsArtifact) : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
+        var plan = run.Artifact<ImplementationPlan>(IssueSteps.Planning);
+        var iteration = Loop.NextIteration(run, iterationsArtifact);
+        var request = new ImplementationRequest(issue, analysis, plan, iteration, Loop.FailedTestRun(run, iteration));
+        var result = await run.Service<IImplementer>().ImplementAsync(request, run.Step, cancellationToken);
+        run.Node.Set(iterationsArtifact, iteration);
+        return NodeResult.Success(run.Checked(result, $"{nameof(IImplementer)}.{nameof(IImplementer.ImplementAsync)}"));
+    }
+}
+
+/// <summary><c>Reproducing</c>: the bug, through <see cref="IBugReproducer"/>.</summary>
+internal sealed class ReproduceBugNode : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var reproduction = await run.Service<IBugReproducer>().ReproduceAsync(issue, run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(reproduction, $"{nameof(IBugReproducer)}.{nameof(IBugReproducer.ReproduceAsync)}"));
+    }
+}
+
+/// <summary><c>Fixing</c>: the bug, through <see cref="IBugFixer"/>; counts its iterations in an artifact.</summary>
+internal sealed class FixBugNode(string iterationsArtifact) : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var reproduction = run.Artifact<BugReproduction>(IssueSteps.Reproducing);
+        var iteration = Loop.NextIteration(run, iterationsArtifact);
+        var request = new BugFixRequest(issue, reproduction, iteration, Loop.FailedTestRun(run, iteration));
+        var result = await run.Service<IBugFixer>().FixAsync(request, run.Step, cancellationToken);
+        run.Node.Set(iterationsArtifact, iteration);
+        return NodeResult.Success(run.Checked(result, $"{nameof(IBugFixer)}.{nameof(IBugFixer.FixAsync)}"));
+    }
+}
+
+/// <summary><c>Writing</c>: the documentation change, through <see cref="IDocumentationWriter"/>.</summary>
+internal sealed class WriteDocumentationNode : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
+        var result = await run.Service<IDocumentationWriter>().WriteAsync(new DocumentationRequest(issue, analysis), run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(result, $"{nameof(IDocumentationWriter)}.{nameof(IDocumentationWriter.WriteAsync)}"));
+    }
+}
+
+/// <summary>
+/// <c>Testing</c>: the changes of <paramref name="changesStep"/>, through <see cref="ITestRunner"/>. Failing tests send
+/// the work back (<c>tests-failed</c>) until <paramref name="maxIterations"/> iterations have run; then the step fails.
+/// </summary>
+internal sealed class RunTestsNode(string changesStep, string iterationsArtifact, int maxIterations, string limitOption) : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var changes = run.Artifact<ImplementationResult>(changesStep);
+        var iteration = run.Node.TryGet<int>(iterationsArtifact, out var done) ? Math.Max(1, done) : 1;
+        var result = await run.Service<ITestRunner>().RunTestsAsync(new TestRequest(issue, changes, iteration), run.Step, cancellationToken);
+        result = run.Checked(result, $"{nameof(ITestRunner)}.{nameof(ITestRunner.RunTestsAsync)}");
+        if (result.Outcome == TestOutcome.Passed)
+        {
+            return NodeResult.Success(result);
+        }
+
+        return iteration < maxIterations
+            ? NodeResult.WithOutcome(IssueSteps.TestsFailed, result)
+            : throw new TestsStillFailingException(changesStep, iteration, $"{limitOption} = {maxIterations}", result);
+    }
+}
+
+/// <summary><c>CreatingPR</c>: a pull request for the changes of <paramref name="changesStep"/>, through <see cref="IPullRequestCreator"/>.</summary>
+internal sealed class CreatePullRequestNode(string changesStep, string? testingStep) : TemplateNode
+{
+    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var changes = run.Artifact<ImplementationResult>(changesStep);
+        var tests = testingStep is null ? null : run.Artifact<TestRunResult>(testingStep);
+        var result = await run.Service<IPullRequestCreator>().CreatePullRequestAsync(new PullRequestRequest(issue, changes, tests), run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(result, $"{nameof(IPullRequestCreator)}.{nameof(IPullRequestCreator.CreatePullRequestAsync)}"));
+    }
+}
+
+/// <summary>The implement–test loop's bookkeeping.</summary>
+internal static class Loop
+{
+    /// <summary>The iteration about to run: one more than the artifact's count of finished ones.</summary>
+    public static int NextIteration(StepRun run, string iterationsArtifact) =>
+        (run.Node.TryGet<int>(iterationsArtifact, out var done) ? Math.Max(0, done) : 0) + 1;
+
+    /// <summary>The test run that sent the work back, from the second iteration on.</summary>
+    public static TestRunResult? FailedTestRun(StepRun run, int iteration) =>
+        iteration > 1 && run.Optional<TestRunResult>(IssueSteps.Testing) is { Outcome: TestOutcome.Failed } failed ? failed : null;
+}
+
+/// <summary>
+/// The tests still failed after the last iteration a template allows: the <c>Testing</c> step fails (without retries)
+/// and the workflow takes its failure path.
+/// </summary>
+public sealed class TestsStillFailingException : RatchetException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="step">The step whose changes were tested, such as <c>Implementing</c>.</param>
+    /// <param name="iterations">How many iterations ran.</param>
+    /// <param name="limit">The limit and the option that sets it, such as <c>MaxImplementationIterations = 3</c>, for the message.</param>
+    /// <param name="lastRun">The last, failed, test run.</param>
+    public TestsStillFailingException(string step, int iterations, string limit, TestRunResult lastRun)
+        : base($"The tests still fail after {iterations} iteration(s) of '{step}', the template's limit ({limit}): {lastRun?.Summary} " +
+               $"Fix the changes by hand and retry the workflow from '{step}', or raise the limit.")
+    {
+        ArgumentNullException.ThrowIfNull(lastRun);
+        Step = step;
+        Iterations = iterations;
+        LastRun = lastRun;
+    }
+
+    /// <summary>The step whose changes were tested.</summary>
+    public string Step { get; }
+
+    /// <summary>How many iterations ran.</summary>
+    public int Iterations { get; }
+
+    /// <summary>The last, failed, test run.</summary>
+    public TestRunResult LastRun { get; }
+
+    /// <inheritdoc />
+    public override string ErrorCode => "tests-still-failing";
+}
