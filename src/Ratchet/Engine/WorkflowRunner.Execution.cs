@@ -322,7 +322,9 @@ public sealed partial class WorkflowRunner
         var error = new WorkflowError(
             child.Status == WorkflowStatus.Cancelled ? "child-cancelled" : "child-failed",
             $"Sub-workflow '{child.Id}' ({child.Type}) {child.Status.ToString().ToLowerInvariant()}: {child.Error?.Message ?? "no error given"}");
-        return Steps.FailNode(parent, definition, node, error, new ChildWorkflowFailedException(child.Id, error.Message), parent.UpdatedAt, now,
+        // A failed child is retried like any failing node; a cancelled one was stopped on purpose and is not.
+        var retryable = child.Status == WorkflowStatus.Failed ? new ChildWorkflowFailedException(child.Id, error.Message) : null;
+        return Steps.FailNode(parent, definition, node, error, retryable, parent.UpdatedAt, now,
             continueHere: true, observe, Random.Shared, deadline: null);
     }
 
