@@ -5,6 +5,9 @@ namespace Ratchet;
 /// <param name="Message">The human-readable message.</param>
 public sealed record WorkflowError(string Type, string Message)
 {
+    /// <summary>The node that failed, when a node did; a failure path's nodes and retries use it.</summary>
+    public string? Node { get; init; }
+
     /// <summary>Captures an exception's type name and message (never its stack trace, which is no user's data).</summary>
     public static WorkflowError FromException(Exception exception)
     {

@@ -127,7 +127,8 @@ public sealed record WorkflowRecord
 
     /// <summary>
     /// The explicit retry of a failed workflow: back to Running at <paramref name="node"/> (by default the node that
-    /// failed), attempt 0 (no run of it started yet), error cleared, due now.
+    /// failed: <see cref="WorkflowError.Node"/>, else the current node), attempt 0 (no run of it started yet), error
+    /// cleared, due now.
     /// </summary>
     /// <exception cref="InvalidTransitionException">The workflow is not Failed.</exception>
     public WorkflowRecord Retry(DateTimeOffset now, string? node = null)
@@ -143,7 +144,7 @@ public sealed record WorkflowRecord
             Status = WorkflowStatus.Running,
             WaitReason = WaitReason.None,
             WaitDetail = null,
-            CurrentNode = node ?? CurrentNode,
+            CurrentNode = node ?? Error?.Node ?? CurrentNode,
             Attempt = 0,
             Error = null,
             UpdatedAt = now,

@@ -54,7 +54,7 @@ public sealed class NodeContext
     /// <summary>The workflow's metadata.</summary>
     public JsonElement? Metadata => Workflow.Metadata;
 
-    /// <summary>The error that sent the workflow down a failure path, when this node is on one.</summary>
+    /// <summary>The error that sent the workflow down a failure path, when this node is on one; its <see cref="WorkflowError.Node"/> names the node that failed.</summary>
     public WorkflowError? LastError => Workflow.Error;
 
     /// <summary>The outputs of finished nodes (and values set with <see cref="Set{T}"/>), by name.</summary>

@@ -28,7 +28,11 @@ public sealed record RetryPolicy
     /// <summary>A random share of each wait, 0 to 1, so that many failing workflows do not retry in lockstep.</summary>
     public double Jitter { get; init; } = 0.2;
 
-    /// <summary>Which failures are worth retrying; null retries every exception except cancellation.</summary>
+    /// <summary>
+    /// Which failures are worth retrying; null retries every exception. (Cancellation of the workflow or of the worker
+    /// never reaches a policy; an <see cref="OperationCanceledException"/> a node throws on its own, such as an HTTP
+    /// client's timeout, is a failure like any other.)
+    /// </summary>
     public Func<Exception, bool>? ShouldRetry { get; init; }
 
     /// <summary>Retries only exceptions of these types (or types derived from them).</summary>
@@ -44,7 +48,7 @@ public sealed record RetryPolicy
 
     /// <summary>Whether <paramref name="exception"/> after attempt <paramref name="attempt"/> should be retried.</summary>
     public bool CanRetry(Exception exception, int attempt) =>
-        attempt < MaxAttempts && exception is not OperationCanceledException && (ShouldRetry?.Invoke(exception) ?? true);
+        attempt < MaxAttempts && (ShouldRetry?.Invoke(exception) ?? true);
 
     /// <summary>The wait after the failed attempt number <paramref name="attempt"/> (1 for the first), jittered with <paramref name="random"/>.</summary>
     public TimeSpan DelayAfter(int attempt, Random random)

@@ -153,6 +153,7 @@ internal static class Steps
         DateTimeOffset? deadline)
     {
         var attempt = Math.Max(1, workflow.Attempt);
+        error = error.Node is null ? error with { Node = node.Name } : error;
         var plan = new StepPlan(workflow);
         plan.Changes.AppendStep(new StepRecord
         {
