@@ -8,6 +8,7 @@ public sealed class NodeContext
 {
     private readonly Func<string, CancellationToken, Task> _reportProgress;
     private Dictionary<string, JsonElement>? _set;
+    private List<CommandExecution>? _commands;
 
     internal NodeContext(
         WorkflowRecord workflow,
@@ -106,7 +107,31 @@ public sealed class NodeContext
         return _reportProgress(message, cancellationToken);
     }
 
+    /// <summary>
+    /// Records a shell command this node ran (command line and outputs already redacted of secrets); it is committed
+    /// with the node's result, success or failure, with a <c>command-executed</c> audit event.
+    /// </summary>
+    public void RecordCommand(CommandExecution command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        lock (this)
+        {
+            (_commands ??= []).Add(command with { WorkflowId = WorkflowId, Node = Node, Attempt = Attempt });
+        }
+    }
+
     internal IReadOnlyDictionary<string, JsonElement>? SetArtifacts => _set;
+
+    internal IReadOnlyList<CommandExecution> Commands
+    {
+        get
+        {
+            lock (this)
+            {
+                return _commands is null ? [] : [.. _commands];
+            }
+        }
+    }
 
     private IEnumerable<string> AllKeys() => Artifacts.Keys.Concat(_set?.Keys ?? Enumerable.Empty<string>()).Distinct(StringComparer.Ordinal);
 }

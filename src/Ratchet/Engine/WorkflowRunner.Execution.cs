@@ -244,6 +244,20 @@ public sealed partial class WorkflowRunner
             RatchetTelemetry.NodesFailed.Add(1, tags);
         }
 
+        foreach (var command in context.Commands)
+        {
+            plan.Changes.RecordCommand(command);
+            plan.Changes.AppendEvent(new AuditEvent
+            {
+                WorkflowId = workflow.Id, Type = AuditEventTypes.CommandExecuted, Node = node.Name, Attempt = workflow.Attempt,
+                At = command.StartedAt + command.Duration,
+                Payload = Steps.Payload(
+                    ("command", command.CommandLine),
+                    ("exitCode", command.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    ("durationMs", ((long)command.Duration.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            });
+        }
+
         if (RatchetTelemetry.NodeDuration.Enabled)
         {
             RatchetTelemetry.NodeDuration.Record((clock.GetStoreNow() - started).TotalSeconds, tags);
