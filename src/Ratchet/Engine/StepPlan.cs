@@ -21,6 +21,9 @@ internal sealed class StepPlan(WorkflowRecord next)
     /// <summary>Whether the caller goes straight on to run <see cref="Next"/>'s current node in this process.</summary>
     public bool Continue { get; set; }
 
+    /// <summary>Whether the plan already holds its status-changed event, placed where it belongs.</summary>
+    public bool HasStatusEvent { get; set; }
+
     /// <summary>The parent to wake in the same commit, when a child ends.</summary>
     public string? ParentToWake { get; set; }
 
@@ -50,7 +53,8 @@ internal static class Steps
         DateTimeOffset now,
         bool continueHere,
         bool observe,
-        IReadOnlyList<string>? progress = null)
+        IReadOnlyList<string>? progress = null,
+        IReadOnlyList<CommandExecution>? commands = null)
     {
         var artifacts = new Dictionary<string, JsonElement>(workflow.Artifacts, StringComparer.Ordinal)
         {
@@ -66,6 +70,7 @@ internal static class Steps
 
         var target = node.TargetFor(outcome);
         var plan = new StepPlan(workflow);
+        RecordCommands(plan, commands);
         plan.Changes.AppendStep(new StepRecord
         {
             WorkflowId = workflow.Id,
@@ -150,11 +155,13 @@ internal static class Steps
         bool continueHere,
         bool observe,
         Random random,
-        DateTimeOffset? deadline)
+        DateTimeOffset? deadline,
+        IReadOnlyList<CommandExecution>? commands = null)
     {
         var attempt = Math.Max(1, workflow.Attempt);
         error = error.Node is null ? error with { Node = node.Name } : error;
         var plan = new StepPlan(workflow);
+        RecordCommands(plan, commands);
         plan.Changes.AppendStep(new StepRecord
         {
             WorkflowId = workflow.Id, Node = node.Name, Attempt = attempt, Outcome = StepOutcome.Failed, Error = error,
@@ -257,6 +264,9 @@ internal static class Steps
         {
             Continue = true,
         };
+
+        // The workflow becomes Running before its node starts: say so in that order.
+        AddStatusEvent(plan, workflow);
         if (interrupted)
         {
             plan.Changes.AppendEvent(new AuditEvent
@@ -283,11 +293,12 @@ internal static class Steps
     public static void AddStatusEvent(StepPlan plan, WorkflowRecord before, string? reason = null)
     {
         var after = plan.Next;
-        if (before.Status == after.Status && before.WaitReason == after.WaitReason)
+        if (plan.HasStatusEvent || (before.Status == after.Status && before.WaitReason == after.WaitReason))
         {
             return;
         }
 
+        plan.HasStatusEvent = true;
         plan.Changes.AppendEvent(new AuditEvent
         {
             WorkflowId = before.Id,
@@ -299,6 +310,24 @@ internal static class Steps
                 ("to", Describe(after.Status, after.WaitReason)),
                 ("reason", reason)),
         });
+    }
+
+    /// <summary>A node's shell commands, each with a command-executed event, ahead of the node's own record.</summary>
+    private static void RecordCommands(StepPlan plan, IReadOnlyList<CommandExecution>? commands)
+    {
+        foreach (var command in commands ?? [])
+        {
+            plan.Changes.RecordCommand(command);
+            plan.Changes.AppendEvent(new AuditEvent
+            {
+                WorkflowId = command.WorkflowId, Type = AuditEventTypes.CommandExecuted, Node = command.Node, Attempt = command.Attempt,
+                At = command.StartedAt + command.Duration,
+                Payload = Payload(
+                    ("command", command.CommandLine),
+                    ("exitCode", command.ExitCode?.ToString(CultureInfo.InvariantCulture)),
+                    ("durationMs", ((long)command.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))),
+            });
+        }
     }
 
     public static JsonElement Payload(params (string Key, string? Value)[] fields)

@@ -77,8 +77,18 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     internal WorkflowCreator Creator { get; }
 
-    /// <summary>A runner for this engine, not yet started.</summary>
-    public WorkflowRunner CreateRunner() => new(this);
+    /// <summary>A runner for this engine, not yet started: it runs any due workflow of the engine's types.</summary>
+    public WorkflowRunner CreateRunner() => new(this, focus: null);
+
+    /// <summary>
+    /// A runner that runs only <paramref name="workflowId"/> and the sub-workflows it starts (a command following one
+    /// workflow, such as <c>ratchet run</c>): other due work in the store is left to other workers.
+    /// </summary>
+    public WorkflowRunner CreateRunner(string workflowId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        return new(this, focus: workflowId);
+    }
 
     /// <summary>
     /// Creates a workflow of <paramref name="type"/> and makes it runnable: at once in a runner of this engine if one
@@ -498,7 +508,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     {
         lock (_runners)
         {
-            return _runners.FirstOrDefault(r => r.IsAccepting);
+            // A focused runner takes only its own family; a new workflow goes to a runner that takes anything.
+            return _runners.FirstOrDefault(r => r.IsAccepting && !r.IsFocused);
         }
     }
 

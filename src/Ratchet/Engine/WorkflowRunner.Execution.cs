@@ -223,7 +223,7 @@ public sealed partial class WorkflowRunner
             var result = await node.Factory!(_engine.Services).ExecuteAsync(context, linked.Token);
             linked.Token.ThrowIfCancellationRequested();
             plan = Steps.CompleteNode(workflow, node, result.Outcome, result.Output, context.SetArtifacts, started,
-                clock.GetStoreNow(), continueHere: true, observe, progress);
+                clock.GetStoreNow(), continueHere: true, observe, progress, context.Commands);
             outcome = "completed";
             RatchetTelemetry.NodesCompleted.Add(1, tags);
         }
@@ -231,7 +231,7 @@ public sealed partial class WorkflowRunner
         {
             var error = new WorkflowError("timeout", $"Node '{node.Name}' ran longer than {limit}.");
             plan = Steps.FailNode(workflow, definition, node, error, new TimeoutException(error.Message), started, clock.GetStoreNow(),
-                continueHere: true, observe, Random.Shared, deadline);
+                continueHere: true, observe, Random.Shared, deadline, context.Commands);
             outcome = "timeout";
             RatchetTelemetry.NodesFailed.Add(1, tags);
         }
@@ -239,23 +239,9 @@ public sealed partial class WorkflowRunner
         {
             Log.NodeFailed(_engine.Logger, workflow.Id, node.Name, workflow.Attempt, ex);
             plan = Steps.FailNode(workflow, definition, node, WorkflowError.FromException(ex), ex, started, clock.GetStoreNow(),
-                continueHere: true, observe, Random.Shared, deadline);
+                continueHere: true, observe, Random.Shared, deadline, context.Commands);
             outcome = "failed";
             RatchetTelemetry.NodesFailed.Add(1, tags);
-        }
-
-        foreach (var command in context.Commands)
-        {
-            plan.Changes.RecordCommand(command);
-            plan.Changes.AppendEvent(new AuditEvent
-            {
-                WorkflowId = workflow.Id, Type = AuditEventTypes.CommandExecuted, Node = node.Name, Attempt = workflow.Attempt,
-                At = command.StartedAt + command.Duration,
-                Payload = Steps.Payload(
-                    ("command", command.CommandLine),
-                    ("exitCode", command.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                    ("durationMs", ((long)command.Duration.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))),
-            });
         }
 
         if (RatchetTelemetry.NodeDuration.Enabled)
@@ -309,6 +295,7 @@ public sealed partial class WorkflowRunner
 
         _engine.Observers.Publish(park!.Events);
         _engine.SignalChange(parent.Id);
+        AddToFocus(parent.Id, created.Workflow.Id);
         if (observe)
         {
             _engine.Observers.Publish(Steps.Event(WorkflowEventKind.Started, created.Workflow, now));

@@ -17,7 +17,7 @@ public sealed record RecoveryReport(int ResumedWorkflows, int ClaimedWorkflows, 
 /// Runs workflows: up to <see cref="RatchetOptions.MaxConcurrency"/> at once, each from node to node without delay
 /// (every result committed before the next node starts). Takes due work from the store with leases, so several
 /// runners in several processes share one store and a dead runner's workflows are taken over. Create with
-/// <see cref="WorkflowEngine.CreateRunner"/>; for hosts, the hosted service does it.
+/// <see cref="WorkflowEngine.CreateRunner()"/>; for hosts, the hosted service does it.
 /// </summary>
 public sealed partial class WorkflowRunner : IAsyncDisposable
 {
@@ -38,11 +38,14 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private Task _renewer = Task.CompletedTask;
     private int _queued;
     private int _state; // 0 new, 1 running, 2 stopping, 3 stopped
+    private readonly HashSet<string>? _focus;
+    private bool _focusExpanded;
 
-    internal WorkflowRunner(WorkflowEngine engine)
+    internal WorkflowRunner(WorkflowEngine engine, string? focus)
     {
         _engine = engine;
         _options = engine.Options;
+        _focus = focus is null ? null : new HashSet<string>(StringComparer.Ordinal) { focus };
         Owner = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{CrockfordIdGenerator.Instance.NewId()}";
     }
 
@@ -56,6 +59,26 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     public int RunningCount => _inflight.Count;
 
     internal bool IsAccepting => Volatile.Read(ref _state) == 1;
+
+    /// <summary>Whether the runner runs only one workflow and its sub-workflows.</summary>
+    internal bool IsFocused => _focus is not null;
+
+    /// <summary>A focused runner also runs the sub-workflows its workflows start.</summary>
+    internal void AddToFocus(string parentId, string childId)
+    {
+        if (_focus is null)
+        {
+            return;
+        }
+
+        lock (_focus)
+        {
+            if (_focus.Contains(parentId))
+            {
+                _focus.Add(childId);
+            }
+        }
+    }
 
     /// <summary>Starts running: recovery first (orphaned workspaces, interrupted workflows), then due work as it comes.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -261,13 +284,15 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             return (0, 0);
         }
 
-        var claimed = await _engine.Store.ClaimDueWorkflowsAsync(new LeaseRequest
-        {
-            Owner = Owner,
-            Duration = _options.LeaseDuration,
-            MaxCount = room,
-            Types = _engine.Definitions.Types,
-        }, _stopping.Token);
+        var claimed = _focus is null
+            ? await _engine.Store.ClaimDueWorkflowsAsync(new LeaseRequest
+            {
+                Owner = Owner,
+                Duration = _options.LeaseDuration,
+                MaxCount = room,
+                Types = _engine.Definitions.Types,
+            }, _stopping.Token)
+            : await ClaimFocusedAsync();
         foreach (var workflow in claimed)
         {
             if (_inflight.ContainsKey(workflow.Id))
@@ -287,6 +312,47 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
 
         return (claimed.Count, claimed.Count(w => w.Status == WorkflowStatus.Running && w.Attempt > 0));
+    }
+
+    /// <summary>A focused runner claims, one by one, the due workflows of its (small) family only.</summary>
+    private async Task<IReadOnlyList<WorkflowRecord>> ClaimFocusedAsync()
+    {
+        if (!_focusExpanded)
+        {
+            // Resuming a tree started earlier: its existing sub-workflows belong to the focus too.
+            _focusExpanded = true;
+            var pending = new Queue<string>(_focus!);
+            while (pending.TryDequeue(out var parent))
+            {
+                var children = await _engine.Store.ListWorkflowsAsync(new WorkflowQuery { ParentId = parent, Limit = WorkflowQuery.MaxLimit }, _stopping.Token);
+                foreach (var child in children.Items)
+                {
+                    AddToFocus(parent, child.Id);
+                    pending.Enqueue(child.Id);
+                }
+            }
+        }
+
+        string[] ids;
+        lock (_focus!)
+        {
+            ids = [.. _focus];
+        }
+
+        var now = _engine.Clock.GetStoreNow();
+        var claimed = new List<WorkflowRecord>();
+        foreach (var id in ids.Where(id => !_inflight.ContainsKey(id)))
+        {
+            var workflow = await _engine.Store.GetWorkflowAsync(id, _stopping.Token);
+            if (workflow is { IsTerminal: false, DueAt: { } due } && due <= now &&
+                (workflow.LeaseOwner is null || workflow.LeaseExpiresAt <= now) &&
+                await _engine.Store.ClaimWorkflowAsync(id, Owner, _options.LeaseDuration, _stopping.Token) is { } taken)
+            {
+                claimed.Add(taken);
+            }
+        }
+
+        return claimed;
     }
 
     private TimeSpan NextWait()

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Text.Json;
+using Ratchet.Serialization;
+using Ratchet.Storage;
+using Spectre.Console;
+
+namespace Ratchet.Cli;
+
+/// <summary>What every command gets: where the store is, how to print, and the global flags.</summary>
+internal sealed class CliContext
+{
+    public static readonly Option<string?> StoreOption = new("--store")
+    {
+        Description = $"The store URI (default: ${StoreLocation.EnvironmentVariable}, else {StoreLocation.DefaultUri}).",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> JsonOption = new("--json")
+    {
+        Description = "Print data as JSON, for scripts.",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> VerboseOption = new("--verbose")
+    {
+        Description = "Show stack traces with errors.",
+        Recursive = true,
+    };
+
+    public CliContext(ParseResult parse, TextWriter output, TextWriter error)
+    {
+        Location = StoreLocation.Resolve(parse.GetValue(StoreOption));
+        Json = parse.GetValue(JsonOption);
+        Verbose = parse.GetValue(VerboseOption);
+        Output = output;
+        Error = error;
+        IsTerminal = !System.Console.IsOutputRedirected && output == System.Console.Out;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = IsTerminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+    }
+
+    public StoreLocation Location { get; }
+
+    public bool Json { get; }
+
+    public bool Verbose { get; }
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>Whether standard output is a terminal (tables and live progress) rather than a pipe or file (plain lines).</summary>
+    public bool IsTerminal { get; }
+
+    public IAnsiConsole Console { get; }
+
+    public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) =>
+        Location.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
+
+    public void WriteJson<T>(T value) =>
+        Output.WriteLine(JsonSerializer.Serialize(value, RatchetJsonContext.Indented.Options.GetTypeInfo(typeof(T))));
+
+    public void WriteJsonValue(JsonElement value) =>
+        Output.WriteLine(JsonSerializer.Serialize(value, RatchetJsonContext.Indented.JsonElement));
+
+    /// <summary>A table on a terminal; tab-separated lines with a header otherwise.</summary>
+    public void WriteTable(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        if (IsTerminal)
+        {
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (var header in headers)
+            {
+                table.AddColumn(new TableColumn(Markup.Escape(header)));
+            }
+
+            foreach (var row in rows)
+            {
+                table.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
+            }
+
+            Console.Write(table);
+            return;
+        }
+
+        Output.WriteLine(string.Join('\t', headers));
+        foreach (var row in rows)
+        {
+            Output.WriteLine(string.Join('\t', row));
+        }
+    }
+}

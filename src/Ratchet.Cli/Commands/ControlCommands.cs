@@ -1,0 +1,169 @@
+using System.CommandLine;
+using Ratchet.Engine;
+using Ratchet.Storage;
+
+namespace Ratchet.Cli.Commands;
+
+/// <summary>Commands that act on existing workflows: resume, retry, cancel, approve, reject, signal, and the worker.</summary>
+internal static class ControlCommands
+{
+    public static IEnumerable<Command> Create(TextWriter output, TextWriter error)
+    {
+        yield return Resume(output, error);
+        yield return Retry(output, error);
+        yield return Cancel(output, error);
+        yield return Decide(output, error, approve: true);
+        yield return Decide(output, error, approve: false);
+        yield return Signal(output, error);
+        yield return Worker(output, error);
+    }
+
+    private static Argument<string> IdArgument() => new("id") { Description = "The workflow's id." };
+
+    private static Option<bool> DetachOption() => new("--detach") { Description = "Do not run it here; leave it to a `ratchet worker`." };
+
+    private static Command Resume(TextWriter output, TextWriter error)
+    {
+        var id = IdArgument();
+        var detach = DetachOption();
+        var command = new Command("resume", "Run an interrupted workflow on from where it stopped (its interrupted node runs again).") { id, detach };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            var workflowId = parse.GetValue(id)!;
+            var workflow = await host.Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            if (workflow.IsTerminal || workflow is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal })
+            {
+                // Nothing to run: say how it stands (a failed workflow is retried, not resumed).
+                await host.Engine.ResumeAsync(workflowId, cancellationToken);
+            }
+
+            if (workflow.Status == WorkflowStatus.Waiting && workflow.WaitReason == WaitReason.Timer)
+            {
+                await host.Engine.ResumeAsync(workflowId, cancellationToken);
+            }
+
+            return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflowId, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Retry(TextWriter output, TextWriter error)
+    {
+        var id = IdArgument();
+        var from = new Option<string?>("--from") { Description = "The node to start again from (default: the node that failed)." };
+        var detach = DetachOption();
+        var command = new Command("retry", "Run a failed workflow again from the node that failed (audited).") { id, from, detach };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            var workflow = await host.Engine.RetryAsync(parse.GetValue(id)!, parse.GetValue(from), cancellationToken);
+            return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Cancel(TextWriter output, TextWriter error)
+    {
+        var id = IdArgument();
+        var reason = new Option<string?>("--reason") { Description = "Why; kept in the audit trail." };
+        var command = new Command("cancel", "Cancel a workflow and the sub-workflows it started.") { id, reason };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            var workflow = await host.Engine.CancelAsync(parse.GetValue(id)!, parse.GetValue(reason) ?? $"cancelled by {User()}", cancellationToken);
+            host.Report(workflow);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Decide(TextWriter output, TextWriter error, bool approve)
+    {
+        var id = IdArgument();
+        var comment = new Option<string?>("--comment", "-m") { Description = approve ? "A comment, kept in the audit trail." : "Why it is rejected (required)." };
+        var by = new Option<string?>("--by") { Description = "Who decides (default: the current user)." };
+        var detach = DetachOption();
+        var command = new Command(approve ? "approve" : "reject",
+            approve ? "Approve a workflow waiting for approval, and run it on." : "Reject a workflow waiting for approval: it fails (or takes its 'rejected' path).")
+        {
+            id, comment, by, detach,
+        };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            var text = parse.GetValue(comment);
+            if (!approve && string.IsNullOrWhiteSpace(text))
+            {
+                throw new UsageException("A rejection needs a reason: pass --comment \"...\".");
+            }
+
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            var who = parse.GetValue(by) ?? User();
+            var workflow = approve
+                ? await host.Engine.ApproveAsync(parse.GetValue(id)!, who, text, cancellationToken)
+                : await host.Engine.RejectAsync(parse.GetValue(id)!, who, text, cancellationToken);
+            return parse.GetValue(detach) || workflow.IsTerminal ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Signal(TextWriter output, TextWriter error)
+    {
+        var id = IdArgument();
+        var name = new Argument<string>("signal") { Description = "The signal's name." };
+        var payload = new Option<string?>("--payload") { Description = "The signal's payload, as JSON." };
+        var detach = DetachOption();
+        var command = new Command("signal", "Send a signal to a workflow waiting for it, and run it on.") { id, name, payload, detach };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            var json = parse.GetValue(payload) is { } text ? Serialization.RatchetJson.Parse(text) : (System.Text.Json.JsonElement?)null;
+            var workflow = await host.Engine.SignalAsync(parse.GetValue(id)!, parse.GetValue(name)!, json, cancellationToken);
+            return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Worker(TextWriter output, TextWriter error)
+    {
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "How many workflows to run at once (default 8).", DefaultValueFactory = _ => 8 };
+        var untilIdle = new Option<bool>("--until-idle") { Description = "Exit once nothing is left to run now (instead of waiting for more work)." };
+        var command = new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers.") { concurrency, untilIdle };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            var slots = parse.GetValue(concurrency);
+            if (slots < 1)
+            {
+                throw new UsageException($"--concurrency is {slots}; it must be at least 1.");
+            }
+
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken, o => o.MaxConcurrency = slots);
+            var runner = host.Engine.CreateRunner();
+            await context.Error.WriteLineAsync($"Worker {runner.Owner} runs {string.Join(", ", host.Engine.Definitions.Types)} with up to {slots} at once; Ctrl-C stops it.");
+            try
+            {
+                if (parse.GetValue(untilIdle))
+                {
+                    await runner.RunUntilIdleAsync(cancellationToken);
+                }
+                else
+                {
+                    await runner.StartAsync(cancellationToken);
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await runner.StopAsync(grace.Token);
+                await context.Error.WriteLineAsync("Worker stopped; unfinished workflows were released and can be resumed.");
+                return ExitCodes.Interrupted;
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static string User() => Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using Ratchet.Engine;
+using Ratchet.Storage;
+using Ratchet.Yaml;
+
+namespace Ratchet.Cli;
+
+/// <summary>
+/// An engine for one CLI command: the store, the workflow definitions (recorded ones plus the file being run), shell
+/// settings beside the store, progress output, and workspace bookkeeping.
+/// </summary>
+internal sealed class EngineHost : IAsyncDisposable
+{
+    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell)
+    {
+        Context = context;
+        Store = store;
+        Engine = engine;
+        Shell = shell;
+    }
+
+    public CliContext Context { get; }
+
+    public IRatchetStore Store { get; }
+
+    public WorkflowEngine Engine { get; }
+
+    public ShellOptions Shell { get; }
+
+    public static async Task<EngineHost> OpenAsync(CliContext context, IReadOnlyList<CompiledWorkflow>? current, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
+    {
+        var store = await context.OpenStoreAsync(cancellationToken);
+        try
+        {
+            var shell = new ShellOptions
+            {
+                RunsDirectory = context.Location.RunsDirectory,
+                WorkspacesDirectory = context.Location.WorkspacesDirectory,
+                Store = store,
+            };
+            var builder = new RatchetBuilder()
+                .UseStore(store)
+                .Configure(o =>
+                {
+                    o.WorkerId = LeaseOwners.ForThisProcess();
+                    o.LeaseDuration = TimeSpan.FromSeconds(15);
+                    o.PollInterval = TimeSpan.FromSeconds(1);
+                    configure?.Invoke(o);
+                })
+                .AddObserver(new WorkspaceObserver(store))
+                .AddObserver(new ProgressObserver(context));
+
+            foreach (var recorded in await LoadRecordedAsync(context, store, shell, cancellationToken))
+            {
+                builder.AddWorkflow(recorded.Definition);
+            }
+
+            if (current is not null)
+            {
+                // Recorded so that resume, approve and workers elsewhere run exactly this definition later.
+                await DefinitionCatalog.SaveAsync(store, current, cancellationToken);
+                foreach (var workflow in current)
+                {
+                    builder.AddWorkflow(workflow.Definition);
+                }
+            }
+
+            var engine = await builder.BuildAsync(cancellationToken);
+            return new EngineHost(context, store, engine, shell);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="workflowId"/> (and its sub-workflows) in this process until it ends or waits for a human,
+    /// then reports and returns the exit code. Ctrl-C stops its node, releases it, and says how to resume.
+    /// </summary>
+    public async Task<int> FollowAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        var existing = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+        if (existing.LeaseOwner is { } owner && existing.LeaseExpiresAt > Engine.Clock.GetUtcNow() && LeaseOwners.IsDeadLocalProcess(owner))
+        {
+            // Its process is gone (killed, crashed): take it over now rather than when the lease lapses.
+            await Store.ReleaseLeaseAsync(workflowId, owner, cancellationToken);
+        }
+
+        var runner = Engine.CreateRunner(workflowId);
+        await runner.StartAsync(cancellationToken);
+        WorkflowRecord final;
+        try
+        {
+            final = await Engine.WaitForAsync(workflowId, static w => w.IsTerminal || w is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            await runner.StopAsync(now.Token);
+            await Context.Error.WriteLineAsync($"ratchet: interrupted; workflow {workflowId} is left resumable: its running node runs again on `ratchet resume {workflowId}`.");
+            return ExitCodes.Interrupted;
+        }
+
+        await runner.StopAsync(CancellationToken.None);
+        return Report(final);
+    }
+
+    /// <summary>Prints how a workflow ended (or why it waits) and returns the matching exit code.</summary>
+    public int Report(WorkflowRecord workflow)
+    {
+        if (Context.Json)
+        {
+            Context.WriteJson(workflow);
+        }
+        else
+        {
+            var line = workflow.Status switch
+            {
+                WorkflowStatus.Completed => $"Workflow {workflow.Id} completed in {Elapsed(workflow)}.",
+                WorkflowStatus.Failed => $"Workflow {workflow.Id} failed at node '{workflow.Error?.Node ?? workflow.CurrentNode}': {workflow.Error?.Message}. Retry it with `ratchet retry {workflow.Id}`.",
+                WorkflowStatus.Cancelled => $"Workflow {workflow.Id} was cancelled: {workflow.Error?.Message}.",
+                WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Approval =>
+                    $"Workflow {workflow.Id} waits for approval at node '{workflow.CurrentNode}'. Approve it with `ratchet approve {workflow.Id}` or reject it with `ratchet reject {workflow.Id} --comment \"...\"`.",
+                WorkflowStatus.Waiting => $"Workflow {workflow.Id} waits for the signal '{workflow.WaitDetail}' at node '{workflow.CurrentNode}'.",
+                _ => $"Workflow {workflow.Id} is {workflow.Status}.",
+            };
+            Context.Output.WriteLine(line);
+        }
+
+        return workflow.Status switch
+        {
+            WorkflowStatus.Completed => ExitCodes.Ok,
+            WorkflowStatus.Waiting => ExitCodes.Waiting,
+            _ => ExitCodes.Failed,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        await Store.DisposeAsync();
+    }
+
+    private static string Elapsed(WorkflowRecord workflow) =>
+        ((workflow.CompletedAt ?? workflow.UpdatedAt) - workflow.CreatedAt).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s";
+
+    private static async Task<IReadOnlyList<CompiledWorkflow>> LoadRecordedAsync(CliContext context, IRatchetStore store, ShellOptions shell, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DefinitionCatalog.LoadAllAsync(store, shell, cancellationToken);
+        }
+        catch (WorkflowFileException ex)
+        {
+            // A recorded definition this build cannot read: the workflows that use it cannot run here, the rest can.
+            await context.Error.WriteLineAsync($"ratchet: warning: a recorded workflow definition could not be loaded: {ex.Message}");
+            return [];
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using Ratchet.Engine;
+using Ratchet.Storage;
+
+namespace Ratchet.Cli;
+
+/// <summary>
+/// Shows progress as it happens: one line per node start and end (with attempt and time) on standard error, so that
+/// standard output stays the command's result. Silent with <c>--json</c>.
+/// </summary>
+internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
+{
+    public ValueTask OnEventAsync(WorkflowEvent workflowEvent, CancellationToken cancellationToken)
+    {
+        if (context.Json)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var time = workflowEvent.At.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        var who = workflowEvent.WorkflowType.Length > 0 ? $"{workflowEvent.WorkflowId} {workflowEvent.WorkflowType}" : workflowEvent.WorkflowId;
+        var line = workflowEvent.Kind switch
+        {
+            WorkflowEventKind.Started => $"{time} {who}: started",
+            WorkflowEventKind.NodeStarted => $"{time} {who}: ▶ {workflowEvent.Node} (attempt {workflowEvent.Attempt})",
+            WorkflowEventKind.NodeCompleted => $"{time} {who}: ✔ {workflowEvent.Node} in {Seconds(workflowEvent.Duration)}",
+            WorkflowEventKind.NodeFailed => $"{time} {who}: ✘ {workflowEvent.Node} (attempt {workflowEvent.Attempt}) after {Seconds(workflowEvent.Duration)}: {workflowEvent.Error?.Message}",
+            WorkflowEventKind.RetryScheduled => $"{time} {who}: ↻ {workflowEvent.Node} again as attempt {workflowEvent.Attempt} at {workflowEvent.DueAt?.ToLocalTime():HH:mm:ss}",
+            WorkflowEventKind.Waiting => $"{time} {who}: ⏸ waiting for {workflowEvent.WaitReason}{(workflowEvent.Message is null ? "" : $": {workflowEvent.Message}")}",
+            WorkflowEventKind.Progress => $"{time} {who}: … {workflowEvent.Node}: {workflowEvent.Message}",
+            WorkflowEventKind.Completed => $"{time} {who}: completed",
+            WorkflowEventKind.Failed => $"{time} {who}: failed: {workflowEvent.Error?.Message}",
+            WorkflowEventKind.Cancelled => $"{time} {who}: cancelled",
+            WorkflowEventKind.Recovered => $"{time} {who}: recovered; {workflowEvent.Node} runs again as attempt {workflowEvent.Attempt}",
+            _ => null,
+        };
+        if (line is not null)
+        {
+            context.Error.WriteLine(line);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static string Seconds(TimeSpan? duration) =>
+        (duration ?? TimeSpan.Zero).TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + "s";
+}
+
+/// <summary>Marks a workflow's workspace Completed or Failed when the workflow ends.</summary>
+internal sealed class WorkspaceObserver(IRatchetStore store) : IWorkflowObserver
+{
+    public async ValueTask OnEventAsync(WorkflowEvent workflowEvent, CancellationToken cancellationToken)
+    {
+        var status = workflowEvent.Kind switch
+        {
+            WorkflowEventKind.Completed => WorkspaceStatus.Completed,
+            WorkflowEventKind.Failed or WorkflowEventKind.Cancelled => WorkspaceStatus.Failed,
+            _ => (WorkspaceStatus?)null,
+        };
+        if (status is null || await store.GetWorkspaceAsync(workflowEvent.WorkflowId, cancellationToken) is not { } workspace)
+        {
+            return;
+        }
+
+        await store.CommitAsync(new ChangeSet().PutWorkspace(workspace with { Status = status.Value, HeartbeatAt = workflowEvent.At }), cancellationToken);
+    }
+}

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Reflection;
+using System.Text.Json;
+using Ratchet.Cli.Commands;
+using Ratchet.Engine;
+using Ratchet.Expressions;
+using Ratchet.State;
+using Ratchet.Yaml;
+
+namespace Ratchet.Cli;
+
+/// <summary>The <c>ratchet</c> command line: parsing, dispatch, and the mapping of errors to one line and an exit code.</summary>
+internal static class RatchetCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args is ["--version"])
+        {
+            await output.WriteLineAsync($"ratchet {Version}");
+            return ExitCodes.Ok;
+        }
+
+        var root = new RootCommand("Ratchet: durable workflows of shell commands. Every finished step is committed; a crash costs at most the step that was running.")
+        {
+            CliContext.StoreOption,
+            CliContext.JsonOption,
+            CliContext.VerboseOption,
+        };
+        foreach (var command in RunCommands.Create(output, error)
+            .Concat(ControlCommands.Create(output, error))
+            .Concat(InspectCommands.Create(output, error)))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // "Required command was not provided" only repeats what an unrecognized command already says.
+            var errors = parse.Errors.Count > 1 ? parse.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) : parse.Errors;
+            foreach (var problem in errors)
+            {
+                await error.WriteLineAsync($"ratchet: error[usage]: {problem.Message} Run `ratchet --help` for the commands and options.");
+            }
+
+            return ExitCodes.BadInput;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+
+            // Ctrl-C cancels the command's token; a run then stops its nodes, releases its leases and says how to resume.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+        };
+        return await parse.InvokeAsync(configuration);
+    }
+
+    /// <summary>An action that gets a <see cref="CliContext"/>, with every error turned into one line and an exit code.</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Action(TextWriter output, TextWriter error, Func<CliContext, ParseResult, CancellationToken, Task<int>> body) =>
+        async (parse, cancellationToken) =>
+        {
+            var context = new CliContext(parse, output, error);
+            try
+            {
+                return await body(context, parse, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                var (code, exitCode) = Classify(ex, cancellationToken);
+                if (exitCode == ExitCodes.Interrupted)
+                {
+                    await error.WriteLineAsync("ratchet: interrupted.");
+                    return exitCode;
+                }
+
+                await error.WriteLineAsync($"ratchet: error[{code}]: {OneLine(ex.Message)}");
+                if (context.Verbose)
+                {
+                    await error.WriteLineAsync(ex.ToString());
+                }
+
+                return exitCode;
+            }
+        };
+
+    public static string Version =>
+        typeof(RatchetCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private static (string Code, int ExitCode) Classify(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => ("interrupted", ExitCodes.Interrupted),
+        UsageException => ("usage", ExitCodes.BadInput),
+        StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
+        WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
+            UnknownWorkflowTypeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
+            StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
+        RatchetException ratchet => (ratchet.ErrorCode, ExitCodes.Failed),
+        ArgumentException or JsonException or FileNotFoundException or DirectoryNotFoundException => ("invalid-input", ExitCodes.BadInput),
+        UnauthorizedAccessException or IOException => ("io", ExitCodes.BadInput),
+        _ => ("internal", ExitCodes.Failed),
+    };
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

@@ -1,0 +1,72 @@
+using Ratchet.Sqlite;
+using Ratchet.Storage;
+
+namespace Ratchet.Cli;
+
+/// <summary>
+/// Where the state lives: <c>--store URI</c>, else <c>RATCHET_STORE</c>, else <c>sqlite:.ratchet/ratchet.db</c>.
+/// Run logs and workspaces live beside a SQLite file (or in <c>.ratchet/</c> for server stores).
+/// </summary>
+internal sealed record StoreLocation(string Uri)
+{
+    public const string DefaultUri = "sqlite:.ratchet/ratchet.db";
+    public const string EnvironmentVariable = "RATCHET_STORE";
+
+    public static StoreLocation Resolve(string? option)
+    {
+        if (option is { Length: > 0 })
+        {
+            return new StoreLocation(option);
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        return new StoreLocation(fromEnvironment is { Length: > 0 } ? fromEnvironment : DefaultUri);
+    }
+
+    /// <summary>The folder that holds run logs and workspaces.</summary>
+    public string StateDirectory => Uri.StartsWith("sqlite:", StringComparison.Ordinal)
+        ? Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) ?? ".ratchet"
+        : Path.GetFullPath(".ratchet");
+
+    public string RunsDirectory => Path.Combine(StateDirectory, "runs");
+
+    public string WorkspacesDirectory => Path.Combine(StateDirectory, "workspaces");
+
+    private string SqlitePath => Uri["sqlite:".Length..];
+
+    /// <summary>Opens the store.</summary>
+    /// <exception cref="UsageException">The URI names no supported store.</exception>
+    public async Task<IRatchetStore> OpenAsync(TimeSpan busyTimeout, CancellationToken cancellationToken)
+    {
+        if (Uri.StartsWith("sqlite:", StringComparison.Ordinal))
+        {
+            if (SqlitePath.Length == 0)
+            {
+                throw new UsageException("The store URI 'sqlite:' names no file; write e.g. sqlite:.ratchet/ratchet.db.");
+            }
+
+            return await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = SqlitePath, BusyTimeout = busyTimeout }, cancellationToken);
+        }
+
+        throw new UsageException(
+            $"The store URI '{Redact(Uri)}' is not supported; use sqlite:PATH (e.g. {DefaultUri}).");
+    }
+
+    /// <summary>The URI without a password, for messages.</summary>
+    public static string Redact(string uri)
+    {
+        var at = uri.IndexOf('@', StringComparison.Ordinal);
+        var scheme = uri.IndexOf("://", StringComparison.Ordinal);
+        if (at < 0 || scheme < 0 || at < scheme)
+        {
+            return uri;
+        }
+
+        var credentials = uri[(scheme + 3)..at];
+        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? uri : uri[..(scheme + 3)] + credentials[..colon] + ":***" + uri[at..];
+    }
+}
+
+/// <summary>The command line asks for something that cannot be done as asked; exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

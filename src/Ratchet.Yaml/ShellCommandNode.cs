@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Ratchet.Engine;
+using Ratchet.Expressions;
+using Ratchet.Serialization;
+using Ratchet.Storage;
+
+namespace Ratchet.Yaml;
+
+/// <summary>
+/// A YAML <c>run:</c> node: renders its command template (every substituted value shell-quoted), runs it with the
+/// workflow's state as JSON on standard input and in <c>RATCHET_*</c> variables, logs both output streams, records
+/// the command (secrets masked) with the node's result, and turns the exit code and output into the node's outcome.
+/// </summary>
+internal sealed class ShellCommandNode : IWorkflowNode
+{
+    private readonly WorkflowFile _file;
+    private readonly NodeSpec _spec;
+    private readonly ShellOptions _options;
+    private readonly Template _command;
+    private readonly IReadOnlyList<(string Name, Template Value)> _env;
+    private readonly IReadOnlyList<(Expression Condition, string Outcome)> _conditions;
+    private readonly HashSet<int> _exitCodes;
+
+    public ShellCommandNode(WorkflowFile file, NodeSpec spec, ShellOptions options)
+    {
+        _file = file;
+        _spec = spec;
+        _options = options;
+        _command = Template.Parse(spec.Command!);
+        _env = file.Defaults.Env.Concat(spec.Env).Select(e => (e.Key, Template.Parse(e.Value))).ToArray();
+        _conditions = spec.Transitions.Where(t => t.Kind == TransitionKind.Condition)
+            .Select((t, i) => (Expression.Parse(t.Key), ConditionOutcome(i))).ToArray();
+        _exitCodes = spec.Transitions.Where(t => t.Kind == TransitionKind.ExitCode).Select(t => t.ExitCode).ToHashSet();
+    }
+
+    public static string ConditionOutcome(int index) => $"when {index.ToString(CultureInfo.InvariantCulture)}";
+
+    public static string ExitOutcome(int code) => $"exit {code.ToString(CultureInfo.InvariantCulture)}";
+
+    public async Task<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)
+    {
+        var workspace = await Workspaces.PrepareAsync(_file, context, _options, cancellationToken);
+        var directory = WorkingDirectory(workspace);
+        var scope = StateScope.Build(context, _file, workspace, output: null);
+        var commandLine = _command.RenderForShell(scope);
+
+        var agent = _spec.Agent is { } agentName
+            ? _options.ResolveAgent is { } resolve
+                ? await resolve(agentName, cancellationToken)
+                : throw new InvalidOperationException($"Node '{_spec.Name}' names the agent '{agentName}', but no agent profiles are available here.")
+            : null;
+        var redactor = agent is null ? _options.Redactor : _options.Redactor.With(agent.Secrets);
+
+        var variables = Variables(context, scope, workspace, agent);
+        redactor = redactor.With(variables.Where(v => SecretRedactor.IsSecretName(v.Key)).Select(v => v.Value));
+        var started = context.Clock.GetStoreNow();
+        var logPath = Path.Combine(Path.GetFullPath(_options.RunsDirectory), context.WorkflowId, "logs", $"{_spec.Name}.log");
+        CommandResult result;
+        try
+        {
+            result = await new CommandRunner(_options).RunAsync(new CommandRequest
+            {
+                CommandLine = commandLine,
+                WorkingDirectory = directory,
+                Environment = variables,
+                StandardInput = scope.GetRawText() + "\n",
+                LogPath = logPath,
+                LogHeader = $"== {started:O} attempt {context.Attempt}: {redactor.Redact(commandLine)} (in {directory})",
+                Redactor = redactor,
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Record(context, redactor, commandLine, directory, exitCode: null, context.Clock.GetStoreNow() - started, "", "", started);
+            throw;
+        }
+
+        var exitCode = result.ExitCode;
+        Record(context, redactor, commandLine, directory, exitCode, result.Duration, result.StdoutTail, result.StderrTail, started);
+        if (result.OutputOverflowed)
+        {
+            throw new CommandFailedException(_spec.Name, exitCode,
+                $"Node '{_spec.Name}' wrote more than {_options.MaxOutputBytes / 1048576} MiB to standard output; write large results to a file and print its path.");
+        }
+
+        var output = Output(result.Output, exitCode);
+        if (exitCode != 0)
+        {
+            if (_exitCodes.Contains(exitCode))
+            {
+                return new NodeResult { Outcome = ExitOutcome(exitCode), Output = output };
+            }
+
+            var reason = LastLine(result.StderrTail) ?? LastLine(result.StdoutTail) ?? "no output";
+            throw new CommandFailedException(_spec.Name, exitCode,
+                $"Node '{_spec.Name}' command exited with code {exitCode}: {reason}. Its log is {logPath}.");
+        }
+
+        if (_conditions.Count > 0)
+        {
+            var withOutput = StateScope.Build(context, _file, workspace, output);
+            foreach (var (condition, outcome) in _conditions)
+            {
+                if (condition.EvaluateBoolean(withOutput))
+                {
+                    return new NodeResult { Outcome = outcome, Output = output };
+                }
+            }
+        }
+
+        return new NodeResult { Output = output };
+    }
+
+    private JsonElement? Output(string text, int exitCode)
+    {
+        switch (_spec.Outputs)
+        {
+            case OutputMode.None:
+                return JsonSerializer.SerializeToElement(exitCode);
+            case OutputMode.Json:
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    throw new CommandFailedException(_spec.Name, exitCode, $"Node '{_spec.Name}' declares 'outputs: json' but printed nothing to standard output.");
+                }
+
+                try
+                {
+                    return RatchetJson.Parse(text);
+                }
+                catch (JsonException ex)
+                {
+                    throw new CommandFailedException(_spec.Name, exitCode,
+                        $"Node '{_spec.Name}' declares 'outputs: json' but its standard output is not JSON ({ex.Message}). Print only the JSON value, and logs to standard error.");
+                }
+
+            default:
+                return JsonSerializer.SerializeToElement(text.EndsWith('\n') ? text.TrimEnd('\n') : text);
+        }
+    }
+
+    private string WorkingDirectory(string? workspace)
+    {
+        var baseDirectory = workspace ?? _file.Directory;
+        var relative = _spec.WorkingDirectory ?? (workspace is null ? _file.Defaults.WorkingDirectory : null);
+        var directory = relative is null ? baseDirectory : Path.GetFullPath(Path.Combine(baseDirectory, relative));
+        return Directory.Exists(directory)
+            ? directory
+            : throw new InvalidOperationException($"Node '{_spec.Name}' runs in '{directory}', which does not exist. Fix 'working_directory' in {_file.Path}.");
+    }
+
+    private Dictionary<string, string> Variables(NodeContext context, JsonElement scope, string? workspace, AgentEnvironment? agent)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["RATCHET_WORKFLOW_ID"] = context.WorkflowId,
+            ["RATCHET_WORKFLOW_TYPE"] = context.WorkflowType,
+            ["RATCHET_NODE"] = context.Node,
+            ["RATCHET_ATTEMPT"] = context.Attempt.ToString(CultureInfo.InvariantCulture),
+            ["RATCHET_IDEMPOTENCY_KEY"] = context.IdempotencyKey,
+            ["RATCHET_WORKFLOW_DIR"] = _file.Directory,
+            ["RATCHET_RUN_DIR"] = Path.Combine(Path.GetFullPath(_options.RunsDirectory), context.WorkflowId),
+        };
+        if (workspace is not null)
+        {
+            variables["RATCHET_WORKSPACE"] = workspace;
+        }
+
+        if (context.Input is { ValueKind: JsonValueKind.Object } input)
+        {
+            foreach (var property in input.EnumerateObject())
+            {
+                variables["RATCHET_INPUT_" + EnvironmentName(property.Name)] = StateScope.Text(property.Value);
+            }
+        }
+
+        foreach (var (name, value) in _env)
+        {
+            variables[name] = value.Render(scope);
+        }
+
+        foreach (var (name, value) in agent?.Variables ?? new Dictionary<string, string>())
+        {
+            variables[name] = value;
+        }
+
+        return variables;
+    }
+
+    private static string EnvironmentName(string name)
+    {
+        var builder = new StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            builder.Append(char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_');
+        }
+
+        return builder.ToString();
+    }
+
+    private void Record(NodeContext context, SecretRedactor redactor, string commandLine, string directory, int? exitCode, TimeSpan duration, string stdoutTail, string stderrTail, DateTimeOffset started) =>
+        context.RecordCommand(new CommandExecution
+        {
+            WorkflowId = context.WorkflowId,
+            Node = _spec.Name,
+            Attempt = context.Attempt,
+            CommandLine = redactor.Redact(commandLine),
+            WorkingDirectory = directory,
+            ExitCode = exitCode,
+            Duration = StoreTimeSpan(duration),
+            StdoutTail = stdoutTail,
+            StderrTail = stderrTail,
+            StartedAt = started,
+        });
+
+    private static TimeSpan StoreTimeSpan(TimeSpan duration) => TimeSpan.FromTicks(duration.Ticks - (duration.Ticks % TimeSpan.TicksPerMicrosecond));
+
+    private static string? LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+
+}
+
+/// <summary>A node's command failed: a non-zero exit with no <c>on: exit N</c> for it, or unusable output.</summary>
+public sealed class CommandFailedException(string node, int? exitCode, string message) : RatchetException(message)
+{
+    /// <summary>The node.</summary>
+    public string Node { get; } = node;
+
+    /// <summary>The exit code, when the command exited.</summary>
+    public int? ExitCode { get; } = exitCode;
+
+    /// <inheritdoc />
+    public override string ErrorCode => "command-failed";
+}

@@ -1,0 +1,39 @@
+using Ratchet.Storage;
+
+namespace Ratchet.Yaml;
+
+/// <summary>Where and how YAML workflows' shell commands run.</summary>
+public sealed record ShellOptions
+{
+    /// <summary>Per-workflow run folders (<c>{RunsDirectory}/{id}/logs/{node}.log</c>). Default <c>.ratchet/runs</c>.</summary>
+    public string RunsDirectory { get; init; } = Path.Combine(".ratchet", "runs");
+
+    /// <summary>Isolated workspaces (<c>{WorkspacesDirectory}/{id}</c>). Default <c>.ratchet/workspaces</c>.</summary>
+    public string WorkspacesDirectory { get; init; } = Path.Combine(".ratchet", "workspaces");
+
+    /// <summary>The shell. Default <c>/bin/sh</c>; commands run as <c>{Shell} -c "command"</c>.</summary>
+    public string Shell { get; init; } = "/bin/sh";
+
+    /// <summary>How much of standard output and standard error the audit keeps, from the end. Default 4 KiB.</summary>
+    public int TailBytes { get; init; } = 4096;
+
+    /// <summary>The largest standard output a node may produce as its artifact. Default 16 MiB.</summary>
+    public int MaxOutputBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The store, for workspace records. Null: workspaces are created but not recorded.</summary>
+    public IRatchetStore? Store { get; init; }
+
+    /// <summary>Secrets to mask beyond the environment's secret-named variables.</summary>
+    public SecretRedactor Redactor { get; init; } = SecretRedactor.FromEnvironment(EnvironmentVariables());
+
+    /// <summary>Settings added to a command's environment by an <c>agent:</c> name, and secrets to mask; null: agents are not available.</summary>
+    public Func<string, CancellationToken, Task<AgentEnvironment>>? ResolveAgent { get; init; }
+
+    /// <summary>The process's environment, as pairs.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> EnvironmentVariables() =>
+        System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string?>((string)e.Key, e.Value as string));
+}
+
+/// <summary>What an agent profile adds to a command: environment variables, and which of their values are secret.</summary>
+public sealed record AgentEnvironment(IReadOnlyDictionary<string, string> Variables, IReadOnlyList<string> Secrets);

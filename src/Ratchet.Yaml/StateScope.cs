@@ -1,0 +1,84 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Ratchet.Engine;
+using Ratchet.Serialization;
+
+namespace Ratchet.Yaml;
+
+/// <summary>
+/// The workflow's state as templates, conditions and commands see it:
+/// <c>{ "workflow": { id, type, node, attempt, idempotencyKey, dir, workspace }, "inputs": {…}, "artifacts": {…}, "output": … }</c>.
+/// Commands also get it on standard input.
+/// </summary>
+public static class StateScope
+{
+    /// <summary>Builds the scope for <paramref name="context"/>'s node; <paramref name="output"/> only for conditions.</summary>
+    public static JsonElement Build(NodeContext context, WorkflowFile file, string? workspace, JsonElement? output)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(file);
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("workflow");
+            writer.WriteString("id", context.WorkflowId);
+            writer.WriteString("type", context.WorkflowType);
+            writer.WriteString("node", context.Node);
+            writer.WriteNumber("attempt", context.Attempt);
+            writer.WriteString("idempotencyKey", context.IdempotencyKey);
+            writer.WriteString("dir", file.Directory);
+            if (workspace is not null)
+            {
+                writer.WriteString("workspace", workspace);
+            }
+
+            writer.WriteEndObject();
+            writer.WritePropertyName("inputs");
+            if (context.Input is { ValueKind: JsonValueKind.Object } input)
+            {
+                input.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteStartObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteStartObject("artifacts");
+            foreach (var (key, value) in context.Artifacts)
+            {
+                writer.WritePropertyName(key);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+            if (output is { } value2)
+            {
+                writer.WritePropertyName("output");
+                value2.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    /// <summary>A value as an environment variable or argument: strings as they are, other values as JSON.</summary>
+    public static string Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Null or JsonValueKind.Undefined => "",
+        _ => value.GetRawText(),
+    };
+
+    internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static JsonElement Empty { get; } = RatchetJson.Parse("{}");
+}

@@ -1,0 +1,195 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ratchet.Engine;
+using Ratchet.Expressions;
+
+namespace Ratchet.Yaml;
+
+/// <summary>A workflow file and the engine definition it compiled to.</summary>
+public sealed record CompiledWorkflow(WorkflowFile File, WorkflowDefinition Definition);
+
+/// <summary>
+/// Compiles workflow files to engine definitions: <c>run:</c> nodes run shell commands, <c>approval:</c> nodes wait for
+/// a human, <c>workflow:</c> nodes run another file as a sub-workflow (compiled too). A node without <c>next</c> goes to
+/// the node written after it; the last node ends the workflow.
+/// </summary>
+public static partial class WorkflowCompiler
+{
+    /// <summary>Loads and compiles the file at <paramref name="path"/> and every file it includes; the root comes first.</summary>
+    /// <exception cref="WorkflowFileException">A file is invalid, missing, or includes itself.</exception>
+    public static IReadOnlyList<CompiledWorkflow> Load(string path, ShellOptions options) =>
+        Compile(WorkflowFileParser.Load(path), options, static full => WorkflowFileParser.Load(full));
+
+    /// <summary>Compiles <paramref name="root"/> and, through <paramref name="resolve"/> (full path → file), the files it includes.</summary>
+    /// <exception cref="WorkflowFileException">A file is invalid, missing, or includes itself.</exception>
+    public static IReadOnlyList<CompiledWorkflow> Compile(WorkflowFile root, ShellOptions options, Func<string, WorkflowFile> resolve)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(resolve);
+        var compiled = new Dictionary<string, CompiledWorkflow>(StringComparer.Ordinal);
+        var order = new List<CompiledWorkflow>();
+        Visit(root, [], compiled, order, options, resolve);
+        return order;
+    }
+
+    private static CompiledWorkflow Visit(WorkflowFile file, List<string> stack, Dictionary<string, CompiledWorkflow> compiled, List<CompiledWorkflow> order, ShellOptions options, Func<string, WorkflowFile> resolve)
+    {
+        if (compiled.TryGetValue(file.Path, out var done))
+        {
+            return done;
+        }
+
+        stack.Add(file.Path);
+        var children = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in file.Nodes.Where(n => n.Kind == NodeSpecKind.Workflow))
+        {
+            var childPath = Path.GetFullPath(Path.Combine(file.Directory, node.WorkflowPath!));
+            if (stack.Contains(childPath, StringComparer.Ordinal))
+            {
+                throw new WorkflowFileException([new WorkflowFileProblem(file.Path, node.Position,
+                    $"Node '{node.Name}' runs '{node.WorkflowPath}', which runs this file again ({string.Join(" → ", stack.Select(Path.GetFileName))} → {Path.GetFileName(childPath)}): sub-workflows cannot include themselves.")]);
+            }
+
+            WorkflowFile child;
+            try
+            {
+                child = resolve(childPath);
+            }
+            catch (WorkflowFileException ex) when (ex.Problems is [{ Position: null }] && !File.Exists(childPath))
+            {
+                throw new WorkflowFileException([new WorkflowFileProblem(file.Path, node.Position,
+                    $"Node '{node.Name}' runs '{node.WorkflowPath}', which does not exist (looked for {childPath}).")]);
+            }
+
+            children[node.Name] = Visit(child, stack, compiled, order, options, resolve).Definition.Name;
+        }
+
+        stack.RemoveAt(stack.Count - 1);
+        var definition = Build(file, children, options);
+        var result = new CompiledWorkflow(file, definition);
+        if (order.FirstOrDefault(c => c.Definition.Name == definition.Name) is { } clash)
+        {
+            throw new WorkflowFileException([new WorkflowFileProblem(file.Path, null,
+                $"The workflow name '{definition.Name}' is also used by {clash.File.Path}; names must be unique among a workflow and its sub-workflows.")]);
+        }
+
+        compiled[file.Path] = result;
+        order.Insert(stack.Count == 0 ? 0 : order.Count, result);
+        return result;
+    }
+
+    private static WorkflowDefinition Build(WorkflowFile file, Dictionary<string, string> childTypes, ShellOptions options)
+    {
+        var builder = new WorkflowBuilder(file.Name).DefaultRetry(Policy(file.Defaults.Retry) ?? RetryPolicy.None);
+        if (file.Description is not null)
+        {
+            builder.Description(file.Description);
+        }
+
+        if (file.Timeout is { } timeout)
+        {
+            builder.Timeout(timeout);
+        }
+
+        for (var i = 0; i < file.Nodes.Count; i++)
+        {
+            var node = file.Nodes[i];
+            var following = i + 1 < file.Nodes.Count ? file.Nodes[i + 1].Name : WorkflowDefinition.End;
+            switch (node.Kind)
+            {
+                case NodeSpecKind.Run:
+                    builder.Node(node.Name, new ShellCommandNode(file, node, options));
+                    break;
+                case NodeSpecKind.Approval:
+                    builder.Approval(node.Name, node.Prompt ?? "Approve?");
+                    break;
+                default:
+                    var with = node.With.Select(w => (w.Key, Template.Parse(w.Value))).ToArray();
+                    builder.SubWorkflow(node.Name, childTypes[node.Name], with.Length == 0 ? null : context => ChildInput(context, file, with));
+                    break;
+            }
+
+            var success = node.Transitions.FirstOrDefault(t => t.Kind is TransitionKind.Success or TransitionKind.Approved)?.Target
+                ?? node.Next
+                ?? following;
+            builder.Then(Target(success));
+            var conditionIndex = 0;
+            foreach (var transition in node.Transitions)
+            {
+                switch (transition.Kind)
+                {
+                    case TransitionKind.Failure:
+                        builder.OnFailure(Target(transition.Target));
+                        break;
+                    case TransitionKind.ExitCode:
+                        builder.On(ShellCommandNode.ExitOutcome(transition.ExitCode), Target(transition.Target));
+                        break;
+                    case TransitionKind.Condition:
+                        builder.On(ShellCommandNode.ConditionOutcome(conditionIndex++), Target(transition.Target));
+                        break;
+                    case TransitionKind.Rejected:
+                        builder.On(WorkflowDefinition.Rejected, Target(transition.Target));
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            if (Policy(node.Retry) is { } retry)
+            {
+                builder.WithRetry(retry);
+            }
+
+            if ((node.Timeout ?? file.Defaults.Timeout) is { } nodeTimeout && node.Kind == NodeSpecKind.Run)
+            {
+                builder.WithTimeout(nodeTimeout);
+            }
+
+            if (node.FailsWorkflow)
+            {
+                builder.FailsWorkflow();
+            }
+
+            if (node.Description is not null)
+            {
+                builder.Describe(node.Description);
+            }
+        }
+
+        try
+        {
+            return builder.Build();
+        }
+        catch (WorkflowDefinitionException ex)
+        {
+            throw new WorkflowFileException(ex.Problems.Select(problem =>
+            {
+                var named = NodeName().Match(problem);
+                var node = named.Success ? file.Nodes.FirstOrDefault(n => n.Name == named.Groups[1].Value) : null;
+                return new WorkflowFileProblem(file.Path, node?.Position, problem);
+            }).ToArray());
+        }
+    }
+
+    private static JsonElement? ChildInput(NodeContext context, WorkflowFile file, (string Key, Template Value)[] with)
+    {
+        var scope = StateScope.Build(context, file, workspace: null, output: null);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, template) in with)
+        {
+            values[key] = template.Render(scope);
+        }
+
+        return JsonSerializer.SerializeToElement(values);
+    }
+
+    private static string Target(string target) => target == WorkflowFileParser.EndTarget ? WorkflowDefinition.End : target;
+
+    private static RetryPolicy? Policy(RetrySpec? spec) => spec is null
+        ? null
+        : new RetryPolicy { MaxAttempts = spec.MaxAttempts, InitialDelay = spec.Delay, BackoffFactor = spec.Backoff, MaxDelay = spec.MaxDelay, Jitter = spec.Jitter };
+
+    [GeneratedRegex("[Nn]ode '([^']+)'")]
+    private static partial Regex NodeName();
+}

@@ -1,0 +1,730 @@
+using System.Globalization;
+using System.Text.Json;
+using Ratchet.Expressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Ratchet.Yaml;
+
+/// <summary>
+/// Reads a workflow file into a <see cref="WorkflowFile"/>, checking everything that can be checked without running
+/// it: structure, types, durations, references between nodes, conditions and templates. Every problem is collected,
+/// with its line and column, and reported at once.
+/// </summary>
+public static class WorkflowFileParser
+{
+    /// <summary>The target that ends the workflow.</summary>
+    public const string EndTarget = "end";
+
+    private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "nodes"];
+    private static readonly string[] NodeKeys = ["run", "approval", "workflow", "with", "description", "retry", "timeout", "env", "outputs", "working_directory", "next", "on", "fails_workflow", "agent"];
+    private static readonly string[] DefaultKeys = ["retry", "timeout", "env", "working_directory"];
+    private static readonly string[] InputKeys = ["type", "required", "default", "description"];
+    private static readonly string[] RetryKeys = ["max_attempts", "delay", "backoff", "max_delay", "jitter"];
+
+    /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
+    /// <exception cref="WorkflowFileException">The file is missing or invalid; every problem is listed.</exception>
+    public static WorkflowFile Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new WorkflowFileException([new WorkflowFileProblem(path, null, "The file does not exist. Check the path (relative paths are relative to the current directory).")]);
+        }
+
+        return Parse(File.ReadAllText(full), full, displayPath: path);
+    }
+
+    /// <summary>Reads and validates workflow text as if it were the file at <paramref name="path"/>.</summary>
+    /// <exception cref="WorkflowFileException">The text is invalid; every problem is listed.</exception>
+    public static WorkflowFile Parse(string text, string path, string? displayPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var reader = new Reader(displayPath ?? path);
+        var file = reader.Read(text, System.IO.Path.GetFullPath(path));
+        if (reader.Problems.Count > 0 || file is null)
+        {
+            throw new WorkflowFileException(reader.Problems.OrderBy(p => p.Position?.Line ?? 0).ThenBy(p => p.Position?.Column ?? 0).ToArray());
+        }
+
+        return file;
+    }
+
+    private sealed class Reader(string file)
+    {
+        public List<WorkflowFileProblem> Problems { get; } = [];
+
+        public WorkflowFile? Read(string text, string fullPath)
+        {
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(text));
+            }
+            catch (YamlException ex)
+            {
+                Problem(new SourcePosition((int)ex.Start.Line, (int)ex.Start.Column), $"this is not valid YAML: {(ex.InnerException ?? ex).Message.TrimEnd('.')}.");
+                return null;
+            }
+
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                Problem(null, "The file is empty or not a mapping; it needs at least 'name:' and 'nodes:'.");
+                return null;
+            }
+
+            string? name = null, description = null, version = null;
+            var inputs = new List<InputSpec>();
+            var defaults = new NodeDefaults();
+            var workspace = WorkspaceMode.Shared;
+            TimeSpan? timeout = null;
+            YamlMappingNode? nodes = null;
+            foreach (var (keyNode, value) in root.Children)
+            {
+                var key = Key(keyNode);
+                switch (key)
+                {
+                    case "name":
+                        name = Text(value, "name");
+                        if (name is not null && !WorkflowIds.IsValid(name, out _))
+                        {
+                            Problem(At(value), $"the name '{name}' must be letters, digits, '-', '_' or '.', starting with a letter or digit (it becomes the workflow type).");
+                        }
+
+                        break;
+                    case "description":
+                        description = Text(value, "description");
+                        break;
+                    case "version":
+                        version = Text(value, "version");
+                        break;
+                    case "inputs":
+                        inputs.AddRange(ReadInputs(value));
+                        break;
+                    case "defaults":
+                        defaults = ReadDefaults(value);
+                        break;
+                    case "workspace":
+                        workspace = Text(value, "workspace") switch
+                        {
+                            "isolated" => WorkspaceMode.Isolated,
+                            "shared" or null => WorkspaceMode.Shared,
+                            var other => Invalid(value, $"workspace is '{other}'; write 'isolated' (a directory per run) or 'shared'.", WorkspaceMode.Shared),
+                        };
+                        break;
+                    case "timeout":
+                        timeout = Duration(value, "timeout");
+                        break;
+                    case "nodes":
+                        nodes = value as YamlMappingNode;
+                        if (nodes is null)
+                        {
+                            Problem(At(value), "'nodes' must be a mapping of node names to nodes, e.g.\n  nodes:\n    plan:\n      run: ./plan.sh");
+                        }
+
+                        break;
+                    default:
+                        Unknown(keyNode, key, "at the top of the file", TopKeys);
+                        break;
+                }
+            }
+
+            if (name is null)
+            {
+                Problem(At(root), "the workflow has no 'name:'; add one, e.g. name: issue-implementation.");
+            }
+
+            if (nodes is null)
+            {
+                if (!root.Children.ContainsKey(new YamlScalarNode("nodes")))
+                {
+                    Problem(At(root), "the workflow has no 'nodes:'; add at least one node.");
+                }
+
+                return null;
+            }
+
+            var specs = new List<NodeSpec>();
+            foreach (var (keyNode, value) in nodes.Children)
+            {
+                var nodeName = Key(keyNode);
+                if (nodeName == EndTarget)
+                {
+                    Problem(At(keyNode), $"a node cannot be called '{EndTarget}': that word means the end of the workflow.");
+                    continue;
+                }
+
+                if (ReadNode(nodeName, keyNode, value) is { } spec)
+                {
+                    specs.Add(spec);
+                }
+            }
+
+            if (specs.Count == 0 && nodes.Children.Count == 0)
+            {
+                Problem(At(nodes), "'nodes' is empty; add at least one node.");
+            }
+
+            CheckReferences(specs);
+            return name is null || Problems.Count > 0
+                ? null
+                : new WorkflowFile
+                {
+                    Path = fullPath,
+                    Text = text,
+                    Name = name,
+                    Description = description,
+                    VersionLabel = version,
+                    Inputs = inputs,
+                    Defaults = defaults,
+                    Workspace = workspace,
+                    Timeout = timeout,
+                    Nodes = specs,
+                };
+        }
+
+        private IEnumerable<InputSpec> ReadInputs(YamlNode node)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), "'inputs' must be a mapping of input names to their type, e.g.\n  inputs:\n    issue: { type: int }");
+                yield break;
+            }
+
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var name = Key(keyNode);
+                var type = InputType.String;
+                bool? required = null;
+                JsonElement? defaultValue = null;
+                string? description = null;
+                if (value is YamlScalarNode { Value: { Length: > 0 } shorthand })
+                {
+                    type = InputTypeOf(shorthand, value);
+                }
+                else if (value is YamlMappingNode spec)
+                {
+                    foreach (var (k, v) in spec.Children)
+                    {
+                        switch (Key(k))
+                        {
+                            case "type":
+                                type = InputTypeOf(Text(v, "type") ?? "string", v);
+                                break;
+                            case "required":
+                                required = Boolean(v, "required");
+                                break;
+                            case "default":
+                                defaultValue = ToJson(v);
+                                break;
+                            case "description":
+                                description = Text(v, "description");
+                                break;
+                            default:
+                                Unknown(k, Key(k), $"in input '{name}'", InputKeys);
+                                break;
+                        }
+                    }
+                }
+                else if (value is not YamlScalarNode)
+                {
+                    Problem(At(value), $"input '{name}' must be a type (string, int, number, bool, json) or a mapping with 'type', 'required', 'default'.");
+                }
+
+                yield return new InputSpec(name, type, required ?? defaultValue is null, defaultValue, description, At(keyNode));
+            }
+        }
+
+        private NodeDefaults ReadDefaults(YamlNode node)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), "'defaults' must be a mapping with 'retry', 'timeout', 'env' or 'working_directory'.");
+                return new NodeDefaults();
+            }
+
+            var defaults = new NodeDefaults();
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                defaults = Key(keyNode) switch
+                {
+                    "retry" => defaults with { Retry = Retry(value) },
+                    "timeout" => defaults with { Timeout = Duration(value, "timeout") },
+                    "env" => defaults with { Env = Environment(value) },
+                    "working_directory" => defaults with { WorkingDirectory = Text(value, "working_directory") },
+                    var other => UnknownReturning(keyNode, other, "in 'defaults'", DefaultKeys, defaults),
+                };
+            }
+
+            return defaults;
+        }
+
+        private NodeSpec? ReadNode(string name, YamlNode keyNode, YamlNode node)
+        {
+            if (!WorkflowIds.IsValid(name, out _))
+            {
+                Problem(At(keyNode), $"node name '{name}' must be letters, digits, '-', '_' or '.', starting with a letter or digit.");
+                return null;
+            }
+
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), $"node '{name}' must be a mapping with one of 'run', 'approval' or 'workflow'.");
+                return null;
+            }
+
+            string? command = null, prompt = null, workflow = null, description = null, next = null, workingDirectory = null, agent = null;
+            SourcePosition? nextAt = null;
+            var with = new List<KeyValuePair<string, string>>();
+            var env = new List<KeyValuePair<string, string>>();
+            var transitions = new List<TransitionSpec>();
+            RetrySpec? retry = null;
+            TimeSpan? timeout = null;
+            var outputs = OutputMode.Text;
+            var failsWorkflow = false;
+            var kinds = new List<NodeSpecKind>();
+            foreach (var (keyNode2, value) in mapping.Children)
+            {
+                switch (Key(keyNode2))
+                {
+                    case "run":
+                        command = Text(value, "run");
+                        kinds.Add(NodeSpecKind.Run);
+                        if (command is not null)
+                        {
+                            CheckTemplate(command, value, $"the command of node '{name}'");
+                        }
+
+                        break;
+                    case "approval":
+                        prompt = Text(value, "approval");
+                        kinds.Add(NodeSpecKind.Approval);
+                        break;
+                    case "workflow":
+                        workflow = Text(value, "workflow");
+                        kinds.Add(NodeSpecKind.Workflow);
+                        break;
+                    case "with":
+                        with.AddRange(Environment(value, "with"));
+                        foreach (var (_, template) in with)
+                        {
+                            CheckTemplate(template, value, $"an input of node '{name}'");
+                        }
+
+                        break;
+                    case "description":
+                        description = Text(value, "description");
+                        break;
+                    case "retry":
+                        retry = Retry(value);
+                        break;
+                    case "timeout":
+                        timeout = Duration(value, "timeout");
+                        break;
+                    case "env":
+                        env.AddRange(Environment(value));
+                        break;
+                    case "outputs":
+                        outputs = Text(value, "outputs") switch
+                        {
+                            "json" => OutputMode.Json,
+                            "text" or null => OutputMode.Text,
+                            "none" => OutputMode.None,
+                            var other => Invalid(value, $"outputs is '{other}'; write json, text or none.", OutputMode.Text),
+                        };
+                        break;
+                    case "working_directory":
+                        workingDirectory = Text(value, "working_directory");
+                        break;
+                    case "next":
+                        next = Text(value, "next");
+                        nextAt = At(value);
+                        break;
+                    case "on":
+                        transitions.AddRange(Transitions(name, value));
+                        break;
+                    case "fails_workflow":
+                        failsWorkflow = Boolean(value, "fails_workflow");
+                        break;
+                    case "agent":
+                        agent = Text(value, "agent");
+                        break;
+                    default:
+                        Unknown(keyNode2, Key(keyNode2), $"in node '{name}'", NodeKeys);
+                        break;
+                }
+            }
+
+            if (kinds.Count != 1)
+            {
+                Problem(At(keyNode), kinds.Count == 0
+                    ? $"node '{name}' does nothing: give it one of 'run:' (a shell command), 'approval:' (a prompt for a human) or 'workflow:' (another workflow file)."
+                    : $"node '{name}' has {string.Join(" and ", kinds.Select(k => $"'{k.ToString().ToLowerInvariant()}:'"))}; a node does exactly one of them.");
+                return null;
+            }
+
+            var kind = kinds[0];
+            if (with.Count > 0 && kind != NodeSpecKind.Workflow)
+            {
+                Problem(At(keyNode), $"node '{name}' has 'with:', which only applies to 'workflow:' nodes.");
+            }
+
+            foreach (var transition in transitions)
+            {
+                var fits = transition.Kind switch
+                {
+                    TransitionKind.Approved or TransitionKind.Rejected => kind == NodeSpecKind.Approval,
+                    TransitionKind.ExitCode or TransitionKind.Condition => kind == NodeSpecKind.Run,
+                    _ => true,
+                };
+                if (!fits)
+                {
+                    Problem(transition.Position, $"'on: {transition.Key}' does not apply to node '{name}', a {kind.ToString().ToLowerInvariant()} node.");
+                }
+            }
+
+            return new NodeSpec
+            {
+                Name = name,
+                Position = At(keyNode),
+                Kind = kind,
+                Command = command,
+                Prompt = prompt,
+                WorkflowPath = workflow,
+                With = with,
+                Description = description,
+                Retry = retry,
+                Timeout = timeout,
+                Env = env,
+                Outputs = outputs,
+                WorkingDirectory = workingDirectory,
+                Next = next,
+                NextPosition = nextAt,
+                Transitions = transitions,
+                FailsWorkflow = failsWorkflow,
+                Agent = agent,
+            };
+        }
+
+        private IEnumerable<TransitionSpec> Transitions(string node, YamlNode value)
+        {
+            if (value is not YamlMappingNode mapping)
+            {
+                Problem(At(value), $"'on' of node '{node}' must map outcomes to nodes, e.g.\n  on:\n    failure: report\n    exit 3: needs-info");
+                yield break;
+            }
+
+            foreach (var (keyNode, targetNode) in mapping.Children)
+            {
+                var key = Key(keyNode);
+                var target = Text(targetNode, $"the target of 'on: {key}'");
+                if (target is null)
+                {
+                    continue;
+                }
+
+                var at = At(keyNode);
+                if (key == "success")
+                {
+                    yield return new TransitionSpec(TransitionKind.Success, key, target, at);
+                }
+                else if (key == "failure")
+                {
+                    yield return new TransitionSpec(TransitionKind.Failure, key, target, at);
+                }
+                else if (key == "approved")
+                {
+                    yield return new TransitionSpec(TransitionKind.Approved, key, target, at);
+                }
+                else if (key == "rejected")
+                {
+                    yield return new TransitionSpec(TransitionKind.Rejected, key, target, at);
+                }
+                else if (key.StartsWith("exit ", StringComparison.Ordinal) || key.StartsWith("exit_", StringComparison.Ordinal))
+                {
+                    if (int.TryParse(key[5..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) && code is > 0 and < 256)
+                    {
+                        yield return new TransitionSpec(TransitionKind.ExitCode, $"exit {code}", target, at) { ExitCode = code };
+                    }
+                    else
+                    {
+                        Problem(at, $"'{key}' needs an exit code from 1 to 255, e.g. 'exit 3'.");
+                    }
+                }
+                else if (ConditionProblem(key) is { } problem)
+                {
+                    Problem(at, $"'on' of node '{node}' has '{key}', which is not success, failure, 'exit N', approved, rejected, or a valid condition: {problem}");
+                }
+                else
+                {
+                    yield return new TransitionSpec(TransitionKind.Condition, key, target, at);
+                }
+            }
+        }
+
+        private static string? ConditionProblem(string condition)
+        {
+            try
+            {
+                Expression.Parse(condition);
+                return null;
+            }
+            catch (ExpressionException ex)
+            {
+                return ex.Message;
+            }
+        }
+
+        private void CheckReferences(List<NodeSpec> nodes)
+        {
+            var names = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            void Check(string target, SourcePosition? at, string what)
+            {
+                if (target != EndTarget && !names.Contains(target))
+                {
+                    var close = names.FirstOrDefault(n => Distance(n, target) <= 2);
+                    Problem(at, $"{what} goes to '{target}', which is not a node{(close is null ? "" : $" (did you mean '{close}'?)")}; write a node's name or '{EndTarget}'.");
+                }
+            }
+
+            foreach (var node in nodes)
+            {
+                if (node.Next is { } next)
+                {
+                    Check(next, node.NextPosition, $"'next' of node '{node.Name}'");
+                }
+
+                foreach (var transition in node.Transitions)
+                {
+                    Check(transition.Target, transition.Position, $"'on: {transition.Key}' of node '{node.Name}'");
+                }
+            }
+        }
+
+        private void CheckTemplate(string template, YamlNode at, string what)
+        {
+            try
+            {
+                Template.Parse(template);
+            }
+            catch (ExpressionException ex)
+            {
+                Problem(At(at), $"{what} has a bad template: {ex.Message}");
+            }
+        }
+
+        private RetrySpec? Retry(YamlNode node)
+        {
+            var retry = new RetrySpec(3, TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(5), 0.2);
+            if (node is YamlScalarNode)
+            {
+                var attempts = Integer(node, "retry");
+                return attempts is null ? null : retry with { MaxAttempts = attempts.Value };
+            }
+
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), "'retry' must be a number of attempts or a mapping with max_attempts, delay, backoff, max_delay, jitter.");
+                return null;
+            }
+
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                retry = Key(keyNode) switch
+                {
+                    "max_attempts" => retry with { MaxAttempts = Integer(value, "max_attempts") ?? retry.MaxAttempts },
+                    "delay" => retry with { Delay = Duration(value, "delay") ?? retry.Delay },
+                    "backoff" => retry with { Backoff = Number(value, "backoff") ?? retry.Backoff },
+                    "max_delay" => retry with { MaxDelay = Duration(value, "max_delay") ?? retry.MaxDelay },
+                    "jitter" => retry with { Jitter = Number(value, "jitter") ?? retry.Jitter },
+                    var other => UnknownReturning(keyNode, other, "in 'retry'", RetryKeys, retry),
+                };
+            }
+
+            if (retry.MaxAttempts < 1)
+            {
+                Problem(At(node), $"max_attempts is {retry.MaxAttempts}; it must be at least 1.");
+            }
+
+            if (retry.Backoff < 1)
+            {
+                Problem(At(node), $"backoff is {retry.Backoff}; it must be at least 1.");
+            }
+
+            if (retry.Jitter is < 0 or > 1)
+            {
+                Problem(At(node), $"jitter is {retry.Jitter}; it must be between 0 and 1.");
+            }
+
+            return retry;
+        }
+
+        private List<KeyValuePair<string, string>> Environment(YamlNode node, string what = "env")
+        {
+            var pairs = new List<KeyValuePair<string, string>>();
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), $"'{what}' must be a mapping of names to values.");
+                return pairs;
+            }
+
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var text = value is YamlScalarNode scalar ? scalar.Value ?? "" : JsonSerializer.Serialize(ToJson(value));
+                pairs.Add(new(Key(keyNode), text));
+            }
+
+            return pairs;
+        }
+
+        private InputType InputTypeOf(string text, YamlNode at) => text switch
+        {
+            "string" or "text" => InputType.String,
+            "int" or "integer" => InputType.Integer,
+            "number" or "float" => InputType.Number,
+            "bool" or "boolean" => InputType.Boolean,
+            "json" or "object" or "any" => InputType.Json,
+            _ => Invalid(at, $"input type '{text}' is unknown; use string, int, number, bool or json.", InputType.String),
+        };
+
+        private TimeSpan? Duration(YamlNode node, string what)
+        {
+            var text = Text(node, what);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (Durations.TryParse(text, out var duration, out var problem))
+            {
+                return duration;
+            }
+
+            Problem(At(node), $"{what}: {problem}.");
+            return null;
+        }
+
+        private int? Integer(YamlNode node, string what)
+        {
+            var text = Text(node, what);
+            if (text is not null && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            Problem(At(node), $"{what} must be a whole number, not '{text}'.");
+            return null;
+        }
+
+        private double? Number(YamlNode node, string what)
+        {
+            var text = Text(node, what);
+            if (text is not null && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            Problem(At(node), $"{what} must be a number, not '{text}'.");
+            return null;
+        }
+
+        private bool Boolean(YamlNode node, string what)
+        {
+            switch (Text(node, what))
+            {
+                case "true" or "yes" or "on":
+                    return true;
+                case "false" or "no" or "off":
+                    return false;
+                case var other:
+                    Problem(At(node), $"{what} must be true or false, not '{other}'.");
+                    return false;
+            }
+        }
+
+        private string? Text(YamlNode node, string what)
+        {
+            if (node is YamlScalarNode scalar)
+            {
+                return scalar.Value;
+            }
+
+            Problem(At(node), $"{what} must be a single value, not a {(node is YamlSequenceNode ? "list" : "mapping")}.");
+            return null;
+        }
+
+        private T Invalid<T>(YamlNode at, string message, T fallback)
+        {
+            Problem(At(at), message);
+            return fallback;
+        }
+
+        private void Unknown(YamlNode at, string key, string where, string[] known)
+        {
+            var close = known.FirstOrDefault(k => Distance(k, key) <= 2);
+            Problem(At(at), close is null
+                ? $"unknown key '{key}' {where}; known keys are {string.Join(", ", known)}."
+                : $"unknown key '{key}' {where} (did you mean '{close}'?).");
+        }
+
+        private T UnknownReturning<T>(YamlNode at, string key, string where, string[] known, T value)
+        {
+            Unknown(at, key, where, known);
+            return value;
+        }
+
+        private void Problem(SourcePosition? at, string message) => Problems.Add(new WorkflowFileProblem(file, at, Capitalize(message)));
+
+        private static string Capitalize(string message) => message.Length > 0 && char.IsLower(message[0]) ? char.ToUpperInvariant(message[0]) + message[1..] : message;
+
+        private static string Key(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
+
+        private static SourcePosition At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+    }
+
+    /// <summary>A YAML value as JSON: scalars typed the way YAML 1.2's core schema reads unquoted text.</summary>
+    internal static JsonElement ToJson(YamlNode node) => JsonSerializer.SerializeToElement(ToObject(node));
+
+    private static object? ToObject(YamlNode node) => node switch
+    {
+        YamlMappingNode mapping => mapping.Children.ToDictionary(kv => kv.Key is YamlScalarNode s ? s.Value ?? "" : kv.Key.ToString(), kv => ToObject(kv.Value)),
+        YamlSequenceNode sequence => sequence.Children.Select(ToObject).ToList(),
+        YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded } quoted => quoted.Value,
+        YamlScalarNode scalar => scalar.Value switch
+        {
+            null or "" or "~" or "null" => null,
+            "true" => true,
+            "false" => false,
+            var text when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var whole) => whole,
+            var text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) => real,
+            var text => text,
+        },
+        _ => null,
+    };
+
+    /// <summary>Levenshtein distance, for "did you mean" hints.</summary>
+    internal static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+}
