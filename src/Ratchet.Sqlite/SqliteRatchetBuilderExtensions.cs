@@ -10,7 +10,18 @@ public static class SqliteRatchetBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(path, configure);
-        return builder.UseStore(async ct => await SqliteRatchetStore.OpenAsync(options, ct));
+
+        // Read at build time, so that UseClock and UseLoggerFactory apply whichever order they were called in.
+        return builder.UseStore(async ct =>
+        {
+            if (configure is null || options.TimeProvider == TimeProvider.System)
+            {
+                options.TimeProvider = builder.Clock;
+            }
+
+            options.LoggerFactory ??= builder.LoggerFactory;
+            return await SqliteRatchetStore.OpenAsync(options, ct);
+        });
     }
 
     /// <summary>Uses the SQLite store at <paramref name="path"/> for the host's engine.</summary>

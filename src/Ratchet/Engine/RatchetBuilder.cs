@@ -31,6 +31,12 @@ public sealed class RatchetBuilder
         return this;
     }
 
+    /// <summary>The clock given with <see cref="UseClock"/>; backends opening a store at build time give it to the store.</summary>
+    public TimeProvider Clock => _clock;
+
+    /// <summary>The logger factory given with <see cref="UseLoggerFactory"/>, if any.</summary>
+    public ILoggerFactory? LoggerFactory => _loggerFactory;
+
     /// <summary>Opens the store when the engine is built, and closes it with the engine. Backends add <c>UseSqlite</c> and the like on this.</summary>
     public RatchetBuilder UseStore(Func<CancellationToken, Task<IRatchetStore>> open)
     {

@@ -284,11 +284,26 @@ internal static class Steps
         return plan;
     }
 
-    /// <summary>The workflow moves to <paramref name="status"/>, with a status-changed event when that is a change.</summary>
-    public static WorkflowRecord ToStatus(WorkflowRecord workflow, WorkflowStatus status, DateTimeOffset now, WaitReason reason = WaitReason.None) =>
-        workflow.Status == status && workflow.WaitReason == reason
-            ? workflow with { UpdatedAt = now }
-            : workflow.TransitionTo(status, now, reason);
+    /// <summary>
+    /// The workflow moves to <paramref name="status"/>. A waiting workflow whose node finishes (an approval, a signal,
+    /// a child, a timer) first becomes Running and then moves on, both in the same commit: Waiting cannot go straight
+    /// to Completed or to another wait, but resuming and then finishing is exactly what happened.
+    /// </summary>
+    public static WorkflowRecord ToStatus(WorkflowRecord workflow, WorkflowStatus status, DateTimeOffset now, WaitReason reason = WaitReason.None)
+    {
+        if (workflow.Status == status && workflow.WaitReason == reason)
+        {
+            return workflow with { UpdatedAt = now };
+        }
+
+        if (workflow.Status == WorkflowStatus.Waiting && status != WorkflowStatus.Running && !WorkflowLifecycle.CanTransition(workflow.Status, status)
+            || (workflow.Status == WorkflowStatus.Waiting && status == WorkflowStatus.Waiting))
+        {
+            workflow = workflow.TransitionTo(WorkflowStatus.Running, now);
+        }
+
+        return workflow.TransitionTo(status, now, reason);
+    }
 
     public static void AddStatusEvent(StepPlan plan, WorkflowRecord before, string? reason = null)
     {

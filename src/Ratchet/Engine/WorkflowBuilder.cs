@@ -237,10 +237,7 @@ public sealed class WorkflowBuilder
             }
         }
 
-        if (problems.Count == 0)
-        {
-            CheckGraph(start, problems);
-        }
+        CheckGraph(start, problems);
 
         if (problems.Count > 0)
         {
@@ -250,36 +247,53 @@ public sealed class WorkflowBuilder
         return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description);
     }
 
+    /// <summary>Reachability and ways out; runs even when other problems were found, skipping unknown targets, so that every problem is listed at once.</summary>
     private void CheckGraph(string start, List<string> problems)
     {
-        var byName = _nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var byName = new Dictionary<string, NodeDefinition>(StringComparer.Ordinal);
+        foreach (var node in _nodes)
+        {
+            byName.TryAdd(node.Name, node);
+        }
+
+        if (!byName.ContainsKey(start))
+        {
+            return;
+        }
+
         var reachable = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<string>([start]);
         while (pending.TryPop(out var name))
         {
-            if (name == WorkflowDefinition.End || !reachable.Add(name))
+            if (!byName.TryGetValue(name, out var node) || !reachable.Add(name))
             {
                 continue;
             }
 
-            foreach (var target in byName[name].Targets())
+            foreach (var target in node.Targets())
             {
                 pending.Push(target);
             }
         }
 
-        foreach (var node in _nodes.Where(n => !reachable.Contains(n.Name)))
+        // A misspelt target is reported once, not again as the consequences of the typo: the node it was probably meant
+        // to name is not "unreachable", and the node with the typo is not "without a way out".
+        bool Unknown(string target) => target != WorkflowDefinition.End && !byName.ContainsKey(target);
+        var meant = byName.Values.SelectMany(n => n.Targets()).Where(Unknown)
+            .Select(t => byName.Keys.FirstOrDefault(k => string.Equals(k, t, StringComparison.OrdinalIgnoreCase)))
+            .OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var node in byName.Values.Where(n => !reachable.Contains(n.Name) && !meant.Contains(n.Name)))
         {
             problems.Add($"Node '{node.Name}' is unreachable from the start node '{start}'; connect it or remove it.");
         }
 
         // Walk backwards from the nodes that can end: whatever cannot get there loops forever.
-        var canFinish = new HashSet<string>(_nodes.Where(n => n.CanEnd).Select(n => n.Name), StringComparer.Ordinal);
+        var canFinish = new HashSet<string>(byName.Values.Where(n => n.CanEnd || n.Targets().Any(Unknown)).Select(n => n.Name), StringComparer.Ordinal);
         bool grew;
         do
         {
             grew = false;
-            foreach (var node in _nodes.Where(n => !canFinish.Contains(n.Name)))
+            foreach (var node in byName.Values.Where(n => !canFinish.Contains(n.Name)))
             {
                 if (node.Targets().Any(canFinish.Contains))
                 {
@@ -290,7 +304,7 @@ public sealed class WorkflowBuilder
         }
         while (grew);
 
-        foreach (var node in _nodes.Where(n => reachable.Contains(n.Name) && !canFinish.Contains(n.Name)))
+        foreach (var node in byName.Values.Where(n => reachable.Contains(n.Name) && !canFinish.Contains(n.Name)))
         {
             problems.Add($"Node '{node.Name}' has no path to an end: every way from it loops. Give one of its nodes a way out.");
         }

@@ -146,14 +146,23 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         if (result.Created)
         {
             RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, type));
+            var accepted = runner is not null && workflow.LeaseOwner == runner.Owner;
             if (observe)
             {
                 Observers.Publish(Steps.Event(WorkflowEventKind.Started, workflow, workflow.CreatedAt));
+                if (accepted)
+                {
+                    // Created already Running at its first node: that node starts now.
+                    Observers.Publish(Steps.Event(WorkflowEventKind.NodeStarted, workflow, workflow.CreatedAt) with
+                    {
+                        Node = workflow.CurrentNode, Attempt = workflow.Attempt, Status = WorkflowStatus.Running,
+                    });
+                }
             }
 
-            if (runner is not null && workflow.LeaseOwner == runner.Owner)
+            if (accepted)
             {
-                runner.Accept(workflow);
+                runner!.Accept(workflow);
             }
         }
 
@@ -223,6 +232,16 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 Lease = LeaseAction.Release,
                 ParentToWake = workflow.ParentId,
             };
+            if (workflow is { Status: WorkflowStatus.Running, CurrentNode: { } running, Attempt: > 0 })
+            {
+                // The node that was running ends here: the journal says so.
+                plan.Changes.AppendStep(new StepRecord
+                {
+                    WorkflowId = workflow.Id, Node = running, Attempt = workflow.Attempt, Outcome = StepOutcome.Cancelled,
+                    Error = new WorkflowError("cancelled", reason) { Node = running }, StartedAt = workflow.UpdatedAt, FinishedAt = now,
+                });
+            }
+
             if (Observers.HasObservers)
             {
                 plan.Events.Add(Steps.Event(WorkflowEventKind.Cancelled, plan.Next, now) with { Message = reason, Node = workflow.CurrentNode });

@@ -31,7 +31,7 @@ public static class WorkflowGraph
         {
             foreach (var (outcome, target, failure) in Edges(node))
             {
-                var to = target is null or WorkflowDefinition.End ? (node.FailsWorkflow && !failure ? "failed" : "done") : ids[target];
+                var to = target is null or WorkflowDefinition.End ? (failure || node.FailsWorkflow ? "failed" : "done") : ids[target];
                 endUsed |= to == "done";
                 failUsed |= to == "failed";
                 var arrow = failure ? "-.->" : "-->";
@@ -86,7 +86,7 @@ public static class WorkflowGraph
         {
             foreach (var (outcome, target, failure) in Edges(node))
             {
-                var to = target is null or WorkflowDefinition.End ? (node.FailsWorkflow && !failure ? "$failed" : "$completed") : target;
+                var to = target is null or WorkflowDefinition.End ? (failure || node.FailsWorkflow ? "$failed" : "$completed") : target;
                 text.Append("    \"").Append(Quote(node.Name)).Append("\" -> \"").Append(Quote(to)).Append('"');
                 var attributes = new List<string>();
                 if (outcome is not null)

@@ -28,15 +28,16 @@ public sealed partial class WorkflowRunner
                 return;
             }
 
-            WorkflowRecord? current = item.Fresh ? workflow : await BeginAsync(workflow, definition);
+            var last = workflow;
+            WorkflowRecord? current = item.Fresh ? workflow : await BeginAsync(workflow, definition, committed => last = committed);
             while (current is { Status: WorkflowStatus.Running } && !execution.Token.IsCancellationRequested)
             {
                 workflow = current;
-                current = await StepAsync(current, definition, execution);
+                current = await StepAsync(current, definition, execution, committed => last = committed);
             }
 
             holdsLease = current is { Status: WorkflowStatus.Running };
-            activity?.SetTag(RatchetTelemetry.Tags.Outcome, current?.Status.ToString() ?? "parked");
+            activity?.SetTag(RatchetTelemetry.Tags.Outcome, holdsLease ? "stopped" : Outcome(last));
         }
         catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == id)
         {
@@ -81,7 +82,17 @@ public sealed partial class WorkflowRunner
     /// A workflow claimed from the store: commit that its node (re)starts, then return it to run. Null when there is
     /// nothing to run now (it waits for someone, or it ended meanwhile).
     /// </summary>
-    private async Task<WorkflowRecord?> BeginAsync(WorkflowRecord workflow, WorkflowDefinition definition)
+    private static string Outcome(WorkflowRecord workflow) => workflow switch
+    {
+        { Status: WorkflowStatus.Completed } => "completed",
+        { Status: WorkflowStatus.Failed } => "failed",
+        { Status: WorkflowStatus.Cancelled } => "cancelled",
+        { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Timer } => "retry",
+        { Status: WorkflowStatus.Waiting } => "waiting",
+        _ => "running",
+    };
+
+    private async Task<WorkflowRecord?> BeginAsync(WorkflowRecord workflow, WorkflowDefinition definition, Action<WorkflowRecord> committedTo)
     {
         var now = _engine.Clock.GetStoreNow();
         var observe = _engine.Observers.HasObservers;
@@ -121,12 +132,13 @@ public sealed partial class WorkflowRunner
         }
 
         var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        committedTo(committed);
         AfterCommit(plan, committed);
         return plan.Continue ? committed : null;
     }
 
     /// <summary>Runs the current node of a Running workflow this runner holds, and commits its result.</summary>
-    private async Task<WorkflowRecord?> StepAsync(WorkflowRecord workflow, WorkflowDefinition definition, Execution execution)
+    private async Task<WorkflowRecord?> StepAsync(WorkflowRecord workflow, WorkflowDefinition definition, Execution execution, Action<WorkflowRecord> committedTo)
     {
         var node = definition[workflow.CurrentNode!];
         var now = _engine.Clock.GetStoreNow();
@@ -154,6 +166,7 @@ public sealed partial class WorkflowRunner
                     plan = Steps.Park(workflow, node, WaitReason.Timer, null, StoreTime.Truncate(now + node.Delay!.Value), now, observe);
                     break;
                 case NodeKind.SubWorkflow:
+                    committedTo(workflow with { Status = WorkflowStatus.Waiting, WaitReason = WaitReason.Child });
                     return await StartChildAsync(workflow, definition, node, execution);
                 default:
                     plan = await RunActionAsync(workflow, definition, node, execution, deadline);
@@ -162,6 +175,7 @@ public sealed partial class WorkflowRunner
         }
 
         var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        committedTo(committed);
         AfterCommit(plan, committed);
         return plan.Continue ? committed : null;
     }
@@ -299,6 +313,13 @@ public sealed partial class WorkflowRunner
         if (observe)
         {
             _engine.Observers.Publish(Steps.Event(WorkflowEventKind.Started, created.Workflow, now));
+            if (runHere)
+            {
+                _engine.Observers.Publish(Steps.Event(WorkflowEventKind.NodeStarted, created.Workflow, now) with
+                {
+                    Node = created.Workflow.CurrentNode, Attempt = 1, Status = WorkflowStatus.Running,
+                });
+            }
         }
 
         RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, node.ChildType));

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using Ratchet.Conformance;
+
+namespace Ratchet.Engine.Tests;
+
+/// <summary>Issue 3, point 8: on start, a runner resumes a dead worker's workflows and marks orphaned workspaces.</summary>
+public sealed class RecoveryTests : IDisposable
+{
+    private readonly Scratch _scratch = new();
+
+    public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    public async Task Runner_WorkflowOfADeadWorkerWithAnExpiredLease_ResumesWithTheNextAttempt()
+    {
+        var clock = new ManualTimeProvider();
+        var attempts = new ConcurrentQueue<(int Attempt, string Key)>();
+        var definition = Definition(attempts);
+        using var timeout = Within.Seconds();
+        var id = await LeaveRunningAsync(clock, definition, "dead-worker", TimeSpan.FromSeconds(30), timeout.Token);
+        clock.Advance(TimeSpan.FromSeconds(31));
+
+        var observer = new RecordingObserver();
+        await using var engine = await TestEngines.Builder(_scratch.Database, clock).AddWorkflow(definition).AddObserver(observer).BuildAsync(timeout.Token);
+        var runner = engine.CreateRunner();
+        await runner.StartAsync(timeout.Token);
+        var report = await runner.Recovery.WaitAsync(timeout.Token);
+        var done = await engine.WaitForCompletionAsync(id, timeout.Token);
+
+        Assert.Equal(WorkflowStatus.Completed, done.Status);
+        Assert.Equal([(2, $"{id}/Work/2")], attempts);
+        var recovered = Assert.Single(await engine.Store.GetEventsAsync(id, cancellationToken: timeout.Token), e => e.Type == AuditEventTypes.Recovered);
+        Assert.Equal(("Work", 2, "1"), (recovered.Node, recovered.Attempt, recovered.Payload!.Value.GetProperty("interruptedAttempt").GetString()));
+        Assert.Equal([(2, StepOutcome.Completed)], (await engine.Store.GetStepsAsync(id, timeout.Token)).Select(s => (s.Attempt, s.Outcome)));
+        await observer.WaitForAsync(e => e.WorkflowId == id && e.Kind == WorkflowEventKind.Recovered && e.Attempt == 2, timeout.Token);
+        await observer.WaitForAsync(e => e.Kind == WorkflowEventKind.RecoveryCompleted, timeout.Token);
+        Assert.Equal(new RecoveryReport(ResumedWorkflows: 1, ClaimedWorkflows: 1, OrphanedWorkspaces: 0), report);
+    }
+
+    [Fact]
+    public async Task Runner_WorkflowWithALiveLeaseOfAnotherWorker_IsNotTaken()
+    {
+        var clock = new ManualTimeProvider();
+        var attempts = new ConcurrentQueue<(int Attempt, string Key)>();
+        var definition = Definition(attempts);
+        using var timeout = Within.Seconds();
+        var id = await LeaveRunningAsync(clock, definition, "live-worker", TimeSpan.FromMinutes(5), timeout.Token);
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
+        var runner = engine.CreateRunner();
+        await runner.RunUntilIdleAsync(timeout.Token);
+
+        var workflow = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
+        Assert.Equal((WorkflowStatus.Running, 1, "live-worker"), (workflow.Status, workflow.Attempt, workflow.LeaseOwner));
+        Assert.Empty(attempts);
+        Assert.Equal(new RecoveryReport(0, 0, 0), await runner.Recovery);
+    }
+
+    [Fact]
+    public async Task Runner_StoppedAbruptlyMidNode_NextRunnerRunsTheNodeAgainAsTheNextAttempt()
+    {
+        var attempts = new ConcurrentQueue<int>();
+        var firstAttemptRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var definition = new WorkflowBuilder("interrupted")
+            .Node("Prepare", Nodes.Ok()).Then("Work")
+            .Node("Work", async (context, cancellationToken) =>
+            {
+                attempts.Enqueue(context.Attempt);
+                if (context.Attempt == 1)
+                {
+                    firstAttemptRunning.TrySetResult();
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                }
+
+                return NodeResult.Success();
+            })
+            .Build();
+        await using var engine = await TestEngines.BuildAsync(_scratch.Database, definition);
+        using var timeout = Within.Seconds();
+        string id;
+        await using (var dying = engine.CreateRunner())
+        {
+            await dying.StartAsync(timeout.Token);
+            id = (await engine.StartAsync("interrupted", cancellationToken: timeout.Token)).Id;
+            await firstAttemptRunning.Task.WaitAsync(timeout.Token);
+        }
+
+        var left = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
+        Assert.Equal((WorkflowStatus.Running, "Work", 1), (left.Status, left.CurrentNode, left.Attempt));
+        var next = engine.CreateRunner();
+        await next.RunUntilIdleAsync(timeout.Token);
+
+        var done = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
+        Assert.Equal(WorkflowStatus.Completed, done.Status);
+        Assert.Equal([1, 2], attempts);
+        Assert.Equal([("Prepare", 1), ("Work", 2)], (await engine.Store.GetStepsAsync(id, timeout.Token)).Select(s => (s.Node, s.Attempt)));
+        Assert.Single(await engine.Store.GetEventsAsync(id, cancellationToken: timeout.Token), e => e.Type == AuditEventTypes.Recovered);
+        Assert.Equal(1, (await next.Recovery).ResumedWorkflows);
+    }
+
+    [Fact]
+    public async Task Runner_ActiveWorkspaces_MarkedOrphanedWhenTheirWorkflowEndedOrTheirHeartbeatIsStale()
+    {
+        var clock = new ManualTimeProvider();
+        var ended = new WorkflowBuilder("ended").Node("A", Nodes.Ok()).Build();
+        var parked = new WorkflowBuilder("parked").Approval("Review", "OK?").Build();
+        using var timeout = Within.Seconds();
+        await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, ended, parked);
+        var endedId = (await engine.StartAsync("ended", cancellationToken: timeout.Token)).Id;
+        var staleId = (await engine.StartAsync("parked", cancellationToken: timeout.Token)).Id;
+        var freshId = (await engine.StartAsync("parked", cancellationToken: timeout.Token)).Id;
+        await engine.CreateRunner().RunUntilIdleAsync(timeout.Token);
+        var heldId = (await engine.StartAsync("parked", cancellationToken: timeout.Token)).Id;
+        await engine.Store.ClaimWorkflowAsync(heldId, "live-worker", TimeSpan.FromHours(2), timeout.Token);
+
+        var now = clock.GetStoreNow();
+        var longAgo = now - TimeSpan.FromHours(1);
+        await engine.Store.CommitAsync(new ChangeSet()
+            .PutWorkspace(Workspace(endedId, now))
+            .PutWorkspace(Workspace(staleId, longAgo))
+            .PutWorkspace(Workspace(freshId, now))
+            .PutWorkspace(Workspace(heldId, longAgo)), timeout.Token);
+
+        var runner = engine.CreateRunner();
+        await runner.StartAsync(timeout.Token);
+        var report = await runner.Recovery.WaitAsync(timeout.Token);
+        await runner.StopAsync(timeout.Token);
+
+        Assert.Equal(2, report.OrphanedWorkspaces);
+        var statuses = (await engine.Store.ListWorkspacesAsync(cancellationToken: timeout.Token)).ToDictionary(w => w.WorkflowId, w => w.Status);
+        Assert.Equal(WorkspaceStatus.Orphaned, statuses[endedId]);
+        Assert.Equal(WorkspaceStatus.Orphaned, statuses[staleId]);
+        Assert.Equal(WorkspaceStatus.Active, statuses[freshId]);
+        Assert.Equal(WorkspaceStatus.Active, statuses[heldId]);
+    }
+
+    private static WorkspaceRecord Workspace(string workflowId, DateTimeOffset heartbeat) => new()
+    {
+        WorkflowId = workflowId,
+        Path = $"/tmp/workspaces/{workflowId}",
+        Status = WorkspaceStatus.Active,
+        CreatedAt = heartbeat,
+        HeartbeatAt = heartbeat,
+    };
+
+    private static WorkflowDefinition Definition(ConcurrentQueue<(int Attempt, string Key)> attempts) => new WorkflowBuilder("recoverable")
+        .Node("Work", (context, _) =>
+        {
+            attempts.Enqueue((context.Attempt, context.IdempotencyKey));
+            return Task.FromResult(NodeResult.Success());
+        })
+        .Build();
+
+    /// <summary>
+    /// What a worker that died mid-node leaves behind, written through the store as a worker writes it: the workflow
+    /// Running at its first node, attempt 1, leased by <paramref name="owner"/> for <paramref name="lease"/>.
+    /// </summary>
+    private async Task<string> LeaveRunningAsync(ManualTimeProvider clock, WorkflowDefinition definition, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
+        var pending = await engine.StartAsync(definition.Name, cancellationToken: cancellationToken);
+        var claimed = await engine.Store.ClaimWorkflowAsync(pending.Id, owner, lease, cancellationToken);
+        Assert.NotNull(claimed);
+        var now = clock.GetStoreNow();
+        await engine.Store.CommitAsync(new ChangeSet()
+            .UpdateWorkflow(claimed.TransitionTo(WorkflowStatus.Running, now) with { Attempt = 1 })
+            .AppendEvent(new AuditEvent { WorkflowId = pending.Id, Type = AuditEventTypes.NodeStarted, Node = definition.StartNode, Attempt = 1, At = now }),
+            cancellationToken);
+        var left = await engine.Store.GetRequiredWorkflowAsync(pending.Id, cancellationToken);
+        Assert.Equal((WorkflowStatus.Running, 1, owner), (left.Status, left.Attempt, left.LeaseOwner));
+        return pending.Id;
+    }
+}
