@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ratchet;
+using Ratchet.Engine;
 using Ratchet.Serialization;
 using Ratchet.Sqlite;
 using Ratchet.Storage;
@@ -17,6 +18,41 @@ public sealed class ReadmeQuickStartTests : IDisposable
     private readonly ScratchDirectory _scratch = new();
 
     public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    public async Task EngineQuickStart_AsInTheReadme_CompletesTheWorkflow()
+    {
+        var databasePath = _scratch.File(ReadmePath);
+
+        // README-engine:begin
+        var definition = new WorkflowBuilder("issue-implementation")
+            .Node("analyze", (context, ct) => Task.FromResult(NodeResult.Success(new { files = new[] { "src/parser.c" } }))).Then("plan")
+            .Node("plan", (context, ct) => Task.FromResult(NodeResult.Success(new { branch = $"fix/issue-{context.Input?.GetProperty("issue")}" }))).Then("implement")
+            .Node("implement", async (context, ct) =>
+            {
+                // A crash or a failure runs a node again: make its side effects idempotent with context.IdempotencyKey.
+                await context.ReportProgressAsync($"editing on {context.Get<JsonElement>("plan").GetProperty("branch")}", ct);
+                return NodeResult.Success();
+            }).WithRetry(new RetryPolicy { MaxAttempts = 3 })
+            .Build();
+
+        await using var engine = await new RatchetBuilder().UseSqlite(databasePath).AddWorkflow(definition).BuildAsync();
+        await engine.CreateRunner().StartAsync();
+        var workflow = await engine.StartAsync("issue-implementation", new { issue = 42 }, new StartOptions { Id = "issue-42" });
+        var done = await engine.WaitForCompletionAsync(workflow.Id);
+        Console.WriteLine($"{done.Id}: {done.Status}, plan {done.Artifacts["plan"]}");
+        // README-engine:end
+
+        Assert.Equal(("issue-42", WorkflowStatus.Completed), (done.Id, done.Status));
+        Assert.Equal("fix/issue-42", done.Artifacts["plan"].GetProperty("branch").GetString());
+        var events = await engine.Store.GetEventsAsync(done.Id);
+        Assert.Contains(events, e => e.Type == "progress" && e.Node == "implement");
+        Assert.Equal(["analyze", "plan", "implement"], (await engine.Store.GetStepsAsync(done.Id)).Select(s => s.Node));
+    }
+
+    [Fact]
+    public async Task EngineQuickStart_ReadmeBlock_IsTheCodeThisClassRuns() =>
+        await AssertReadmeBlockAsync(blockIndex: 0, "README-engine", "UseSqlite(databasePath)", $"UseSqlite(\"{ReadmePath}\")");
 
     [Fact]
     public async Task QuickStart_AsInTheReadme_StoresWhatItSays()
@@ -65,15 +101,26 @@ public sealed class ReadmeQuickStartTests : IDisposable
     }
 
     [Fact]
-    public async Task QuickStart_ReadmeBlock_IsTheCodeThisClassRuns()
+    public async Task QuickStart_ReadmeBlock_IsTheCodeThisClassRuns() =>
+        await AssertReadmeBlockAsync(blockIndex: 1, "README", "Path = databasePath", $"Path = \"{ReadmePath}\"");
+
+    /// <summary>The README's n-th C# block (after its using lines) equals the code between the markers, with the path replaced.</summary>
+    private static async Task AssertReadmeBlockAsync(int blockIndex, string marker, string testPath, string readmePath)
     {
         var root = RepositoryRoot();
-        var readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"));
+        var readme = (await File.ReadAllTextAsync(Path.Combine(root, "README.md"))).Replace("\r\n", "\n", StringComparison.Ordinal);
         var source = await File.ReadAllTextAsync(Path.Combine(root, "tests", "Ratchet.Sqlite.Tests", "ReadmeQuickStartTests.cs"));
 
-        var block = Between(readme, "```csharp\n", "```");
-        var tested = Between(source, "        // README:begin\n", "        // README:end")
-            .Replace("Path = databasePath", $"Path = \"{ReadmePath}\"", StringComparison.Ordinal);
+        var at = 0;
+        for (var i = 0; i < blockIndex; i++)
+        {
+            at = readme.IndexOf("```csharp\n", at, StringComparison.Ordinal) + 1;
+            Assert.True(at > 0, $"The README has fewer than {blockIndex + 1} C# blocks.");
+        }
+
+        var block = Between(readme[at..], "```csharp\n", "```");
+        var tested = Between(source, $"        // {marker}:begin\n", $"        // {marker}:end")
+            .Replace(testPath, readmePath, StringComparison.Ordinal);
         tested = string.Join('\n', tested.Split('\n').Select(line => line.Length >= 8 ? line[8..] : line.TrimStart()));
 
         var usings = block.Split('\n').TakeWhile(line => line.StartsWith("using ", StringComparison.Ordinal)).ToArray();
