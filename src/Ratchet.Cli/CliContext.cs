@@ -62,8 +62,15 @@ internal sealed class CliContext
     public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) =>
         Location.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
 
-    public void WriteJson<T>(T value) =>
-        Output.WriteLine(JsonSerializer.Serialize(value, RatchetJsonContext.Indented.Options.GetTypeInfo(typeof(T))));
+    /// <summary>Ratchet's JSON conventions, indented, for Ratchet's records and for any other value a command prints.</summary>
+    private static readonly JsonSerializerOptions PrintOptions = new(RatchetJsonContext.Default.Options)
+    {
+        WriteIndented = true,
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            RatchetJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+    };
+
+    public void WriteJson<T>(T value) => Output.WriteLine(JsonSerializer.Serialize(value, PrintOptions));
 
     public void WriteJsonValue(JsonElement value) =>
         Output.WriteLine(JsonSerializer.Serialize(value, RatchetJsonContext.Indented.JsonElement));

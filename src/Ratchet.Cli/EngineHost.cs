@@ -27,7 +27,11 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ShellOptions Shell { get; }
 
-    public static async Task<EngineHost> OpenAsync(CliContext context, IReadOnlyList<CompiledWorkflow>? current, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
+    /// <param name="context">The command's context.</param>
+    /// <param name="currentFile">A workflow file being run: compiled (with its sub-workflows) against this store and recorded.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <param name="configure">Engine options beyond the CLI's defaults.</param>
+    public static async Task<EngineHost> OpenAsync(CliContext context, string? currentFile, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
     {
         var store = await context.OpenStoreAsync(cancellationToken);
         try
@@ -55,6 +59,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 builder.AddWorkflow(recorded.Definition);
             }
 
+            var current = currentFile is null ? null : WorkflowCompiler.Load(currentFile, shell);
             if (current is not null)
             {
                 // Recorded so that resume, approve and workers elsewhere run exactly this definition later.
@@ -82,6 +87,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public async Task<int> FollowAsync(string workflowId, CancellationToken cancellationToken)
     {
         var existing = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+        RequireDefinition(existing);
         if (existing.LeaseOwner is { } owner && existing.LeaseExpiresAt > Engine.Clock.GetUtcNow() && LeaseOwners.IsDeadLocalProcess(owner))
         {
             // Its process is gone (killed, crashed): take it over now rather than when the lease lapses.
@@ -108,6 +114,16 @@ internal sealed class EngineHost : IAsyncDisposable
         return Report(final);
     }
 
+    /// <summary>A workflow run by <c>ratchet phase</c> pipelines has no definition: only its pipeline can go on with it.</summary>
+    public static void RequireDefinition(WorkflowRecord workflow)
+    {
+        if (workflow.DefinitionVersion.Length == 0)
+        {
+            throw new UsageException(
+                $"Workflow {workflow.Id} ({workflow.Type}) is run by `ratchet phase` pipelines and has no definition to run; re-run its pipeline with `ratchet state new --type {workflow.Type} --id {workflow.Id} | ...` to go on from its last completed phase.");
+        }
+    }
+
     /// <summary>Prints how a workflow ended (or why it waits) and returns the matching exit code.</summary>
     public int Report(WorkflowRecord workflow)
     {
@@ -120,8 +136,8 @@ internal sealed class EngineHost : IAsyncDisposable
             var line = workflow.Status switch
             {
                 WorkflowStatus.Completed => $"Workflow {workflow.Id} completed in {Elapsed(workflow)}.",
-                WorkflowStatus.Failed => $"Workflow {workflow.Id} failed at node '{workflow.Error?.Node ?? workflow.CurrentNode}': {workflow.Error?.Message}. Retry it with `ratchet retry {workflow.Id}`.",
-                WorkflowStatus.Cancelled => $"Workflow {workflow.Id} was cancelled: {workflow.Error?.Message}.",
+                WorkflowStatus.Failed => $"Workflow {workflow.Id} failed at node '{workflow.Error?.Node ?? workflow.CurrentNode}': {workflow.Error?.Message.TrimEnd('.')}. Retry it with `ratchet retry {workflow.Id}`.",
+                WorkflowStatus.Cancelled => $"Workflow {workflow.Id} was cancelled: {workflow.Error?.Message.TrimEnd('.')}.",
                 WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Approval =>
                     $"Workflow {workflow.Id} waits for approval at node '{workflow.CurrentNode}'. Approve it with `ratchet approve {workflow.Id}` or reject it with `ratchet reject {workflow.Id} --comment \"...\"`.",
                 WorkflowStatus.Waiting => $"Workflow {workflow.Id} waits for the signal '{workflow.WaitDetail}' at node '{workflow.CurrentNode}'.",

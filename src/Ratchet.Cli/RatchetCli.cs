@@ -28,7 +28,10 @@ internal static class RatchetCli
         };
         foreach (var command in RunCommands.Create(output, error)
             .Concat(ControlCommands.Create(output, error))
-            .Concat(InspectCommands.Create(output, error)))
+            .Concat(InspectCommands.Create(output, error))
+            .Concat(StateCommands.Create(output, error))
+            .Concat(KeyValueCommands.Create(output, error))
+            .Concat(PhaseCommand.Create(output, error)))
         {
             root.Subcommands.Add(command);
         }
@@ -40,7 +43,7 @@ internal static class RatchetCli
             var errors = parse.Errors.Count > 1 ? parse.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) : parse.Errors;
             foreach (var problem in errors)
             {
-                await error.WriteLineAsync($"ratchet: error[usage]: {problem.Message} Run `ratchet --help` for the commands and options.");
+                await error.WriteLineAsync($"ratchet: error[usage]: {OneLine(problem.Message)} Run `ratchet --help` for the commands and options.");
             }
 
             return ExitCodes.BadInput;

@@ -32,6 +32,7 @@ internal static class ControlCommands
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var workflowId = parse.GetValue(id)!;
             var workflow = await host.Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            EngineHost.RequireDefinition(workflow);
             if (workflow.IsTerminal || workflow is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal })
             {
                 // Nothing to run: say how it stands (a failed workflow is retried, not resumed).
@@ -57,6 +58,7 @@ internal static class ControlCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
+            EngineHost.RequireDefinition(await host.Store.GetRequiredWorkflowAsync(parse.GetValue(id)!, cancellationToken));
             var workflow = await host.Engine.RetryAsync(parse.GetValue(id)!, parse.GetValue(from), cancellationToken);
             return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
         }));

@@ -26,10 +26,11 @@ internal static class RunCommands
         };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
-            var compiled = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context));
-            var root = compiled[0];
+            // Checked before the store is opened: a bad file or input creates nothing.
+            var path = parse.GetValue(file)!;
+            var root = WorkflowCompiler.Load(path, ShellDefaults(context))[0];
             var input = WorkflowInputs.Bind(root.File, parse.GetValue(inputs) ?? []);
-            await using var host = await EngineHost.OpenAsync(context, compiled, cancellationToken);
+            await using var host = await EngineHost.OpenAsync(context, path, cancellationToken);
             var workflow = await host.Engine.StartAsync(root.Definition.Name, input, new StartOptions { Id = parse.GetValue(id) }, cancellationToken);
             if (parse.GetValue(detach))
             {
@@ -64,11 +65,7 @@ internal static class RunCommands
             var compiled = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context));
             if (context.Json)
             {
-                context.WriteJson(compiled.Select(c => new Dictionary<string, string>
-                {
-                    ["name"] = c.Definition.Name, ["version"] = c.Definition.Version, ["file"] = c.File.Path,
-                    ["nodes"] = c.Definition.Nodes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                }).ToList());
+                context.WriteJson(compiled.Select(c => new { name = c.Definition.Name, version = c.Definition.Version, file = c.File.Path, nodes = c.Definition.Nodes.Count }).ToList());
             }
             else
             {

@@ -421,9 +421,11 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         foreach (var workspace in await _engine.Store.ListWorkspacesAsync(WorkspaceStatus.Active, cancellationToken))
         {
             var workflow = await _engine.Store.GetWorkflowAsync(workspace.WorkflowId, cancellationToken);
+            // A workflow parked for a human, a signal, a child or a timer holds no lease and runs no node, yet its
+            // workspace is in use: only a workflow that should be running and is held by nobody leaves an orphan.
             var held = workflow?.LeaseOwner is not null && workflow.LeaseExpiresAt > now;
             var stale = now - workspace.HeartbeatAt > _options.WorkspaceOrphanAfter;
-            if (workflow is null || workflow.IsTerminal || (stale && !held))
+            if (workflow is null || workflow.IsTerminal || (stale && !held && workflow.Status != WorkflowStatus.Waiting))
             {
                 await _engine.Store.CommitAsync(new ChangeSet().PutWorkspace(workspace with { Status = WorkspaceStatus.Orphaned }), cancellationToken);
                 orphaned++;
