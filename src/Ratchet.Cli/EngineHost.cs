@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ratchet.Engine;
+using Spectre.Console;
 using Ratchet.Storage;
 using Ratchet.Yaml;
 
@@ -11,13 +12,16 @@ namespace Ratchet.Cli;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell)
+    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell, ProgressObserver progress)
     {
         Context = context;
         Store = store;
         Engine = engine;
         Shell = shell;
+        Progress = progress;
     }
+
+    private ProgressObserver Progress { get; }
 
     public CliContext Context { get; }
 
@@ -42,6 +46,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 WorkspacesDirectory = context.Location.WorkspacesDirectory,
                 Store = store,
             };
+            var progress = new ProgressObserver(context);
             var builder = new RatchetBuilder()
                 .UseStore(store)
                 .Configure(o =>
@@ -52,7 +57,7 @@ internal sealed class EngineHost : IAsyncDisposable
                     configure?.Invoke(o);
                 })
                 .AddObserver(new WorkspaceObserver(store))
-                .AddObserver(new ProgressObserver(context));
+                .AddObserver(progress);
 
             foreach (var recorded in await LoadRecordedAsync(context, store, shell, cancellationToken))
             {
@@ -71,7 +76,7 @@ internal sealed class EngineHost : IAsyncDisposable
             }
 
             var engine = await builder.BuildAsync(cancellationToken);
-            return new EngineHost(context, store, engine, shell);
+            return new EngineHost(context, store, engine, shell, progress);
         }
         catch
         {
@@ -99,7 +104,7 @@ internal sealed class EngineHost : IAsyncDisposable
         WorkflowRecord final;
         try
         {
-            final = await Engine.WaitForAsync(workflowId, static w => w.IsTerminal || w is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal }, cancellationToken);
+            final = await WaitShowingProgressAsync(workflowId, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -112,6 +117,35 @@ internal sealed class EngineHost : IAsyncDisposable
 
         await runner.StopAsync(CancellationToken.None);
         return Report(final);
+    }
+
+    /// <summary>Waits for the workflow to end or park; on a terminal, with a live line: running node, attempt, elapsed.</summary>
+    private async Task<WorkflowRecord> WaitShowingProgressAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        var done = Engine.WaitForAsync(workflowId, static w => w.IsTerminal || w is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal }, cancellationToken);
+        if (!Context.IsTerminal || Context.Json)
+        {
+            return await done;
+        }
+
+        Progress.Live.IsShown = true;
+        try
+        {
+            await Context.Console.Status().Spinner(Spectre.Console.Spinner.Known.Dots).StartAsync(Progress.Live.Render(), async status =>
+            {
+                while (!done.IsCompleted)
+                {
+                    await Task.WhenAny(done, Task.Delay(200, CancellationToken.None));
+                    status.Status(Spectre.Console.Markup.Escape(Progress.Live.Render()));
+                }
+            });
+        }
+        finally
+        {
+            Progress.Live.IsShown = false;
+        }
+
+        return await done;
     }
 
     /// <summary>A workflow run by <c>ratchet phase</c> pipelines has no definition: only its pipeline can go on with it.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ratchet.Engine;
+using Spectre.Console;
 using Ratchet.Storage;
 
 namespace Ratchet.Cli;
@@ -10,12 +11,17 @@ namespace Ratchet.Cli;
 /// </summary>
 internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
 {
+    /// <summary>What is running now, for the live status line on a terminal.</summary>
+    public LiveProgress Live { get; } = new();
+
     public ValueTask OnEventAsync(WorkflowEvent workflowEvent, CancellationToken cancellationToken)
     {
         if (context.Json)
         {
             return ValueTask.CompletedTask;
         }
+
+        Live.Update(workflowEvent);
 
         var time = workflowEvent.At.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         var who = workflowEvent.WorkflowType.Length > 0 ? $"{workflowEvent.WorkflowId} {workflowEvent.WorkflowType}" : workflowEvent.WorkflowId;
@@ -36,7 +42,15 @@ internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
         };
         if (line is not null)
         {
-            context.Error.WriteLine(line);
+            if (Live.IsShown)
+            {
+                // Printed through Spectre, so the lines scroll above the live status instead of through it.
+                context.Console.MarkupLine(Spectre.Console.Markup.Escape(line));
+            }
+            else
+            {
+                context.Error.WriteLine(line);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -44,6 +58,47 @@ internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
 
     private static string Seconds(TimeSpan? duration) =>
         (duration ?? TimeSpan.Zero).TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + "s";
+}
+
+/// <summary>The node running now and since when: the live status line shows it with a ticking clock.</summary>
+internal sealed class LiveProgress
+{
+    private readonly object _gate = new();
+    private string _text = "starting";
+    private DateTimeOffset _since = TimeProvider.System.GetUtcNow();
+
+    public bool IsShown { get; set; }
+
+    public void Update(WorkflowEvent workflowEvent)
+    {
+        lock (_gate)
+        {
+            switch (workflowEvent.Kind)
+            {
+                case WorkflowEventKind.NodeStarted:
+                    _text = $"{workflowEvent.WorkflowId} ▶ {workflowEvent.Node} (attempt {workflowEvent.Attempt})";
+                    _since = workflowEvent.At;
+                    break;
+                case WorkflowEventKind.RetryScheduled:
+                    _text = $"{workflowEvent.WorkflowId} ↻ {workflowEvent.Node}: attempt {workflowEvent.Attempt} at {workflowEvent.DueAt?.ToLocalTime():HH:mm:ss}";
+                    _since = workflowEvent.At;
+                    break;
+                case WorkflowEventKind.Waiting:
+                    _text = $"{workflowEvent.WorkflowId} ⏸ waiting for {workflowEvent.WaitReason}";
+                    _since = workflowEvent.At;
+                    break;
+            }
+        }
+    }
+
+    public string Render()
+    {
+        lock (_gate)
+        {
+            var elapsed = TimeProvider.System.GetUtcNow() - _since;
+            return $"{_text}  {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
+        }
+    }
 }
 
 /// <summary>Marks a workflow's workspace Completed or Failed when the workflow ends.</summary>
