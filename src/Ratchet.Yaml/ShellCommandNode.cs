@@ -15,7 +15,7 @@ namespace Ratchet.Yaml;
 /// workflow's state as JSON on standard input and in <c>RATCHET_*</c> variables, logs both output streams, records
 /// the command (secrets masked) with the node's result, and turns the exit code and output into the node's outcome.
 /// </summary>
-internal sealed class ShellCommandNode : IWorkflowNode
+internal sealed class ShellCommandNode : IVersionedNode
 {
     private readonly WorkflowFile _file;
     private readonly NodeSpec _spec;
@@ -33,11 +33,20 @@ internal sealed class ShellCommandNode : IWorkflowNode
         _command = Template.Parse(spec.Command!);
         _env = file.Defaults.Env.Concat(spec.Env).Select(e => (e.Key, Template.Parse(e.Value))).ToArray();
         _conditions = spec.Transitions.Where(t => t.Kind == TransitionKind.Condition)
-            .Select((t, i) => (Expression.Parse(t.Key), ConditionOutcome(i))).ToArray();
+            .Select(t => (Expression.Parse(t.Key), ConditionOutcome(t.Key))).ToArray();
         _exitCodes = spec.Transitions.Where(t => t.Kind == TransitionKind.ExitCode).Select(t => t.ExitCode).ToHashSet();
     }
 
-    public static string ConditionOutcome(int index) => $"when {index.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>Everything that decides what the command does: a changed file is a new definition version.</summary>
+    public string VersionKey => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
+        [
+            _spec.Command!, _spec.Outputs.ToString(), _spec.WorkingDirectory ?? _file.Defaults.WorkingDirectory ?? "", _file.Workspace.ToString(),
+            _spec.Agent ?? "", string.Join(';', _env.Select(e => $"{e.Name}={e.Value.Text}")),
+            string.Join(';', _spec.Transitions.Select(t => $"{t.Kind}:{t.Key}->{t.Target}")),
+        ]))))[..16];
+
+    /// <summary>The outcome of a condition is its own text, so graphs and audits show what was tested.</summary>
+    public static string ConditionOutcome(string condition) => condition;
 
     public static string ExitOutcome(int code) => $"exit {code.ToString(CultureInfo.InvariantCulture)}";
 
@@ -87,18 +96,20 @@ internal sealed class ShellCommandNode : IWorkflowNode
                 $"Node '{_spec.Name}' wrote more than {_options.MaxOutputBytes / 1048576} MiB to standard output; write large results to a file and print its path.");
         }
 
-        var output = Output(result.Output, exitCode);
         if (exitCode != 0)
         {
             if (_exitCodes.Contains(exitCode))
             {
-                return new NodeResult { Outcome = ExitOutcome(exitCode), Output = output };
+                // A declared exit code is a result, not a failure; its output need not be what success promises.
+                return new NodeResult { Outcome = ExitOutcome(exitCode), Output = LenientOutput(result.Output, exitCode) };
             }
 
             var reason = LastLine(result.StderrTail) ?? LastLine(result.StdoutTail) ?? "no output";
             throw new CommandFailedException(_spec.Name, exitCode,
-                $"Node '{_spec.Name}' command exited with code {exitCode}: {reason}. Its log is {logPath}.");
+                $"Node '{_spec.Name}' command exited with code {exitCode}: {reason.TrimEnd('.')}. Its log is {logPath}.");
         }
+
+        var output = Output(result.Output, exitCode);
 
         if (_conditions.Count > 0)
         {
@@ -113,6 +124,23 @@ internal sealed class ShellCommandNode : IWorkflowNode
         }
 
         return new NodeResult { Output = output };
+    }
+
+    private JsonElement? LenientOutput(string text, int exitCode)
+    {
+        if (_spec.Outputs == OutputMode.Json && !string.IsNullOrWhiteSpace(text))
+        {
+            try
+            {
+                return RatchetJson.Parse(text);
+            }
+            catch (JsonException)
+            {
+                // Not JSON: kept as text below.
+            }
+        }
+
+        return _spec.Outputs == OutputMode.None ? JsonSerializer.SerializeToElement(exitCode) : JsonSerializer.SerializeToElement(text.TrimEnd('\n'));
     }
 
     private JsonElement? Output(string text, int exitCode)

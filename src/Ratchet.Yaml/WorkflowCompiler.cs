@@ -41,7 +41,7 @@ public static partial class WorkflowCompiler
         }
 
         stack.Add(file.Path);
-        var children = new Dictionary<string, string>(StringComparer.Ordinal);
+        var children = new Dictionary<string, WorkflowFile>(StringComparer.Ordinal);
         foreach (var node in file.Nodes.Where(n => n.Kind == NodeSpecKind.Workflow))
         {
             var childPath = Path.GetFullPath(Path.Combine(file.Directory, node.WorkflowPath!));
@@ -62,7 +62,14 @@ public static partial class WorkflowCompiler
                     $"Node '{node.Name}' runs '{node.WorkflowPath}', which does not exist (looked for {childPath}).")]);
             }
 
-            children[node.Name] = Visit(child, stack, compiled, order, options, resolve).Definition.Name;
+            var unknown = node.With.Select(w => w.Key).Where(k => child.Inputs.All(i => i.Name != k)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new WorkflowFileException([new WorkflowFileProblem(file.Path, node.Position,
+                    $"Node '{node.Name}' passes {string.Join(", ", unknown.Select(k => $"'{k}'"))} to '{node.WorkflowPath}', which declares {(child.Inputs.Count == 0 ? "no inputs" : $"the inputs {string.Join(", ", child.Inputs.Select(i => i.Name))}")}.")]);
+            }
+
+            children[node.Name] = Visit(child, stack, compiled, order, options, resolve).File;
         }
 
         stack.RemoveAt(stack.Count - 1);
@@ -79,7 +86,7 @@ public static partial class WorkflowCompiler
         return result;
     }
 
-    private static WorkflowDefinition Build(WorkflowFile file, Dictionary<string, string> childTypes, ShellOptions options)
+    private static WorkflowDefinition Build(WorkflowFile file, Dictionary<string, WorkflowFile> children, ShellOptions options)
     {
         var builder = new WorkflowBuilder(file.Name).DefaultRetry(Policy(file.Defaults.Retry) ?? RetryPolicy.None);
         if (file.Description is not null)
@@ -106,7 +113,8 @@ public static partial class WorkflowCompiler
                     break;
                 default:
                     var with = node.With.Select(w => (w.Key, Template.Parse(w.Value))).ToArray();
-                    builder.SubWorkflow(node.Name, childTypes[node.Name], with.Length == 0 ? null : context => ChildInput(context, file, with));
+                    var child = children[node.Name];
+                    builder.SubWorkflow(node.Name, child.Name, context => ChildInput(context, file, child, with));
                     break;
             }
 
@@ -114,7 +122,6 @@ public static partial class WorkflowCompiler
                 ?? node.Next
                 ?? following;
             builder.Then(Target(success));
-            var conditionIndex = 0;
             foreach (var transition in node.Transitions)
             {
                 switch (transition.Kind)
@@ -126,7 +133,7 @@ public static partial class WorkflowCompiler
                         builder.On(ShellCommandNode.ExitOutcome(transition.ExitCode), Target(transition.Target));
                         break;
                     case TransitionKind.Condition:
-                        builder.On(ShellCommandNode.ConditionOutcome(conditionIndex++), Target(transition.Target));
+                        builder.On(ShellCommandNode.ConditionOutcome(transition.Key), Target(transition.Target));
                         break;
                     case TransitionKind.Rejected:
                         builder.On(WorkflowDefinition.Rejected, Target(transition.Target));
@@ -172,16 +179,31 @@ public static partial class WorkflowCompiler
         }
     }
 
-    private static JsonElement? ChildInput(NodeContext context, WorkflowFile file, (string Key, Template Value)[] with)
+    /// <summary>
+    /// The child's input, bound through its declared inputs (converted to their types, defaults applied): from the
+    /// rendered <c>with:</c> values, or, without <c>with:</c>, from the parent's inputs of the same names.
+    /// </summary>
+    private static JsonElement? ChildInput(NodeContext context, WorkflowFile file, WorkflowFile child, (string Key, Template Value)[] with)
     {
-        var scope = StateScope.Build(context, file, workspace: null, output: null);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, template) in with)
+        if (with.Length > 0)
         {
-            values[key] = template.Render(scope);
+            var scope = StateScope.Build(context, file, workspace: null, output: null);
+            return WorkflowInputs.Bind(child, with.Select(w => $"{w.Key}={w.Value.Render(scope)}"));
         }
 
-        return JsonSerializer.SerializeToElement(values);
+        var inherited = new List<string>();
+        if (context.Input is { ValueKind: JsonValueKind.Object } input)
+        {
+            foreach (var declared in child.Inputs)
+            {
+                if (input.TryGetProperty(declared.Name, out var value))
+                {
+                    inherited.Add($"{declared.Name}={StateScope.Text(value)}");
+                }
+            }
+        }
+
+        return WorkflowInputs.Bind(child, inherited);
     }
 
     private static string Target(string target) => target == WorkflowFileParser.EndTarget ? WorkflowDefinition.End : target;

@@ -100,7 +100,7 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Runner_ActiveWorkspaces_MarkedOrphanedWhenTheirWorkflowEndedOrTheirHeartbeatIsStale()
+    public async Task Runner_ActiveWorkspaces_MarkedOrphanedWhenTheirWorkflowEndedOrNobodyRunsItAndTheHeartbeatIsStale()
     {
         var clock = new ManualTimeProvider();
         var ended = new WorkflowBuilder("ended").Node("A", Nodes.Ok()).Build();
@@ -114,13 +114,17 @@ public sealed class RecoveryTests : IDisposable
         var heldId = (await engine.StartAsync("parked", cancellationToken: timeout.Token)).Id;
         await engine.Store.ClaimWorkflowAsync(heldId, "live-worker", TimeSpan.FromHours(2), timeout.Token);
 
+        // Pending for a type no runner here knows, held by nobody: a workflow nobody runs, left by a dead process.
+        var abandonedId = (await new WorkflowCreator(engine.Store, clock).CreateAsync(new NewWorkflow { Type = "unknown-here" }, timeout.Token)).Workflow.Id;
+
         var now = clock.GetStoreNow();
         var longAgo = now - TimeSpan.FromHours(1);
         await engine.Store.CommitAsync(new ChangeSet()
             .PutWorkspace(Workspace(endedId, now))
             .PutWorkspace(Workspace(staleId, longAgo))
             .PutWorkspace(Workspace(freshId, now))
-            .PutWorkspace(Workspace(heldId, longAgo)), timeout.Token);
+            .PutWorkspace(Workspace(heldId, longAgo))
+            .PutWorkspace(Workspace(abandonedId, longAgo)), timeout.Token);
 
         var runner = engine.CreateRunner();
         await runner.StartAsync(timeout.Token);
@@ -130,7 +134,10 @@ public sealed class RecoveryTests : IDisposable
         Assert.Equal(2, report.OrphanedWorkspaces);
         var statuses = (await engine.Store.ListWorkspacesAsync(cancellationToken: timeout.Token)).ToDictionary(w => w.WorkflowId, w => w.Status);
         Assert.Equal(WorkspaceStatus.Orphaned, statuses[endedId]);
-        Assert.Equal(WorkspaceStatus.Orphaned, statuses[staleId]);
+        Assert.Equal(WorkspaceStatus.Orphaned, statuses[abandonedId]);
+
+        // Parked for a human, however long: its workspace holds the work under review.
+        Assert.Equal(WorkspaceStatus.Active, statuses[staleId]);
         Assert.Equal(WorkspaceStatus.Active, statuses[freshId]);
         Assert.Equal(WorkspaceStatus.Active, statuses[heldId]);
     }

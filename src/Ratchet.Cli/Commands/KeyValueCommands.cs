@@ -112,7 +112,7 @@ internal static class KeyValueCommands
                 }
                 else if (parse.GetValue(raw))
                 {
-                    await context.Output.WriteLineAsync(entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString() : entry.Value.GetRawText());
+                    await context.Output.WriteLineAsync(entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString() : JsonSerializer.Serialize(entry.Value));
                 }
                 else
                 {

@@ -71,7 +71,8 @@ internal static class RunCommands
             {
                 foreach (var workflow in compiled)
                 {
-                    context.Output.WriteLine($"{workflow.File.Path}: valid: workflow '{workflow.Definition.Name}' (version {workflow.Definition.Version}), {workflow.Definition.Nodes.Count} nodes.");
+                    var nodes = workflow.Definition.Nodes.Count;
+                    context.Output.WriteLine($"{workflow.File.Path}: valid: workflow '{workflow.Definition.Name}' (version {workflow.Definition.Version}), {nodes} node{(nodes == 1 ? "" : "s")}.");
                 }
             }
 

@@ -10,6 +10,17 @@ public interface IWorkflowNode
     Task<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A node whose behaviour depends on how the instance is configured (a command line, a template), not only on its
+/// type: its <see cref="VersionKey"/> goes into the definition's version, so that a running workflow keeps the
+/// definition it started with when the configuration changes.
+/// </summary>
+public interface IVersionedNode : IWorkflowNode
+{
+    /// <summary>A stable text that changes whenever the node would behave differently.</summary>
+    string VersionKey { get; }
+}
+
 /// <summary>A node made of a delegate.</summary>
 internal sealed class DelegateNode(Func<NodeContext, CancellationToken, Task<NodeResult>> execute) : IWorkflowNode
 {

@@ -51,7 +51,8 @@ public sealed class WorkflowBuilder
     public WorkflowBuilder Node(string name, IWorkflowNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = node.GetType().FullName, Factory = _ => node });
+        var implementation = node is IVersionedNode versioned ? $"{node.GetType().FullName}:{versioned.VersionKey}" : node.GetType().FullName;
+        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = implementation, Factory = _ => node });
     }
 
     /// <summary>Adds an action node that runs a delegate.</summary>

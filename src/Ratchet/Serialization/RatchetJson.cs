@@ -137,9 +137,18 @@ public static class RatchetJson
         Checkpoints = snapshot.Checkpoints ?? [],
     };
 
-    /// <summary>One audit event as a single JSON line (no trailing newline).</summary>
+    /// <summary>One audit event as a single JSON line (no trailing newline), readable as it is (quotes and '+' not escaped).</summary>
     public static string ToJsonLine(AuditEvent auditEvent) =>
-        JsonSerializer.Serialize(auditEvent, RatchetJsonContext.Default.AuditEvent);
+        JsonSerializer.Serialize(auditEvent, LineOptions.GetTypeInfo(typeof(AuditEvent)));
+
+    /// <summary>
+    /// Compact, with only what JSON itself requires escaped: lines meant for terminals, files and grep, never for
+    /// embedding in HTML (where the default encoder's extra escaping matters).
+    /// </summary>
+    public static JsonSerializerOptions LineOptions { get; } = new(RatchetJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }
 
 /// <summary>Source-generated serialization metadata for Ratchet's records.</summary>

@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Ratchet.Sqlite;
+
+namespace Ratchet.Cli.Tests;
+
+/// <summary>Where the CLI under test is: the build output of src/Ratchet.Cli in this test assembly's configuration.</summary>
+internal static class CliTool
+{
+    public static string AssemblyPath { get; } = Metadata("RatchetCliPath");
+
+    public static string RepositoryRoot { get; } = Metadata("RepositoryRoot");
+
+    public static string Examples => Path.Combine(RepositoryRoot, "examples", "workflows");
+
+    /// <summary>The dotnet host running these tests (set by <c>dotnet test</c>), else <c>dotnet</c> on the PATH.</summary>
+    public static string Dotnet =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static string Metadata(string key)
+    {
+        var value = typeof(CliTool).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+        if (key == "RatchetCliPath" && !File.Exists(value))
+        {
+            throw new InvalidOperationException($"The CLI under test is not built at {value}; build the solution (or src/Ratchet.Cli) in this configuration first.");
+        }
+
+        return value;
+    }
+}
+
+/// <summary>How a CLI process ended.</summary>
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public IReadOnlyList<string> StdoutLines => Lines(Stdout);
+
+    public IReadOnlyList<string> StderrLines => Lines(Stderr);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>
+/// One test's world: a temporary directory (the CLI's working directory) with its own SQLite store, workflow files
+/// and scripts, and a <c>bin/ratchet</c> wrapper for shell pipelines. Deleted at the end.
+/// </summary>
+internal sealed class CliSandbox : IDisposable
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    public CliSandbox()
+    {
+        Path = Directory.CreateTempSubdirectory("ratchet-cli-test-").FullName;
+        Store = "sqlite:" + Database;
+        Script("bin/ratchet", $"exec '{CliTool.Dotnet}' '{CliTool.AssemblyPath}' --store '{Store}' \"$@\"\n");
+    }
+
+    public string Path { get; }
+
+    public string Database => File("state.db");
+
+    /// <summary>The store URI every command gets with <c>--store</c>.</summary>
+    public string Store { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public string Write(string name, string text)
+    {
+        var path = File(name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    public string Script(string name, string body)
+    {
+        var path = Write(name, "#!/bin/sh\n" + body);
+        if (!OperatingSystem.IsWindows())
+        {
+            System.IO.File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return path;
+    }
+
+    /// <summary>Lines of a file the test's workflows append to; none if it does not exist yet.</summary>
+    public IReadOnlyList<string> ReadLines(string name) =>
+        System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllLines(File(name)) : [];
+
+    /// <summary>Runs <c>ratchet --store STORE args...</c> to its end.</summary>
+    public async Task<CliResult> RunAsync(params string[] args) => await Start(args).WaitAsync();
+
+    /// <summary>Runs <c>ratchet args...</c> without <c>--store</c> (for tests of the store option itself).</summary>
+    public async Task<CliResult> RunBareAsync(params string[] args) => await Start(args, withStore: false).WaitAsync();
+
+    /// <summary>Starts <c>ratchet --store STORE args...</c>.</summary>
+    public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null)
+    {
+        var start = new ProcessStartInfo(CliTool.Dotnet) { WorkingDirectory = Path };
+        start.ArgumentList.Add(CliTool.AssemblyPath);
+        if (withStore)
+        {
+            start.ArgumentList.Add("--store");
+            start.ArgumentList.Add(Store);
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return CliProcess.Start(Configure(start), standardInput);
+    }
+
+    /// <summary>Runs a bash script in the sandbox with <c>ratchet</c> (on this sandbox's store) on the PATH.</summary>
+    public async Task<CliResult> ShellAsync(string script)
+    {
+        var start = new ProcessStartInfo("/bin/bash") { WorkingDirectory = Path };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        start.Environment["PATH"] = File("bin") + ":" + Environment.GetEnvironmentVariable("PATH");
+        return await CliProcess.Start(Configure(start), null).WaitAsync();
+    }
+
+    /// <summary>Opens the sandbox's store, to look at what the CLI wrote.</summary>
+    public async Task<SqliteRatchetStore> OpenStoreAsync() =>
+        await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = Database });
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path, recursive: true);
+    }
+
+    private static ProcessStartInfo Configure(ProcessStartInfo start)
+    {
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        start.StandardOutputEncoding = Encoding.UTF8;
+        start.StandardErrorEncoding = Encoding.UTF8;
+        start.Environment.Remove("RATCHET_STORE");
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return start;
+    }
+
+    /// <summary>A running CLI (or shell) process whose output is collected as it comes.</summary>
+    internal sealed class CliProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _stdout = new();
+        private readonly StringBuilder _stderr = new();
+        private readonly Task _readOut;
+        private readonly Task _readErr;
+
+        private CliProcess(Process process)
+        {
+            _process = process;
+            _readOut = PumpAsync(process.StandardOutput, _stdout);
+            _readErr = PumpAsync(process.StandardError, _stderr);
+        }
+
+        public int Id => _process.Id;
+
+        public bool HasExited => _process.HasExited;
+
+        public string Stderr
+        {
+            get
+            {
+                lock (_stderr)
+                {
+                    return _stderr.ToString();
+                }
+            }
+        }
+
+        public static CliProcess Start(ProcessStartInfo start, string? standardInput)
+        {
+            var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
+            var running = new CliProcess(process);
+            try
+            {
+                if (standardInput is not null)
+                {
+                    process.StandardInput.Write(standardInput);
+                }
+
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // It exited before reading its input; its exit code tells the rest.
+            }
+
+            return running;
+        }
+
+        /// <summary>Waits for the process to end (killing it after <paramref name="timeout"/>, which fails the test).</summary>
+        public async Task<CliResult> WaitAsync(TimeSpan? timeout = null)
+        {
+            using var limit = new CancellationTokenSource(timeout ?? DefaultTimeout);
+            try
+            {
+                await _process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+                await Task.WhenAll(_readOut, _readErr);
+                Assert.Fail($"`{string.Join(' ', _process.StartInfo.ArgumentList)}` did not end within {timeout ?? DefaultTimeout}.\n{Result()}");
+            }
+
+            await Task.WhenAll(_readOut, _readErr);
+            return Result();
+        }
+
+        /// <summary>Sends a signal with <c>/bin/kill</c> (as a user at a terminal would).</summary>
+        public async Task SignalAsync(string signal)
+        {
+            using var kill = Process.Start("/bin/kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        /// <summary>SIGKILL: the process ends at once, with no chance to clean up.</summary>
+        public async Task KillAsync()
+        {
+            _process.Kill(entireProcessTree: false);
+            await _process.WaitForExitAsync();
+            await Task.WhenAll(_readOut, _readErr);
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+
+        private CliResult Result()
+        {
+            lock (_stdout)
+            {
+                lock (_stderr)
+                {
+                    return new CliResult(_process.HasExited ? _process.ExitCode : -1, _stdout.ToString(), _stderr.ToString());
+                }
+            }
+        }
+
+        private static async Task PumpAsync(StreamReader reader, StringBuilder into)
+        {
+            var buffer = new char[4096];
+            int read;
+            while ((read = await reader.ReadAsync(buffer)) > 0)
+            {
+                lock (into)
+                {
+                    into.Append(buffer, 0, read);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Bounded polling, for conditions in other processes that nothing in this one can wait on.</summary>
+internal static class Eventually
+{
+    public static async Task<bool> TrueAsync(Func<bool> condition, double seconds = 20)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(25);
+        }
+
+        return condition();
+    }
+}

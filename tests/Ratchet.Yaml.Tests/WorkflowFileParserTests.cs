@@ -1,0 +1,515 @@
+namespace Ratchet.Yaml.Tests;
+
+/// <summary>What the parser accepts, and how it reports what it refuses: file, line, column, and what to write instead.</summary>
+public sealed class WorkflowFileParserTests : IDisposable
+{
+    private readonly Scratch _scratch = new();
+
+    public void Dispose() => _scratch.Dispose();
+
+    private static WorkflowFileException Refused(string yaml, string path = "/work/flow.yaml") =>
+        Assert.Throws<WorkflowFileException>(() => WorkflowFileParser.Parse(yaml, path));
+
+    [Fact]
+    public void Parse_EveryKey_ReadsFileAsWritten()
+    {
+        const string yaml = """
+            name: full
+            description: every key
+            version: "7"
+            workspace: isolated
+            timeout: 1h30m
+            inputs:
+              issue: int
+              repo: { type: string, default: "a/b", description: the repo }
+              dry: { type: bool, required: false }
+            defaults:
+              retry: { max_attempts: 4, delay: 2s, backoff: 3, max_delay: 1m, jitter: 0 }
+              timeout: 5m
+              env: { MODE: test }
+              working_directory: src
+            nodes:
+              plan:
+                description: plans
+                run: ./plan.sh {{ inputs.issue }}
+                outputs: json
+                retry: 2
+                timeout: 500ms
+                env: { LEVEL: "{{ inputs.repo }}" }
+                working_directory: sub
+                on:
+                  "output.ok": build
+                  exit 3: review
+                  failure: report
+              build:
+                run: make
+                outputs: none
+                next: end
+              review:
+                approval: Looks right?
+                on: { approved: build, rejected: report }
+              report:
+                run: ./report.sh
+                agent: reporter
+                fails_workflow: true
+            """;
+
+        var file = WorkflowFileParser.Parse(yaml, "/work/full.yaml");
+
+        Assert.Equal(("full", "every key", "7", WorkspaceMode.Isolated, TimeSpan.FromMinutes(90)), (file.Name, file.Description, file.VersionLabel, file.Workspace, file.Timeout));
+        Assert.Equal("/work", file.Directory);
+        Assert.Equal(
+            [("issue", InputType.Integer, true, (string?)null), ("repo", InputType.String, false, "\"a/b\""), ("dry", InputType.Boolean, false, null)],
+            file.Inputs.Select(i => (i.Name, i.Type, i.Required, i.Default?.GetRawText())).ToArray());
+        Assert.Equal(new RetrySpec(4, TimeSpan.FromSeconds(2), 3, TimeSpan.FromMinutes(1), 0), file.Defaults.Retry);
+        Assert.Equal((TimeSpan.FromMinutes(5), "src"), (file.Defaults.Timeout, file.Defaults.WorkingDirectory));
+        Assert.Equal([new KeyValuePair<string, string>("MODE", "test")], file.Defaults.Env);
+
+        Assert.Equal(["plan", "build", "review", "report"], file.Nodes.Select(n => n.Name));
+        var plan = file.Nodes[0];
+        Assert.Equal((NodeSpecKind.Run, "./plan.sh {{ inputs.issue }}", OutputMode.Json, 2, TimeSpan.FromMilliseconds(500), "sub", "plans"),
+            (plan.Kind, plan.Command, plan.Outputs, plan.Retry!.MaxAttempts, plan.Timeout, plan.WorkingDirectory, plan.Description));
+        Assert.Equal(new SourcePosition(16, 3), plan.Position);
+        Assert.Equal([new KeyValuePair<string, string>("LEVEL", "{{ inputs.repo }}")], plan.Env);
+        Assert.Equal(
+            [(TransitionKind.Condition, "output.ok", "build", 0), (TransitionKind.ExitCode, "exit 3", "review", 3), (TransitionKind.Failure, "failure", "report", 0)],
+            plan.Transitions.Select(t => (t.Kind, t.Key, t.Target, t.ExitCode)).ToArray());
+        Assert.Equal((OutputMode.None, "end"), (file.Nodes[1].Outputs, file.Nodes[1].Next));
+        Assert.Equal((NodeSpecKind.Approval, "Looks right?"), (file.Nodes[2].Kind, file.Nodes[2].Prompt));
+        Assert.Equal([TransitionKind.Approved, TransitionKind.Rejected], file.Nodes[2].Transitions.Select(t => t.Kind));
+        Assert.Equal((true, "reporter", OutputMode.Text), (file.Nodes[3].FailsWorkflow, file.Nodes[3].Agent, file.Nodes[3].Outputs));
+    }
+
+    [Fact]
+    public void Parse_MalformedYaml_ReportsFileLineAndColumn()
+    {
+        const string yaml = """
+            name: broken
+            nodes:
+              a:
+                run: echo: [oops
+            """;
+
+        var error = Refused(yaml, "/work/broken.yaml");
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal("/work/broken.yaml", problem.File);
+        Assert.Equal(4, problem.Position?.Line);
+        Assert.True(problem.Position?.Column > 0);
+        Assert.Contains("not valid YAML", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"/work/broken.yaml:4:{problem.Position?.Column}: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Load_MissingFile_SaysTheFileDoesNotExist()
+    {
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowFileParser.Load(_scratch.File("nowhere.yaml")));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Null(problem.Position);
+        Assert.Contains("does not exist", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_MisspelledNodeKey_SuggestsTheKnownKey()
+    {
+        const string yaml = """
+            name: typo
+            nodes:
+              a:
+                run: echo hi
+                timout: 5s
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(5, 5), problem.Position);
+        Assert.Contains("unknown key 'timout' in node 'a' (did you mean 'timeout'?)", problem.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Parse_MisspelledTopLevelKey_SuggestsTheKnownKey()
+    {
+        const string yaml = """
+            name: typo
+            nodez:
+              a: { run: echo hi }
+            """;
+
+        var problems = Refused(yaml).Problems;
+
+        Assert.Contains(problems, p => p.Position == new SourcePosition(2, 1) && p.Message.Contains("did you mean 'nodes'?", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Message.Contains("has no 'nodes:'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_UnrelatedUnknownKey_ListsTheKnownKeys()
+    {
+        const string yaml = """
+            name: typo
+            nodes:
+              a:
+                run: echo hi
+                banana: yes
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.StartsWith("Unknown key 'banana' in node 'a'", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("known keys are run, approval, workflow", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NextToUnknownNode_NamesTargetAndSuggestsClosest()
+    {
+        const string yaml = """
+            name: targets
+            nodes:
+              build:
+                run: make
+                next: tset
+              test:
+                run: make test
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(5, 11), problem.Position);
+        Assert.Contains("'next' of node 'build' goes to 'tset', which is not a node (did you mean 'test'?)", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_OnTransitionToUnknownNode_IsRefusedAtItsKey()
+    {
+        const string yaml = """
+            name: targets
+            nodes:
+              build:
+                run: make
+                on:
+                  failure: nowhere
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(6, 7), problem.Position);
+        Assert.Contains("'on: failure' of node 'build' goes to 'nowhere', which is not a node", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NodeWithoutKind_IsRefused()
+    {
+        const string yaml = """
+            name: kinds
+            nodes:
+              idle:
+                description: does nothing
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(3, 3), problem.Position);
+        Assert.Contains("node 'idle' does nothing", problem.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Parse_NodeWithTwoKinds_IsRefused()
+    {
+        const string yaml = """
+            name: kinds
+            nodes:
+              both:
+                run: make
+                approval: Really?
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(3, 3), problem.Position);
+        Assert.Contains("'run:' and 'approval:'", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("exactly one", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("5 parsecs")]
+    [InlineData("ten seconds")]
+    [InlineData("5")]
+    [InlineData("-1s")]
+    public void Parse_BadNodeTimeout_IsRefusedWithAnExample(string duration)
+    {
+        var yaml = $"""
+            name: durations
+            nodes:
+              a:
+                run: make
+                timeout: "{duration}"
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(5, problem.Position?.Line);
+        Assert.StartsWith($"Timeout: '{duration}' is not a duration", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("e.g. 30s", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_BadRetrySettings_ListsEachOne()
+    {
+        const string yaml = """
+            name: retries
+            nodes:
+              a:
+                run: make
+                retry: { max_attempts: 0, delay: soon, jitter: 2 }
+            """;
+
+        var messages = Refused(yaml).Problems.Select(p => p.Message).ToArray();
+
+        Assert.Contains(messages, m => m.StartsWith("Delay: 'soon' is not a duration", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Max_attempts is 0; it must be at least 1", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Jitter is 2; it must be between 0 and 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_UnknownInputType_IsRefusedWithTheKnownTypes()
+    {
+        const string yaml = """
+            name: inputs
+            inputs:
+              issue: { type: integr }
+            nodes:
+              a: { run: make }
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(3, problem.Position?.Line);
+        Assert.Contains("input type 'integr' is unknown; use string, int, number, bool or json", problem.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Parse_BadConditionExpression_IsRefusedAtItsKey()
+    {
+        const string yaml = """
+            name: conditions
+            nodes:
+              check:
+                run: ./check.sh
+                outputs: json
+                on:
+                  "output.status ==": done
+              done:
+                run: echo done
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(7, problem.Position?.Line);
+        Assert.Contains("'output.status =='", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("valid condition", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_BadTemplate_IsRefusedAtTheCommand()
+    {
+        const string yaml = """
+            name: templates
+            nodes:
+              a:
+                run: ./go.sh {{ inputs.issue
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(4, problem.Position?.Line);
+        Assert.Contains("bad template", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TransitionThatDoesNotFitTheNode_IsRefused()
+    {
+        const string yaml = """
+            name: misfit
+            nodes:
+              ask:
+                approval: ok?
+                on: { exit 3: ask }
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Contains("'on: exit 3' does not apply to node 'ask', a approval node", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ExitCodeOutOfRange_IsRefused()
+    {
+        const string yaml = """
+            name: codes
+            nodes:
+              a:
+                run: make
+                on: { exit 300: a }
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Contains("needs an exit code from 1 to 255", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SeveralProblems_ListsEveryOneInFileOrder()
+    {
+        const string yaml = """
+            name: many
+            inputs:
+              issue: { type: integr }
+            nodes:
+              a:
+                run: make
+                timeout: soon
+                next: bb
+              b:
+                rn: make
+              c:
+                run: make
+                outputs: yaml
+            """;
+
+        var error = Refused(yaml, "/work/many.yaml");
+
+        Assert.Equal([3, 7, 8, 9, 10, 13], error.Problems.Select(p => p.Position?.Line ?? 0));
+        Assert.All(error.Problems, p => Assert.Equal("/work/many.yaml", p.File));
+        Assert.StartsWith("/work/many.yaml:3:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("and 5 more problems", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Parse_NodeCalledEnd_IsRefused()
+    {
+        const string yaml = """
+            name: ends
+            nodes:
+              end: { run: make }
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Contains("cannot be called 'end'", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_UnreachableNode_IsReportedAtTheNode()
+    {
+        var path = _scratch.Write("unreachable.yaml", """
+            name: unreachable
+            nodes:
+              a:
+                run: make
+                next: end
+              orphan:
+                run: make clean
+            """);
+
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowCompiler.Load(path, new ShellOptions()));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(path, problem.File);
+        Assert.Equal(new SourcePosition(6, 3), problem.Position);
+        Assert.Contains("Node 'orphan' is unreachable", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_LoopWithoutWayOut_IsRefused()
+    {
+        var path = _scratch.Write("loop.yaml", """
+            name: loop
+            nodes:
+              a: { run: make, next: b }
+              b: { run: make, next: a }
+            """);
+
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowCompiler.Load(path, new ShellOptions()));
+
+        Assert.Contains(error.Problems, p => p.Message.Contains("no path to an end", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Compile_SubWorkflowIncludingItself_IsRefused()
+    {
+        var path = _scratch.Write("self.yaml", """
+            name: self
+            nodes:
+              again:
+                workflow: self.yaml
+            """);
+
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowCompiler.Load(path, new ShellOptions()));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(new SourcePosition(3, 3), problem.Position);
+        Assert.Contains("cannot include themselves", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_SubWorkflowCycleThroughAnotherFile_IsRefusedNamingTheChain()
+    {
+        var path = _scratch.Write("first.yaml", """
+            name: first
+            nodes:
+              call: { workflow: nested/second.yaml }
+            """);
+        _scratch.Write("nested/second.yaml", """
+            name: second
+            nodes:
+              back: { workflow: ../first.yaml }
+            """);
+
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowCompiler.Load(path, new ShellOptions()));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(_scratch.File("nested/second.yaml"), problem.File);
+        Assert.Contains("first.yaml → second.yaml → first.yaml", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_MissingSubWorkflowFile_IsRefusedAtTheNode()
+    {
+        var path = _scratch.Write("parent.yaml", """
+            name: parent
+            nodes:
+              call: { workflow: missing.yaml }
+            """);
+
+        var error = Assert.Throws<WorkflowFileException>(() => WorkflowCompiler.Load(path, new ShellOptions()));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal((path, new SourcePosition(3, 3)), (problem.File, problem.Position));
+        Assert.Contains("'missing.yaml', which does not exist", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_ValidFileWithSubWorkflow_ReturnsRootFirstWithSameVersionEachTime()
+    {
+        var path = _scratch.Write("parent.yaml", """
+            name: parent
+            nodes:
+              call: { workflow: child.yaml, with: { x: "{{ inputs.x }}" } }
+            """);
+        _scratch.Write("child.yaml", """
+            name: child
+            inputs:
+              x: { type: string }
+            nodes:
+              work: { run: echo hi }
+            """);
+
+        var first = WorkflowCompiler.Load(path, new ShellOptions());
+        var second = WorkflowCompiler.Load(path, new ShellOptions());
+
+        Assert.Equal(["parent", "child"], first.Select(c => c.Definition.Name));
+        Assert.Equal(first.Select(c => c.Definition.Version), second.Select(c => c.Definition.Version));
+    }
+}
