@@ -7,7 +7,7 @@ public sealed class WorkflowFileParserTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    private static WorkflowFileException Refused(string yaml, string path = "/work/flow.yaml") =>
+    private static WorkflowFileException Refused(string yaml, string path = "/srv/demo/flow.yaml") =>
         Assert.Throws<WorkflowFileException>(() => WorkflowFileParser.Parse(yaml, path));
 
     [Fact]
@@ -54,10 +54,10 @@ public sealed class WorkflowFileParserTests : IDisposable
                 fails_workflow: true
             """;
 
-        var file = WorkflowFileParser.Parse(yaml, "/work/full.yaml");
+        var file = WorkflowFileParser.Parse(yaml, "/srv/demo/full.yaml");
 
         Assert.Equal(("full", "every key", "7", WorkspaceMode.Isolated, TimeSpan.FromMinutes(90)), (file.Name, file.Description, file.VersionLabel, file.Workspace, file.Timeout));
-        Assert.Equal("/work", file.Directory);
+        Assert.Equal("/srv/demo", file.Directory);
         Assert.Equal(
             [("issue", InputType.Integer, true, (string?)null), ("repo", InputType.String, false, "\"a/b\""), ("dry", InputType.Boolean, false, null)],
             file.Inputs.Select(i => (i.Name, i.Type, i.Required, i.Default?.GetRawText())).ToArray());
@@ -90,14 +90,14 @@ public sealed class WorkflowFileParserTests : IDisposable
                 run: echo: [oops
             """;
 
-        var error = Refused(yaml, "/work/broken.yaml");
+        var error = Refused(yaml, "/srv/demo/broken.yaml");
 
         var problem = Assert.Single(error.Problems);
-        Assert.Equal("/work/broken.yaml", problem.File);
+        Assert.Equal("/srv/demo/broken.yaml", problem.File);
         Assert.Equal(4, problem.Position?.Line);
         Assert.True(problem.Position?.Column > 0);
         Assert.Contains("not valid YAML", problem.Message, StringComparison.Ordinal);
-        Assert.StartsWith($"/work/broken.yaml:4:{problem.Position?.Column}: ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"/srv/demo/broken.yaml:4:{problem.Position?.Column}: ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 
@@ -377,11 +377,11 @@ public sealed class WorkflowFileParserTests : IDisposable
                 outputs: yaml
             """;
 
-        var error = Refused(yaml, "/work/many.yaml");
+        var error = Refused(yaml, "/srv/demo/many.yaml");
 
         Assert.Equal([3, 7, 8, 9, 10, 13], error.Problems.Select(p => p.Position?.Line ?? 0));
-        Assert.All(error.Problems, p => Assert.Equal("/work/many.yaml", p.File));
-        Assert.StartsWith("/work/many.yaml:3:", error.Message, StringComparison.Ordinal);
+        Assert.All(error.Problems, p => Assert.Equal("/srv/demo/many.yaml", p.File));
+        Assert.StartsWith("/srv/demo/many.yaml:3:", error.Message, StringComparison.Ordinal);
         Assert.Contains("and 5 more problems", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }

@@ -16,7 +16,7 @@ public sealed class WorkflowInputsTests
           note: { type: string, required: false }
         nodes:
           a: { run: echo }
-        """, "/work/typed.yaml");
+        """, "/srv/demo/typed.yaml");
 
     [Fact]
     public void Bind_EveryType_ConvertsToItsJsonType()
@@ -101,7 +101,7 @@ public sealed class WorkflowInputsTests
     [Fact]
     public void Bind_FileWithoutInputs_RefusesAnyInput()
     {
-        var bare = WorkflowFileParser.Parse("name: bare\nnodes:\n  a: { run: echo }\n", "/work/bare.yaml");
+        var bare = WorkflowFileParser.Parse("name: bare\nnodes:\n  a: { run: echo }\n", "/srv/demo/bare.yaml");
 
         var error = Assert.Throws<WorkflowInputException>(() => WorkflowInputs.Bind(bare, ["x=1"]));
 
