@@ -120,7 +120,7 @@ internal static class StateCommands
             var events = await store.GetEventsAsync(workflow.Id, cancellationToken: cancellationToken);
             var commands = await store.GetCommandsAsync(workflow.Id, cancellationToken);
             var workspace = await store.GetWorkspaceAsync(workflow.Id, cancellationToken);
-            var children = await ListAllAsync(store, new WorkflowQuery { ParentId = workflow.Id, IncludeArchived = true }, cancellationToken);
+            var children = await store.ListAllWorkflowsAsync(new WorkflowQuery { ParentId = workflow.Id, IncludeArchived = true }, cancellationToken);
             if (context.Json)
             {
                 WriteJsonObject(context.Output, writer =>
@@ -285,7 +285,7 @@ internal static class StateCommands
             var verb = dry ? "would remove" : "removed";
 
             var doomed = cutoff is { } before
-                ? (await ListAllAsync(store, new WorkflowQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Cancelled], IncludeArchived = true }, cancellationToken))
+                ? (await store.ListAllWorkflowsAsync(new WorkflowQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Cancelled], IncludeArchived = true }, cancellationToken))
                     .Where(w => (w.CompletedAt ?? w.UpdatedAt) < before).ToList()
                 : [];
             var doomedIds = doomed.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
@@ -795,23 +795,6 @@ internal static class StateCommands
         }
 
         writer.WriteEndArray();
-    }
-
-    private static async Task<IReadOnlyList<WorkflowRecord>> ListAllAsync(IRatchetStore store, WorkflowQuery query, CancellationToken cancellationToken)
-    {
-        var all = new List<WorkflowRecord>();
-        query = query with { Limit = WorkflowQuery.MaxLimit };
-        while (true)
-        {
-            var page = await store.ListWorkflowsAsync(query, cancellationToken);
-            all.AddRange(page.Items);
-            if (page.NextPageToken is null)
-            {
-                return all;
-            }
-
-            query = query with { PageToken = page.NextPageToken };
-        }
     }
 }
 

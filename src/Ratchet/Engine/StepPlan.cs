@@ -123,20 +123,7 @@ internal static class Steps
             return plan;
         }
 
-        plan.Next = ToStatus(workflow, WorkflowStatus.Running, now) with
-        {
-            CurrentNode = target,
-            Attempt = continueHere ? 1 : 0,
-            Artifacts = artifacts,
-            DueAt = continueHere ? workflow.DueAt ?? now : now,
-        };
-        plan.Continue = continueHere;
-        plan.Lease = continueHere ? LeaseAction.Keep : LeaseAction.Release;
-        if (continueHere)
-        {
-            NodeStarted(plan, target, 1, now, observe);
-        }
-
+        MoveTo(plan, workflow with { Artifacts = artifacts }, target, now, continueHere, observe);
         return plan;
     }
 
@@ -207,26 +194,33 @@ internal static class Steps
 
         if (node.FailureTarget is { } failureTarget && failureTarget != WorkflowDefinition.End)
         {
-            plan.Next = ToStatus(workflow, WorkflowStatus.Running, now) with
-            {
-                CurrentNode = failureTarget,
-                Attempt = continueHere ? 1 : 0,
-                Error = error,
-                DueAt = continueHere ? workflow.DueAt ?? now : now,
-            };
-            plan.Continue = continueHere;
-            plan.Lease = continueHere ? LeaseAction.Keep : LeaseAction.Release;
-            if (continueHere)
-            {
-                NodeStarted(plan, failureTarget, 1, now, observe);
-            }
-
+            MoveTo(plan, workflow with { Error = error }, failureTarget, now, continueHere, observe);
             return plan;
         }
 
         var failed = ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error, CurrentNode = node.Name };
         End(plan, workflow, failed, now, observe);
         return plan;
+    }
+
+    /// <summary>
+    /// Goes on to <paramref name="target"/>, Running: at attempt 1 and still held when the caller runs it at once
+    /// (<paramref name="continueHere"/>), else at attempt 0, due now and released, for whichever worker claims it.
+    /// </summary>
+    private static void MoveTo(StepPlan plan, WorkflowRecord workflow, string target, DateTimeOffset now, bool continueHere, bool observe)
+    {
+        plan.Next = ToStatus(workflow, WorkflowStatus.Running, now) with
+        {
+            CurrentNode = target,
+            Attempt = continueHere ? 1 : 0,
+            DueAt = continueHere ? workflow.DueAt ?? now : now,
+        };
+        plan.Continue = continueHere;
+        plan.Lease = continueHere ? LeaseAction.Keep : LeaseAction.Release;
+        if (continueHere)
+        {
+            NodeStarted(plan, target, 1, now, observe);
+        }
     }
 
     /// <summary>Parks the workflow at its current node until something outside it happens.</summary>

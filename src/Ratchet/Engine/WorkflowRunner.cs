@@ -232,6 +232,9 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         while (!_stopping.IsCancellationRequested)
         {
             var wake = ArmWake();
+
+            // Timers due by now are served by this claim, which starts after this moment; later ones stay.
+            DropTimersDueBy(_engine.Clock.GetUtcNow());
             var claimed = 0;
             var interrupted = 0;
             try
@@ -355,16 +358,15 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         return claimed;
     }
 
+    /// <summary>
+    /// How long to sleep: until the earliest local timer, at most a poll interval. A timer that fell due since the last
+    /// claim means no sleep at all: dropping it here instead would lose it (the claim before did not see it due).
+    /// </summary>
     private TimeSpan NextWait()
     {
         var now = _engine.Clock.GetUtcNow();
         lock (_timers)
         {
-            while (_timers.TryPeek(out _, out var due) && due <= now)
-            {
-                _timers.Dequeue();
-            }
-
             var wait = _options.PollInterval;
             if (_timers.TryPeek(out _, out var next) && next - now < wait)
             {
@@ -372,6 +374,17 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             }
 
             return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+    }
+
+    private void DropTimersDueBy(DateTimeOffset time)
+    {
+        lock (_timers)
+        {
+            while (_timers.TryPeek(out _, out var due) && due <= time)
+            {
+                _timers.Dequeue();
+            }
         }
     }
 

@@ -162,11 +162,16 @@ public static class StoreExtensions
     }
 
     /// <summary>Every workflow that is Pending, Running or Waiting (all pages), oldest first.</summary>
-    public static async Task<IReadOnlyList<WorkflowRecord>> ListActiveWorkflowsAsync(this IWorkflowStore store, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<WorkflowRecord>> ListActiveWorkflowsAsync(this IWorkflowStore store, CancellationToken cancellationToken = default) =>
+        store.ListAllWorkflowsAsync(WorkflowQuery.Active, cancellationToken);
+
+    /// <summary>Every workflow matching <paramref name="query"/>, all pages read (its Limit and PageToken are ignored).</summary>
+    public static async Task<IReadOnlyList<WorkflowRecord>> ListAllWorkflowsAsync(this IWorkflowStore store, WorkflowQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(query);
         var all = new List<WorkflowRecord>();
-        var query = WorkflowQuery.Active with { Limit = WorkflowQuery.MaxLimit };
+        query = query with { Limit = WorkflowQuery.MaxLimit, PageToken = null };
         while (true)
         {
             var page = await store.ListWorkflowsAsync(query, cancellationToken);
