@@ -1,0 +1,290 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Ratchet.Files;
+
+/// <summary>One file operation of a commit: write <see cref="Data"/> to <see cref="Path"/>, or delete it when null.</summary>
+internal sealed record FileOperation(string Path, byte[]? Data);
+
+/// <summary>
+/// The store's files: atomic single-file writes, the write-ahead intent that makes a multi-file commit all-or-nothing,
+/// its replay after a crash, and reads that fall back to a file's last good copy.
+/// </summary>
+/// <remarks>Every member runs with the root's lock held.</remarks>
+internal sealed class FilesDisk
+{
+    public const string IntentPath = "journal/intent.json";
+    private const string TempSuffix = ".tmp";
+    private const string BackupSuffix = ".bak";
+
+    private readonly string _root;
+    private readonly ILogger _logger;
+
+    public FilesDisk(string root, ILogger logger)
+    {
+        _root = root;
+        _logger = logger;
+    }
+
+    public string Root => _root;
+
+    public string Full(string relative) => Path.Combine(_root, relative);
+
+    public bool Exists(string relative) => File.Exists(Full(relative));
+
+    /// <summary>The sub-folders of a folder, as relative paths; none if the folder does not exist.</summary>
+    public IEnumerable<string> Folders(string relative)
+    {
+        var full = Full(relative);
+        return Directory.Exists(full)
+            ? Directory.EnumerateDirectories(full).Select(d => relative + "/" + Path.GetFileName(d))
+            : [];
+    }
+
+    /// <summary>The files of a folder whose names end in <paramref name="suffix"/>, as relative paths.</summary>
+    public IEnumerable<string> Files(string relative, string suffix)
+    {
+        var full = Full(relative);
+        return Directory.Exists(full)
+            ? Directory.EnumerateFiles(full)
+                .Select(Path.GetFileName)
+                .Where(n => n!.EndsWith(suffix, StringComparison.Ordinal))
+                .Select(n => relative + "/" + n)
+            : [];
+    }
+
+    /// <summary>
+    /// Reads and parses a file; null if it does not exist. A file that cannot be parsed is replaced by its last good
+    /// copy (<c>.bak</c>) if that one parses, with a warning; otherwise <see cref="StoreCorruptException"/> names it.
+    /// </summary>
+    public T? Read<T>(string relative, Func<byte[], T> parse) where T : class
+    {
+        var full = Full(relative);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(full);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return parse(bytes);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            var backup = full + BackupSuffix;
+            if (File.Exists(backup))
+            {
+                var good = File.ReadAllBytes(backup);
+                T parsed;
+                try
+                {
+                    parsed = parse(good);
+                }
+                catch (Exception backupError) when (backupError is JsonException or FormatException or InvalidOperationException or ArgumentException)
+                {
+                    throw new StoreCorruptException(
+                        $"The file '{full}' is damaged ({ex.Message}) and so is its last good copy '{backup}' ({backupError.Message}); restore the store from a backup or repair the file by hand.",
+                        ex);
+                }
+
+                // Put the good copy back in place, keeping the damaged file beside it for inspection.
+                File.Copy(full, full + ".corrupt", overwrite: true);
+                WriteFile(full, good, keepBackup: false);
+                NativeMethods.FsyncDirectory(Path.GetDirectoryName(full)!);
+                Log.FileRestored(_logger, full, backup, ex);
+                return parsed;
+            }
+
+            throw new StoreCorruptException(
+                $"The file '{full}' is damaged ({ex.Message}) and has no last good copy '{backup}'; restore the store from a backup or repair the file by hand.",
+                ex);
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="operations"/> all or none: first the intent (every operation with its data) is written
+    /// and made durable, then each file is replaced, then the intent is deleted. A crash in between leaves the intent,
+    /// which <see cref="Recover"/> applies again before the next operation.
+    /// </summary>
+    public void Commit(IReadOnlyList<FileOperation> operations)
+    {
+        if (operations.Count == 0)
+        {
+            return;
+        }
+
+        var intent = Full(IntentPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(intent)!);
+        WriteFile(intent, SerializeIntent(operations), keepBackup: false);
+        NativeMethods.FsyncDirectory(Path.GetDirectoryName(intent)!);
+        Apply(operations);
+        File.Delete(intent);
+        NativeMethods.FsyncDirectory(Path.GetDirectoryName(intent)!);
+    }
+
+    /// <summary>Re-applies a commit a crash interrupted, if there is one. Idempotent: each operation sets a file's whole content.</summary>
+    public void Recover()
+    {
+        var intent = Full(IntentPath);
+        if (!File.Exists(intent))
+        {
+            return;
+        }
+
+        IReadOnlyList<FileOperation> operations;
+        try
+        {
+            operations = ParseIntent(File.ReadAllBytes(intent));
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            // The intent is renamed into place only once complete and fsynced: a damaged one was damaged afterwards.
+            throw new StoreCorruptException(
+                $"The commit intent '{intent}' is damaged ({ex.Message}), so an interrupted commit cannot be completed; restore the store from a backup.",
+                ex);
+        }
+
+        Apply(operations);
+        File.Delete(intent);
+        NativeMethods.FsyncDirectory(Path.GetDirectoryName(intent)!);
+        Log.IntentReplayed(_logger, operations.Count, intent);
+    }
+
+    /// <summary>Writes one file atomically on its own (temporary file, fsync, rename, directory fsync).</summary>
+    public void WriteAlone(string relative, byte[] data)
+    {
+        var full = Full(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        WriteFile(full, data, keepBackup: false);
+        NativeMethods.FsyncDirectory(Path.GetDirectoryName(full)!);
+    }
+
+    private void Apply(IReadOnlyList<FileOperation> operations)
+    {
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        var emptied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var operation in operations)
+        {
+            var full = Full(operation.Path);
+            var folder = Path.GetDirectoryName(full)!;
+            if (operation.Data is { } data)
+            {
+                Directory.CreateDirectory(folder);
+                WriteFile(full, data, keepBackup: true);
+                folders.Add(folder);
+            }
+            else if (Directory.Exists(folder))
+            {
+                File.Delete(full);
+                File.Delete(full + BackupSuffix);
+                File.Delete(full + TempSuffix);
+                folders.Add(folder);
+                emptied.Add(folder);
+            }
+        }
+
+        foreach (var folder in folders)
+        {
+            NativeMethods.FsyncDirectory(folder);
+        }
+
+        // A workflow's folder, or a namespace's, goes once its last file has.
+        foreach (var folder in emptied)
+        {
+            RemoveIfEmpty(folder);
+        }
+    }
+
+    private void RemoveIfEmpty(string folder)
+    {
+        var current = folder;
+        while (current.Length > _root.Length && Directory.Exists(current) && !Directory.EnumerateFileSystemEntries(current).Any())
+        {
+            Directory.Delete(current);
+            var parent = Path.GetDirectoryName(current)!;
+            NativeMethods.FsyncDirectory(parent);
+            if (Path.GetFileName(parent) is "workflows" or "kv")
+            {
+                break;
+            }
+
+            current = parent;
+        }
+    }
+
+    /// <summary>Temporary file, fsync, keep the current file as <c>.bak</c> (its last good copy), rename into place.</summary>
+    private static void WriteFile(string full, byte[] data, bool keepBackup)
+    {
+        var temp = full + TempSuffix;
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
+        {
+            stream.Write(data);
+            stream.Flush(flushToDisk: true);
+        }
+
+        if (keepBackup && File.Exists(full))
+        {
+            File.Move(full, full + BackupSuffix, overwrite: true);
+        }
+
+        File.Move(temp, full, overwrite: true);
+    }
+
+    private static byte[] SerializeIntent(IReadOnlyList<FileOperation> operations)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("operations");
+            foreach (var operation in operations)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("path", operation.Path);
+                if (operation.Data is { } data)
+                {
+                    writer.WriteBase64String("data", data);
+                }
+                else
+                {
+                    writer.WriteBoolean("delete", true);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static List<FileOperation> ParseIntent(byte[] bytes)
+    {
+        using var document = JsonDocument.Parse(bytes);
+        var operations = new List<FileOperation>();
+        foreach (var element in document.RootElement.GetProperty("operations").EnumerateArray())
+        {
+            var path = element.GetProperty("path").GetString() ?? throw new JsonException("An operation has no path.");
+            if (path.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(path))
+            {
+                throw new JsonException($"The operation path '{path}' leaves the store's root.");
+            }
+
+            operations.Add(new FileOperation(path, element.TryGetProperty("data", out var data) ? data.GetBytesFromBase64() : null));
+        }
+
+        return operations;
+    }
+}

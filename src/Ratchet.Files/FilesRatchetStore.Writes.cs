@@ -1,0 +1,463 @@
+using Ratchet.Storage;
+
+namespace Ratchet.Files;
+
+public sealed partial class FilesRatchetStore
+{
+    /// <inheritdoc />
+    public Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.IsEmpty)
+        {
+            return Task.CompletedTask;
+        }
+
+        return RunAsync(session =>
+        {
+            Apply(session, changes);
+            return true;
+        }, cancellationToken);
+    }
+
+    private static void Apply(FilesSession session, ChangeSet changes)
+    {
+        // Conditions first, so that a change set may check and write the same workflow or key.
+        foreach (var check in changes.Checks)
+        {
+            var actual = session.Workflow(check.WorkflowId)?.Version;
+            if (actual is null && check.ExpectedVersion > 0)
+            {
+                throw new WorkflowNotFoundException(check.WorkflowId);
+            }
+
+            if ((actual ?? 0) != check.ExpectedVersion)
+            {
+                throw new WorkflowConcurrencyException(check.WorkflowId, check.ExpectedVersion, actual ?? 0);
+            }
+        }
+
+        foreach (var check in changes.ValueChecks)
+        {
+            CheckValueVersion(session, check.Namespace, check.Key, check.ExpectedVersion);
+        }
+
+        foreach (var write in changes.Workflows)
+        {
+            var record = write.Record;
+            var current = session.Workflow(record.Id);
+            if (write.Kind == WorkflowWriteKind.Create)
+            {
+                if (current is not null)
+                {
+                    throw new WorkflowAlreadyExistsException(record.Id);
+                }
+
+                session.PutWorkflow(FilesJson.Normalize(record with { Version = 1 }));
+                continue;
+            }
+
+            if (current is null)
+            {
+                throw new WorkflowNotFoundException(record.Id);
+            }
+
+            if (current.Version != record.Version)
+            {
+                throw new WorkflowConcurrencyException(record.Id, record.Version, current.Version);
+            }
+
+            // The lease is the store's: an update keeps the stored one, or clears it.
+            var release = write.Lease == LeaseAction.Release;
+            session.PutWorkflow(FilesJson.Normalize(record with
+            {
+                Version = current.Version + 1,
+                LeaseOwner = release ? null : current.LeaseOwner,
+                LeaseExpiresAt = release ? null : current.LeaseExpiresAt,
+            }));
+        }
+
+        foreach (var step in changes.Steps)
+        {
+            RequireWorkflow(session, step.WorkflowId);
+            session.AppendStep(step);
+        }
+
+        foreach (var auditEvent in changes.Events)
+        {
+            RequireWorkflow(session, auditEvent.WorkflowId);
+            session.AppendEvent(auditEvent);
+        }
+
+        foreach (var command in changes.Commands)
+        {
+            RequireWorkflow(session, command.WorkflowId);
+            session.AppendCommand(command);
+        }
+
+        foreach (var workspace in changes.Workspaces)
+        {
+            RequireWorkflow(session, workspace.WorkflowId);
+            session.PutWorkspace(workspace);
+        }
+
+        foreach (var write in changes.KeyValues)
+        {
+            if (write.ExpectedVersion is { } expected)
+            {
+                CheckValueVersion(session, write.Namespace, write.Key, expected);
+            }
+
+            if (write.Value is { } value)
+            {
+                SaveValue(session, write.Namespace, write.Key, value);
+            }
+            else
+            {
+                session.RemoveValue(write.Namespace, write.Key);
+            }
+        }
+    }
+
+    private static void RequireWorkflow(FilesSession session, string workflowId)
+    {
+        if (session.Workflow(workflowId) is null)
+        {
+            throw new WorkflowNotFoundException(workflowId);
+        }
+    }
+
+    private static void CheckValueVersion(FilesSession session, string @namespace, string key, long expected)
+    {
+        var actual = session.Value(@namespace, key)?.Version ?? 0;
+        if (actual != expected)
+        {
+            throw new KeyValueConcurrencyException(@namespace, key, expected, actual);
+        }
+    }
+
+    private static void SaveValue(FilesSession session, string @namespace, string key, System.Text.Json.JsonElement value) =>
+        session.PutValue(new KeyValueEntry
+        {
+            Namespace = @namespace,
+            Key = key,
+            Value = value.Clone(),
+            Version = (session.Value(@namespace, key)?.Version ?? 0) + 1,
+            UpdatedAt = session.Now,
+        });
+
+    // ---- leases ------------------------------------------------------------------------------------------------
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ValidateLease(request);
+        return RunAsync<IReadOnlyList<WorkflowRecord>>(session =>
+        {
+            var now = session.Now;
+            var expires = StoreTime.Truncate(now + request.Duration);
+            var types = request.Types is { Count: > 0 } t ? new HashSet<string>(t, StringComparer.Ordinal) : null;
+            var claimed = Due(session.AllWorkflows(), now)
+                .Where(w => w.LeaseOwner is null || w.LeaseExpiresAt <= now)
+                .Where(w => types is null || types.Contains(w.Type))
+                .Take(request.MaxCount)
+                .Select(w => w with { LeaseOwner = request.Owner, LeaseExpiresAt = expires, Version = w.Version + 1 })
+                .ToList();
+            foreach (var workflow in claimed)
+            {
+                session.PutWorkflow(workflow);
+            }
+
+            return claimed;
+        }, cancellationToken);
+    }
+
+    /// <summary>Non-terminal, unarchived workflows due at or before <paramref name="asOf"/>, by due time then id.</summary>
+    private static IEnumerable<WorkflowRecord> Due(IEnumerable<WorkflowRecord> workflows, DateTimeOffset asOf) =>
+        workflows
+            .Where(w => w.DueAt is { } due && due <= asOf && w.ArchivedAt is null && !w.IsTerminal)
+            .OrderBy(w => w.DueAt)
+            .ThenBy(w => w.Id, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateOwner(owner, duration);
+        return RunAsync(session =>
+        {
+            var current = session.Workflow(workflowId) ?? throw new WorkflowNotFoundException(workflowId);
+            var now = session.Now;
+            if (current.LeaseOwner is not null && current.LeaseOwner != owner && current.LeaseExpiresAt > now)
+            {
+                return null;
+            }
+
+            var claimed = current with { LeaseOwner = owner, LeaseExpiresAt = StoreTime.Truncate(now + duration), Version = current.Version + 1 };
+            session.PutWorkflow(claimed);
+            return claimed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateOwner(owner, duration);
+        return RunAsync(session =>
+        {
+            var current = session.Workflow(workflowId);
+            if (current is null || current.LeaseOwner != owner)
+            {
+                return false;
+            }
+
+            session.PutWorkflow(current with { LeaseExpiresAt = StoreTime.Truncate(session.Now + duration) });
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ValidateOwner(owner, duration);
+        return RunAsync(session =>
+        {
+            var expires = StoreTime.Truncate(session.Now + duration);
+            var count = 0;
+            foreach (var workflow in session.AllWorkflows().Where(w => w.LeaseOwner == owner))
+            {
+                session.PutWorkflow(workflow with { LeaseExpiresAt = expires });
+                count++;
+            }
+
+            return count;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return RunAsync(session =>
+        {
+            var current = session.Workflow(workflowId);
+            if (current is null || current.LeaseOwner != owner)
+            {
+                return false;
+            }
+
+            session.PutWorkflow(current with { LeaseOwner = null, LeaseExpiresAt = null });
+            return true;
+        }, cancellationToken);
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------------------
+
+    /// <inheritdoc />
+    public Task<CheckpointInfo> CreateCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        return RunAsync(session =>
+        {
+            var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+            foreach (var entry in session.Values(@namespace))
+            {
+                entries[entry.Key] = entry.Value;
+            }
+
+            session.PutCheckpoint(new CheckpointRecord { Namespace = @namespace, Name = name, CreatedAt = session.Now, Entries = entries });
+            return new CheckpointInfo { Namespace = @namespace, Name = name, CreatedAt = session.Now, EntryCount = entries.Count };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        return RunAsync(session =>
+        {
+            var checkpoint = session.Checkpoint(@namespace, name) ?? throw new CheckpointNotFoundException(@namespace, name);
+            foreach (var entry in session.Values(@namespace).Where(e => !checkpoint.Entries.ContainsKey(e.Key)))
+            {
+                session.RemoveValue(@namespace, entry.Key);
+            }
+
+            foreach (var (key, value) in checkpoint.Entries)
+            {
+                SaveValue(session, @namespace, key, value);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        return RunAsync(session =>
+        {
+            if (session.Checkpoint(@namespace, name) is null)
+            {
+                return false;
+            }
+
+            session.RemoveCheckpoint(@namespace, name);
+            return true;
+        }, cancellationToken);
+    }
+
+    // ---- maintenance -------------------------------------------------------------------------------------------
+
+    /// <inheritdoc />
+    public Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+        RunAsync(session =>
+        {
+            var now = session.Now;
+            var archived = session.AllWorkflows()
+                .Where(w => w.CompletedAt is { } completed && completed < olderThan && w.ArchivedAt is null && w.IsTerminal)
+                .OrderBy(w => w.Id, StringComparer.Ordinal)
+                .ToList();
+            foreach (var workflow in archived)
+            {
+                session.PutWorkflow(workflow with { ArchivedAt = now, UpdatedAt = now, Version = workflow.Version + 1 });
+                session.AppendEvent(new AuditEvent { WorkflowId = workflow.Id, Type = AuditEventTypes.Archived, At = now });
+            }
+
+            return archived.Count;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        return RunAsync(session =>
+        {
+            if (session.Workflow(workflowId) is null)
+            {
+                return false;
+            }
+
+            session.RemoveWorkflow(workflowId);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task ImportAsync(StoreSnapshot snapshot, ImportMode mode = ImportMode.EmptyStoreOnly, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return RunAsync(session =>
+        {
+            var hasData = session.AllWorkflows().Count > 0 || session.Namespaces().Count > 0;
+            if (hasData && mode != ImportMode.Merge)
+            {
+                throw new StoreNotEmptyException(Description);
+            }
+
+            // In a merge, a workflow the target already has keeps all of its own records.
+            var imported = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var workflow in snapshot.Workflows)
+            {
+                WorkflowIds.Validate(workflow.Id, nameof(snapshot));
+                if (session.Workflow(workflow.Id) is null && imported.Add(workflow.Id))
+                {
+                    session.PutWorkflow(FilesJson.Normalize(workflow));
+                }
+            }
+
+            foreach (var id in imported)
+            {
+                session.PutHistory(
+                    id,
+                    snapshot.Steps.Where(s => s.WorkflowId == id).OrderBy(s => s.Sequence).Select(FilesJson.Normalize).ToList(),
+                    snapshot.Events.Where(e => e.WorkflowId == id).OrderBy(e => e.Sequence).Select(FilesJson.Normalize).ToList(),
+                    snapshot.Commands.Where(c => c.WorkflowId == id).OrderBy(c => c.Sequence).Select(FilesJson.Normalize).ToList());
+            }
+
+            foreach (var workspace in snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)))
+            {
+                session.PutWorkspace(workspace);
+            }
+
+            foreach (var entry in snapshot.Values)
+            {
+                KeyValueNames.Validate(entry.Namespace, entry.Key);
+                if (session.Value(entry.Namespace, entry.Key) is null)
+                {
+                    session.PutValue(FilesJson.Normalize(entry));
+                }
+            }
+
+            foreach (var checkpoint in snapshot.Checkpoints)
+            {
+                KeyValueNames.ValidateName(checkpoint.Namespace, "namespace", nameof(snapshot));
+                KeyValueNames.ValidateName(checkpoint.Name, "checkpoint name", nameof(snapshot));
+                if (session.Checkpoint(checkpoint.Namespace, checkpoint.Name) is null)
+                {
+                    session.PutCheckpoint(FilesJson.Normalize(checkpoint));
+                }
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Copies the root folder (without its lock file, temporary files or last good copies) to
+    /// <paramref name="destinationPath"/>, a folder that must not exist yet, while holding the lock: the copy is
+    /// consistent and can be opened as a file store itself.
+    /// </remarks>
+    public Task BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(destinationPath);
+        var destination = Path.GetFullPath(destinationPath);
+        if (Directory.Exists(destination) || File.Exists(destination))
+        {
+            throw new ArgumentException($"The backup folder '{destinationPath}' already exists; choose a new folder so that no backup is overwritten.", nameof(destinationPath));
+        }
+
+        var root = _disk.Root;
+        if (destination.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The backup folder '{destinationPath}' is inside the store's root; choose a folder outside it.", nameof(destinationPath));
+        }
+
+        return RunAsync(_ =>
+        {
+            CopyFolder(root, destination, isRoot: true);
+            return true;
+        }, cancellationToken);
+    }
+
+    private static void CopyFolder(string source, string destination, bool isRoot)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            var name = Path.GetFileName(file);
+            if ((isRoot && name == LockFile) || name.EndsWith(".tmp", StringComparison.Ordinal) || name.EndsWith(".bak", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var target = Path.Combine(destination, name);
+            File.Copy(file, target);
+            using var stream = new FileStream(target, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            stream.Flush(flushToDisk: true);
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(source))
+        {
+            CopyFolder(folder, Path.Combine(destination, Path.GetFileName(folder)), isRoot: false);
+        }
+
+        NativeMethods.FsyncDirectory(destination);
+    }
+}

@@ -1,0 +1,472 @@
+using System.Text;
+using System.Text.Json;
+using Ratchet.Serialization;
+using Ratchet.Storage;
+
+namespace Ratchet.Files;
+
+/// <summary>
+/// One operation's view of the store: what it read from the files, with its own changes laid over them. Nothing
+/// reaches the disk until <see cref="BuildPlan"/>'s operations are committed, so an operation that throws half-way
+/// (a failed check, a missing workflow) writes nothing.
+/// </summary>
+internal sealed class FilesSession
+{
+    private const string WorkflowsFolder = "workflows";
+    private const string KeyValueFolder = "kv";
+
+    private readonly FilesDisk _disk;
+    private readonly Dictionary<string, WorkflowRecord?> _workflows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<StepRecord>> _steps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<AuditEvent>> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<CommandExecution>> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WorkspaceRecord?> _workspaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Namespace, string Key), KeyValueEntry?> _values = [];
+    private readonly Dictionary<(string Namespace, string Name), CheckpointRecord?> _checkpoints = [];
+    private readonly HashSet<(FileKind Kind, string Id)> _dirty = [];
+    private readonly HashSet<(string Namespace, string Key)> _dirtyValues = [];
+    private readonly HashSet<(string Namespace, string Name)> _dirtyCheckpoints = [];
+    private bool _allWorkflowsLoaded;
+
+    public FilesSession(FilesDisk disk, DateTimeOffset now)
+    {
+        _disk = disk;
+        Now = now;
+    }
+
+    private enum FileKind
+    {
+        State,
+        Steps,
+        Events,
+        Commands,
+        Workspace,
+    }
+
+    /// <summary>The store's time for this operation, whole microseconds.</summary>
+    public DateTimeOffset Now { get; }
+
+    // ---- paths ------------------------------------------------------------------------------------------------
+
+    private static string WorkflowFolder(string id) => WorkflowsFolder + "/" + FileNames.Encode(id);
+
+    private static string PathOf(FileKind kind, string id) => WorkflowFolder(id) + "/" + kind switch
+    {
+        FileKind.State => "state.json",
+        FileKind.Steps => "steps.jsonl",
+        FileKind.Events => "events.jsonl",
+        FileKind.Commands => "commands.jsonl",
+        _ => "workspace.json",
+    };
+
+    private static string NamespaceFolder(string @namespace) => KeyValueFolder + "/" + FileNames.Encode(@namespace);
+
+    private static string ValuePath(string @namespace, string key) => NamespaceFolder(@namespace) + "/values/" + FileNames.Encode(key) + ".json";
+
+    private static string CheckpointPath(string @namespace, string name) => NamespaceFolder(@namespace) + "/checkpoints/" + FileNames.Encode(name) + ".json";
+
+    // ---- reads ------------------------------------------------------------------------------------------------
+
+    public WorkflowRecord? Workflow(string id)
+    {
+        if (!_workflows.TryGetValue(id, out var record))
+        {
+            record = _disk.Read(PathOf(FileKind.State, id), FilesJson.ParseWorkflow);
+            if (record is not null && !string.Equals(record.Id, id, StringComparison.Ordinal))
+            {
+                throw new StoreCorruptException($"The file '{_disk.Full(PathOf(FileKind.State, id))}' holds workflow '{record.Id}' instead of '{id}'; repair or remove it.");
+            }
+
+            _workflows[id] = record;
+        }
+
+        return record;
+    }
+
+    public List<WorkflowRecord> AllWorkflows()
+    {
+        if (!_allWorkflowsLoaded)
+        {
+            foreach (var folder in _disk.Folders(WorkflowsFolder))
+            {
+                var record = _disk.Read(folder + "/state.json", FilesJson.ParseWorkflow);
+                if (record is not null)
+                {
+                    _workflows.TryAdd(record.Id, record);
+                }
+            }
+
+            _allWorkflowsLoaded = true;
+        }
+
+        return _workflows.Values.OfType<WorkflowRecord>().ToList();
+    }
+
+    public List<StepRecord> Steps(string id) => Lines(_steps, FileKind.Steps, id, FilesJson.ParseSteps);
+
+    public List<AuditEvent> Events(string id) => Lines(_events, FileKind.Events, id, FilesJson.ParseEvents);
+
+    public List<CommandExecution> Commands(string id) => Lines(_commands, FileKind.Commands, id, FilesJson.ParseCommands);
+
+    public WorkspaceRecord? Workspace(string id)
+    {
+        if (!_workspaces.TryGetValue(id, out var workspace))
+        {
+            workspace = _disk.Read(PathOf(FileKind.Workspace, id), FilesJson.ParseWorkspace);
+            _workspaces[id] = workspace;
+        }
+
+        return workspace;
+    }
+
+    public KeyValueEntry? Value(string @namespace, string key)
+    {
+        if (!_values.TryGetValue((@namespace, key), out var entry))
+        {
+            entry = _disk.Read(ValuePath(@namespace, key), FilesJson.ParseValue);
+            _values[(@namespace, key)] = entry;
+        }
+
+        return entry;
+    }
+
+    /// <summary>The namespace's entries, ordered by key (ordinal).</summary>
+    public List<KeyValueEntry> Values(string @namespace)
+    {
+        foreach (var file in _disk.Files(NamespaceFolder(@namespace) + "/values", ".json"))
+        {
+            var entry = _disk.Read(file, FilesJson.ParseValue);
+            if (entry is not null && string.Equals(entry.Namespace, @namespace, StringComparison.Ordinal))
+            {
+                _values.TryAdd((entry.Namespace, entry.Key), entry);
+            }
+        }
+
+        return _values.Where(p => string.Equals(p.Key.Namespace, @namespace, StringComparison.Ordinal) && p.Value is not null)
+            .Select(p => p.Value!)
+            .OrderBy(v => v.Key, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public CheckpointRecord? Checkpoint(string @namespace, string name)
+    {
+        if (!_checkpoints.TryGetValue((@namespace, name), out var checkpoint))
+        {
+            checkpoint = _disk.Read(CheckpointPath(@namespace, name), FilesJson.ParseCheckpoint);
+            _checkpoints[(@namespace, name)] = checkpoint;
+        }
+
+        return checkpoint;
+    }
+
+    public List<CheckpointRecord> Checkpoints(string @namespace)
+    {
+        foreach (var file in _disk.Files(NamespaceFolder(@namespace) + "/checkpoints", ".json"))
+        {
+            var checkpoint = _disk.Read(file, FilesJson.ParseCheckpoint);
+            if (checkpoint is not null && string.Equals(checkpoint.Namespace, @namespace, StringComparison.Ordinal))
+            {
+                _checkpoints.TryAdd((checkpoint.Namespace, checkpoint.Name), checkpoint);
+            }
+        }
+
+        return _checkpoints.Where(p => string.Equals(p.Key.Namespace, @namespace, StringComparison.Ordinal) && p.Value is not null)
+            .Select(p => p.Value!)
+            .ToList();
+    }
+
+    /// <summary>Every namespace that holds a value or a checkpoint (names read from the files, never from folder names).</summary>
+    public List<string> Namespaces()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var folder in _disk.Folders(KeyValueFolder))
+        {
+            foreach (var file in _disk.Files(folder + "/values", ".json"))
+            {
+                if (_disk.Read(file, FilesJson.ParseValue) is { } entry)
+                {
+                    names.Add(entry.Namespace);
+                    _values.TryAdd((entry.Namespace, entry.Key), entry);
+                }
+            }
+
+            foreach (var file in _disk.Files(folder + "/checkpoints", ".json"))
+            {
+                if (_disk.Read(file, FilesJson.ParseCheckpoint) is { } checkpoint)
+                {
+                    names.Add(checkpoint.Namespace);
+                    _checkpoints.TryAdd((checkpoint.Namespace, checkpoint.Name), checkpoint);
+                }
+            }
+        }
+
+        foreach (var ((ns, _), entry) in _values)
+        {
+            if (entry is not null)
+            {
+                names.Add(ns);
+            }
+        }
+
+        foreach (var ((ns, _), checkpoint) in _checkpoints)
+        {
+            if (checkpoint is not null)
+            {
+                names.Add(ns);
+            }
+        }
+
+        return names.Where(n => Values(n).Count > 0 || Checkpoints(n).Count > 0).Order(StringComparer.Ordinal).ToList();
+    }
+
+    private List<T> Lines<T>(Dictionary<string, List<T>> cache, FileKind kind, string id, Func<byte[], List<T>> parse)
+    {
+        if (!cache.TryGetValue(id, out var list))
+        {
+            list = _disk.Read(PathOf(kind, id), parse) ?? [];
+            cache[id] = list;
+        }
+
+        return list;
+    }
+
+    // ---- writes -----------------------------------------------------------------------------------------------
+
+    public void PutWorkflow(WorkflowRecord record)
+    {
+        _workflows[record.Id] = record;
+        _dirty.Add((FileKind.State, record.Id));
+    }
+
+    public void RemoveWorkflow(string id)
+    {
+        _workflows[id] = null;
+        _steps[id] = [];
+        _events[id] = [];
+        _commands[id] = [];
+        _workspaces[id] = null;
+        foreach (var kind in Enum.GetValues<FileKind>())
+        {
+            _dirty.Add((kind, id));
+        }
+    }
+
+    public long AppendStep(StepRecord step)
+    {
+        var list = Steps(step.WorkflowId);
+        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
+        list.Add(FilesJson.Normalize(step with { Sequence = sequence }));
+        _dirty.Add((FileKind.Steps, step.WorkflowId));
+        return sequence;
+    }
+
+    public long AppendEvent(AuditEvent auditEvent)
+    {
+        var list = Events(auditEvent.WorkflowId);
+        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
+        list.Add(FilesJson.Normalize(auditEvent with { Sequence = sequence }));
+        _dirty.Add((FileKind.Events, auditEvent.WorkflowId));
+        return sequence;
+    }
+
+    public long AppendCommand(CommandExecution command)
+    {
+        var list = Commands(command.WorkflowId);
+        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
+        list.Add(FilesJson.Normalize(command with { Sequence = sequence }));
+        _dirty.Add((FileKind.Commands, command.WorkflowId));
+        return sequence;
+    }
+
+    /// <summary>Replaces a workflow's journal, events and commands wholesale (imports keep their sequences).</summary>
+    public void PutHistory(string id, List<StepRecord> steps, List<AuditEvent> events, List<CommandExecution> commands)
+    {
+        _steps[id] = steps;
+        _events[id] = events;
+        _commands[id] = commands;
+        _dirty.Add((FileKind.Steps, id));
+        _dirty.Add((FileKind.Events, id));
+        _dirty.Add((FileKind.Commands, id));
+    }
+
+    public void PutWorkspace(WorkspaceRecord workspace)
+    {
+        _workspaces[workspace.WorkflowId] = FilesJson.Normalize(workspace);
+        _dirty.Add((FileKind.Workspace, workspace.WorkflowId));
+    }
+
+    public void PutValue(KeyValueEntry entry)
+    {
+        _values[(entry.Namespace, entry.Key)] = entry;
+        _dirtyValues.Add((entry.Namespace, entry.Key));
+    }
+
+    public void RemoveValue(string @namespace, string key)
+    {
+        _values[(@namespace, key)] = null;
+        _dirtyValues.Add((@namespace, key));
+    }
+
+    public void PutCheckpoint(CheckpointRecord checkpoint)
+    {
+        _checkpoints[(checkpoint.Namespace, checkpoint.Name)] = checkpoint;
+        _dirtyCheckpoints.Add((checkpoint.Namespace, checkpoint.Name));
+    }
+
+    public void RemoveCheckpoint(string @namespace, string name)
+    {
+        _checkpoints[(@namespace, name)] = null;
+        _dirtyCheckpoints.Add((@namespace, name));
+    }
+
+    /// <summary>The file writes and deletes that make the disk hold this session's changes.</summary>
+    public List<FileOperation> BuildPlan()
+    {
+        var plan = new List<FileOperation>();
+        foreach (var (kind, id) in _dirty.OrderBy(d => d.Id, StringComparer.Ordinal).ThenBy(d => d.Kind))
+        {
+            var path = PathOf(kind, id);
+            var data = kind switch
+            {
+                FileKind.State => _workflows[id] is { } record ? FilesJson.Document(record, RatchetJsonContext.Indented.WorkflowRecord) : null,
+                FileKind.Steps => FilesJson.LinesOrNull(_steps[id], RatchetJsonContext.Default.StepRecord),
+                FileKind.Events => FilesJson.LinesOrNull(_events[id], RatchetJsonContext.Default.AuditEvent),
+                FileKind.Commands => FilesJson.LinesOrNull(_commands[id], RatchetJsonContext.Default.CommandExecution),
+                _ => _workspaces[id] is { } workspace ? FilesJson.Document(workspace, RatchetJsonContext.Indented.WorkspaceRecord) : null,
+            };
+            plan.Add(new FileOperation(path, data));
+        }
+
+        foreach (var (ns, key) in _dirtyValues)
+        {
+            var entry = _values[(ns, key)];
+            plan.Add(new FileOperation(ValuePath(ns, key), entry is null ? null : FilesJson.Document(entry, RatchetJsonContext.Indented.KeyValueEntry)));
+        }
+
+        foreach (var (ns, name) in _dirtyCheckpoints)
+        {
+            var checkpoint = _checkpoints[(ns, name)];
+            plan.Add(new FileOperation(CheckpointPath(ns, name), checkpoint is null ? null : FilesJson.Document(checkpoint, RatchetJsonContext.Indented.CheckpointRecord)));
+        }
+
+        return plan;
+    }
+
+    private static long NextSequence(long last) => last + 1;
+}
+
+/// <summary>How records are kept in files: JSON documents (indented, for people) and JSON lines, times in whole microseconds.</summary>
+internal static class FilesJson
+{
+    public static byte[] Document<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+
+    /// <summary>One record per line; null (delete the file) when there are none.</summary>
+    public static byte[]? LinesOrNull<T>(List<T> records, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+    {
+        if (records.Count == 0)
+        {
+            return null;
+        }
+
+        using var stream = new MemoryStream();
+        foreach (var record in records)
+        {
+            JsonSerializer.Serialize(stream, record, typeInfo);
+            stream.WriteByte((byte)'\n');
+        }
+
+        return stream.ToArray();
+    }
+
+    public static WorkflowRecord ParseWorkflow(byte[] bytes) =>
+        Normalize(JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.WorkflowRecord) ?? throw new JsonException("The file holds JSON null instead of a workflow."));
+
+    public static WorkspaceRecord ParseWorkspace(byte[] bytes) =>
+        JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.WorkspaceRecord) ?? throw new JsonException("The file holds JSON null instead of a workspace.");
+
+    public static KeyValueEntry ParseValue(byte[] bytes) =>
+        JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.KeyValueEntry) ?? throw new JsonException("The file holds JSON null instead of a key-value entry.");
+
+    public static CheckpointRecord ParseCheckpoint(byte[] bytes)
+    {
+        var checkpoint = JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.CheckpointRecord) ?? throw new JsonException("The file holds JSON null instead of a checkpoint.");
+        return checkpoint.Entries is null ? checkpoint with { Entries = WorkflowRecord.NoArtifacts } : checkpoint;
+    }
+
+    public static List<StepRecord> ParseSteps(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.StepRecord);
+
+    public static List<AuditEvent> ParseEvents(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.AuditEvent);
+
+    public static List<CommandExecution> ParseCommands(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.CommandExecution);
+
+    /// <summary>
+    /// Every line must be a whole record: the files are replaced whole, atomically, so a torn line means damage and
+    /// the caller falls back to the last good copy.
+    /// </summary>
+    private static List<T> ParseLines<T>(byte[] bytes, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+    {
+        var list = new List<T>();
+        var span = bytes.AsSpan();
+        var line = 0;
+        while (span.Length > 0)
+        {
+            line++;
+            var end = span.IndexOf((byte)'\n');
+            if (end < 0)
+            {
+                throw new JsonException($"Line {line} has no line end: the file was cut short.");
+            }
+
+            var text = span[..end];
+            span = span[(end + 1)..];
+            if (text.IsEmpty)
+            {
+                continue;
+            }
+
+            list.Add(JsonSerializer.Deserialize(text, typeInfo) ?? throw new JsonException($"Line {line} is JSON null."));
+        }
+
+        return list;
+    }
+
+    public static WorkflowRecord Normalize(WorkflowRecord record) => record with
+    {
+        Artifacts = record.Artifacts ?? WorkflowRecord.NoArtifacts,
+        DueAt = Truncate(record.DueAt),
+        LeaseExpiresAt = Truncate(record.LeaseExpiresAt),
+        CreatedAt = StoreTime.Truncate(record.CreatedAt),
+        UpdatedAt = StoreTime.Truncate(record.UpdatedAt),
+        CompletedAt = Truncate(record.CompletedAt),
+        ArchivedAt = Truncate(record.ArchivedAt),
+    };
+
+    public static StepRecord Normalize(StepRecord step) => step with
+    {
+        StartedAt = StoreTime.Truncate(step.StartedAt),
+        FinishedAt = StoreTime.Truncate(step.FinishedAt),
+    };
+
+    public static AuditEvent Normalize(AuditEvent auditEvent) => auditEvent with { At = StoreTime.Truncate(auditEvent.At) };
+
+    public static CommandExecution Normalize(CommandExecution command) => command with
+    {
+        StartedAt = StoreTime.Truncate(command.StartedAt),
+        Duration = TimeSpan.FromTicks(command.Duration.Ticks / TimeSpan.TicksPerMicrosecond * TimeSpan.TicksPerMicrosecond),
+    };
+
+    public static WorkspaceRecord Normalize(WorkspaceRecord workspace) => workspace with
+    {
+        CreatedAt = StoreTime.Truncate(workspace.CreatedAt),
+        HeartbeatAt = StoreTime.Truncate(workspace.HeartbeatAt),
+    };
+
+    public static KeyValueEntry Normalize(KeyValueEntry entry) => entry with { UpdatedAt = StoreTime.Truncate(entry.UpdatedAt) };
+
+    public static CheckpointRecord Normalize(CheckpointRecord checkpoint) => checkpoint with { CreatedAt = StoreTime.Truncate(checkpoint.CreatedAt) };
+
+    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static DateTimeOffset? Truncate(DateTimeOffset? time) => time is { } t ? StoreTime.Truncate(t) : null;
+}
