@@ -1,3 +1,4 @@
+using Ratchet.Files;
 using Ratchet.Sqlite;
 using Ratchet.Storage;
 
@@ -23,16 +24,21 @@ internal sealed record StoreLocation(string Uri)
         return new StoreLocation(fromEnvironment is { Length: > 0 } ? fromEnvironment : DefaultUri);
     }
 
-    /// <summary>The folder that holds run logs and workspaces.</summary>
-    public string StateDirectory => Uri.StartsWith("sqlite:", StringComparison.Ordinal)
-        ? Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) ?? ".ratchet"
-        : Path.GetFullPath(".ratchet");
+    /// <summary>The folder that holds run logs and workspaces: beside the SQLite file or the files store's root.</summary>
+    public string StateDirectory => Uri switch
+    {
+        _ when Uri.StartsWith("sqlite:", StringComparison.Ordinal) => Path.GetDirectoryName(Path.GetFullPath(SqlitePath)) ?? ".ratchet",
+        _ when Uri.StartsWith("files:", StringComparison.Ordinal) => Path.GetDirectoryName(Path.GetFullPath(FilesRoot)) ?? ".ratchet",
+        _ => Path.GetFullPath(".ratchet"),
+    };
 
     public string RunsDirectory => Path.Combine(StateDirectory, "runs");
 
     public string WorkspacesDirectory => Path.Combine(StateDirectory, "workspaces");
 
     private string SqlitePath => Uri["sqlite:".Length..];
+
+    private string FilesRoot => Uri["files:".Length..].TrimEnd('/');
 
     /// <summary>Opens the store.</summary>
     /// <exception cref="UsageException">The URI names no supported store.</exception>
@@ -48,8 +54,18 @@ internal sealed record StoreLocation(string Uri)
             return await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = SqlitePath, BusyTimeout = busyTimeout }, cancellationToken);
         }
 
+        if (Uri.StartsWith("files:", StringComparison.Ordinal))
+        {
+            if (FilesRoot.Length == 0)
+            {
+                throw new UsageException("The store URI 'files:' names no folder; write e.g. files:.ratchet/state.");
+            }
+
+            return await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = FilesRoot, LockTimeout = busyTimeout }, cancellationToken);
+        }
+
         throw new UsageException(
-            $"The store URI '{Redact(Uri)}' is not supported; use sqlite:PATH (e.g. {DefaultUri}).");
+            $"The store URI '{Redact(Uri)}' is not supported; use sqlite:PATH (e.g. {DefaultUri}) or files:FOLDER (e.g. files:.ratchet/state).");
     }
 
     /// <summary>The URI without a password, for messages.</summary>

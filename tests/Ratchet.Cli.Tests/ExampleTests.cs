@@ -75,3 +75,35 @@ public sealed class ExampleTests : IDisposable
         Assert.Equal(["approve", "abandon"], (await store.GetStepsAsync("bug-2")).Select(s => s.Node).TakeLast(2));
     }
 }
+
+/// <summary>The CLI on the JSON-file store (<c>--store files:FOLDER</c>), end to end.</summary>
+public sealed class FilesStoreCommandTests : IDisposable
+{
+    private readonly CliSandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Run_OnTheFilesStore_CompletesAndIsListed()
+    {
+        var store = $"files:{_sandbox.File("state")}";
+        var run = await _sandbox.RunBareAsync("run", Path.Combine(CliTool.Examples, "issue-implementation.yaml"), "--input", "issue=42", "--id", "files-1", "--store", store);
+        var list = await _sandbox.RunBareAsync("state", "list", "--json", "--store", store);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(File.Exists(_sandbox.File(Path.Combine("state", "workflows", "files-1", "state.json"))), "the workflow's folder holds its state");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var listed = System.Text.Json.JsonDocument.Parse(list.Stdout).RootElement;
+        var workflow = Assert.Single(listed.EnumerateArray());
+        Assert.Equal(("files-1", "Completed"), (workflow.GetProperty("id").GetString(), workflow.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Run_FilesStoreUriWithoutFolder_IsRefusedWithExitTwo()
+    {
+        var run = await _sandbox.RunBareAsync("state", "list", "--store", "files:");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("names no folder", run.Stderr, StringComparison.Ordinal);
+    }
+}
