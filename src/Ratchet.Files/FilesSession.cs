@@ -69,15 +69,12 @@ internal sealed class FilesSession
 
     public WorkflowRecord? Workflow(string id)
     {
-        if (!_workflows.TryGetValue(id, out var record))
+        var cached = _workflows.ContainsKey(id);
+        var record = Cached(_workflows, id, PathOf(FileKind.State, id), FilesJson.ParseWorkflow);
+        if (!cached && record is not null && !string.Equals(record.Id, id, StringComparison.Ordinal))
         {
-            record = _disk.Read(PathOf(FileKind.State, id), FilesJson.ParseWorkflow);
-            if (record is not null && !string.Equals(record.Id, id, StringComparison.Ordinal))
-            {
-                throw new StoreCorruptException($"The file '{_disk.Full(PathOf(FileKind.State, id))}' holds workflow '{record.Id}' instead of '{id}'; repair or remove it.");
-            }
-
-            _workflows[id] = record;
+            _workflows.Remove(id);
+            throw new StoreCorruptException($"The file '{_disk.Full(PathOf(FileKind.State, id))}' holds workflow '{record.Id}' instead of '{id}'; repair or remove it.");
         }
 
         return record;
@@ -108,27 +105,11 @@ internal sealed class FilesSession
 
     public List<CommandExecution> Commands(string id) => Lines(_commands, FileKind.Commands, id, FilesJson.ParseCommands);
 
-    public WorkspaceRecord? Workspace(string id)
-    {
-        if (!_workspaces.TryGetValue(id, out var workspace))
-        {
-            workspace = _disk.Read(PathOf(FileKind.Workspace, id), FilesJson.ParseWorkspace);
-            _workspaces[id] = workspace;
-        }
+    public WorkspaceRecord? Workspace(string id) =>
+        Cached(_workspaces, id, PathOf(FileKind.Workspace, id), FilesJson.ParseWorkspace);
 
-        return workspace;
-    }
-
-    public KeyValueEntry? Value(string @namespace, string key)
-    {
-        if (!_values.TryGetValue((@namespace, key), out var entry))
-        {
-            entry = _disk.Read(ValuePath(@namespace, key), FilesJson.ParseValue);
-            _values[(@namespace, key)] = entry;
-        }
-
-        return entry;
-    }
+    public KeyValueEntry? Value(string @namespace, string key) =>
+        Cached(_values, (@namespace, key), ValuePath(@namespace, key), FilesJson.ParseValue);
 
     /// <summary>The namespace's entries, ordered by key (ordinal).</summary>
     public List<KeyValueEntry> Values(string @namespace)
@@ -148,16 +129,8 @@ internal sealed class FilesSession
             .ToList();
     }
 
-    public CheckpointRecord? Checkpoint(string @namespace, string name)
-    {
-        if (!_checkpoints.TryGetValue((@namespace, name), out var checkpoint))
-        {
-            checkpoint = _disk.Read(CheckpointPath(@namespace, name), FilesJson.ParseCheckpoint);
-            _checkpoints[(@namespace, name)] = checkpoint;
-        }
-
-        return checkpoint;
-    }
+    public CheckpointRecord? Checkpoint(string @namespace, string name) =>
+        Cached(_checkpoints, (@namespace, name), CheckpointPath(@namespace, name), FilesJson.ParseCheckpoint);
 
     public List<CheckpointRecord> Checkpoints(string @namespace)
     {
@@ -217,6 +190,20 @@ internal sealed class FilesSession
         }
 
         return names.Where(n => Values(n).Count > 0 || Checkpoints(n).Count > 0).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A file's record, read once per session (an absent file is remembered as null too).</summary>
+    private T? Cached<TKey, T>(Dictionary<TKey, T?> cache, TKey key, string path, Func<byte[], T> parse)
+        where TKey : notnull
+        where T : class
+    {
+        if (!cache.TryGetValue(key, out var value))
+        {
+            value = _disk.Read(path, parse);
+            cache[key] = value;
+        }
+
+        return value;
     }
 
     private List<T> Lines<T>(Dictionary<string, List<T>> cache, FileKind kind, string id, Func<byte[], List<T>> parse)
