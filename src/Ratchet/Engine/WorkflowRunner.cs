@@ -36,6 +36,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private Task[] _slots = [];
     private Task _poller = Task.CompletedTask;
     private Task _renewer = Task.CompletedTask;
+    private IDisposable? _workSubscription;
     private int _queued;
     private int _state; // 0 new, 1 running, 2 stopping, 3 stopped
     private readonly HashSet<string>? _focus;
@@ -90,6 +91,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
         var orphaned = await MarkOrphanedWorkspacesAsync(cancellationToken);
         _engine.Attach(this);
+        _workSubscription = (_engine.Store as IWorkNotifier)?.SubscribeToWork(Nudge);
         _slots = Enumerable.Range(0, _options.MaxConcurrency).Select(_ => Task.Run(RunSlotAsync)).ToArray();
         _renewer = Task.Run(RenewLeasesAsync);
         _poller = Task.Run(() => PollAsync(orphaned));
@@ -108,6 +110,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
 
         _engine.Detach(this);
+        _workSubscription?.Dispose();
         await _stopping.CancelAsync();
         _ready.Writer.TryComplete();
         var slots = Task.WhenAll(_slots);
