@@ -31,6 +31,7 @@ internal static class RatchetCli
             .Concat(InspectCommands.Create(output, error))
             .Concat(StateCommands.Create(output, error))
             .Concat(KeyValueCommands.Create(output, error))
+            .Concat(MigrateCommands.Create(output, error))
             .Concat(PhaseCommand.Create(output, error)))
         {
             root.Subcommands.Add(command);

@@ -142,6 +142,14 @@ public sealed partial class FilesRatchetStore
     }
 
     /// <inheritdoc />
+    public Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        return RunAsync(session => session.Checkpoint(@namespace, name), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
         RunAsync(session =>
         {

@@ -171,6 +171,16 @@ public sealed partial class SqliteRatchetStore
     }
 
     /// <inheritdoc />
+    public async Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        var found = await ReadListAsync("SELECT namespace, name, created_at, entries FROM checkpoints WHERE namespace = $ns AND name = $name;",
+            ReadCheckpoint<ReaderRow>, cancellationToken, ("$ns", @namespace), ("$name", name));
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
     public Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
         ReadAsync(connection =>
         {
@@ -184,13 +194,7 @@ public sealed partial class SqliteRatchetStore
                 Commands = All(connection, CommandSelect + ";", ReadCommand<ReaderRow>),
                 Workspaces = All(connection, $"SELECT {WorkspaceColumns} FROM workspaces;", ReadWorkspace<ReaderRow>),
                 Values = All(connection, $"SELECT {ValueColumns} FROM kv;", ReadValue<ReaderRow>),
-                Checkpoints = All(connection, "SELECT namespace, name, created_at, entries FROM checkpoints;", r => new CheckpointRecord
-                {
-                    Namespace = r.GetString(0),
-                    Name = r.GetString(1),
-                    CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-                    Entries = RatchetJson.ParseMap(r.GetString(3)),
-                }),
+                Checkpoints = All(connection, "SELECT namespace, name, created_at, entries FROM checkpoints;", ReadCheckpoint<ReaderRow>),
             };
             transaction.Commit();
             return snapshot.Canonicalize();

@@ -258,6 +258,14 @@ internal static class SqliteRows
         UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
 
+    public static CheckpointRecord ReadCheckpoint<TRow>(TRow r) where TRow : IRow => new()
+    {
+        Namespace = r.GetString(0),
+        Name = r.GetString(1),
+        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
+        Entries = RatchetJson.ParseMap(r.GetString(3)),
+    };
+
     private static string? String<TRow>(TRow r, int ordinal) where TRow : IRow => r.IsNull(ordinal) ? null : r.GetString(ordinal);
 
     private static System.Text.Json.JsonElement? Json<TRow>(TRow r, int ordinal) where TRow : IRow =>

@@ -245,50 +245,5 @@ public abstract class ExportImportConformanceTests<TFactory> : StoreConformanceT
     /// archived), values in three namespaces, three checkpoints (one in a namespace with no values left). Times have
     /// sub-microsecond ticks, as callers' times do.
     /// </summary>
-    private async Task PopulateAsync(IRatchetStore store)
-    {
-        Clock.SetUtcNow(ManualTimeProvider.DefaultStart.AddTicks(1_234_567));
-        var creator = new WorkflowCreator(store, Clock);
-        await store.CommitAsync(new ChangeSet()
-            .CreateWorkflow(SampleRecords.RichWorkflow("wf-rich", Clock.GetUtcNow()))
-            .AppendEvent(NewEvent("wf-rich", AuditEventTypes.Created))
-            .AppendEvent(SampleRecords.RichEvent("wf-rich", Clock.GetUtcNow()))
-            .AppendStep(NewStep("wf-rich", "analyze", Json("""{"ok":true}""")))
-            .AppendStep(SampleRecords.RichStep("wf-rich", Clock.GetUtcNow()))
-            .RecordCommand(SampleRecords.RichCommand("wf-rich", Clock.GetUtcNow()))
-            .RecordCommand(NewCommand("wf-rich", "git status"))
-            .PutWorkspace(SampleRecords.RichWorkspace("wf-rich", Clock.GetUtcNow())));
-        await store.CommitAsync(new ChangeSet().AppendEvent(NewEvent("wf-rich", AuditEventTypes.Waiting, Json("""{"reason":"approval"}"""))));
-
-        Clock.Advance(TimeSpan.FromTicks(10_000_003));
-        var parent = (await creator.CreateAsync(new NewWorkflow { Type = "parent", Id = "wf-parent", Input = Json("[1,2]") })).Workflow;
-        await MoveAsync(store, parent, WorkflowStatus.Running);
-        await creator.CreateAsync(new NewWorkflow { Type = "child", Id = "wf-child", ParentId = "wf-parent" });
-        await store.CommitAsync(new ChangeSet().PutWorkspace(NewWorkspace("wf-child", WorkspaceStatus.Orphaned)));
-
-        Clock.Advance(TimeSpan.FromTicks(10_000_005));
-        var failed = (await creator.CreateAsync(new NewWorkflow { Type = "bug-fix", Id = "wf-failed" })).Workflow;
-        failed = await MoveAsync(store, failed, WorkflowStatus.Running);
-        await store.CommitAsync(new ChangeSet()
-            .UpdateWorkflow(failed.TransitionTo(WorkflowStatus.Failed, Clock.GetUtcNow()) with { Error = new WorkflowError("Boom", "it broke") })
-            .AppendStep(NewStep("wf-failed", "build") with { Outcome = StepOutcome.Failed, Error = new WorkflowError("Boom", "it broke") })
-            .AppendEvent(NewEvent("wf-failed", AuditEventTypes.NodeFailed)));
-
-        var done = (await creator.CreateAsync(new NewWorkflow { Type = "docs-update", Id = "wf-done" })).Workflow;
-        await MoveAsync(store, done, WorkflowStatus.Running, WorkflowStatus.Completed);
-        Clock.Advance(TimeSpan.FromDays(1));
-        Assert.Equal(2, await store.ArchiveWorkflowsAsync(Now.AddHours(-1).AddTicks(-7)));
-
-        await store.SaveValueAsync("default", "a", Json("\"a1\""));
-        await store.SaveValueAsync("default", "b", Json("\"b1\""));
-        await store.CreateCheckpointAsync("default", "cp1");
-        Clock.Advance(TimeSpan.FromTicks(3));
-        await store.SaveValueAsync("default", "b", Json("\"b2\""));
-        await store.SaveValueAsync("wf-rich", "state", SampleRecords.Tricky);
-        await store.CreateCheckpointAsync("wf-rich", "before");
-        await store.SaveValueAsync("zz", "null", Json("null"));
-        await store.SaveValueAsync("only-checkpoint", "k", Json("1"));
-        await store.CreateCheckpointAsync("only-checkpoint", "kept");
-        await store.DeleteValueAsync("only-checkpoint", "k");
-    }
+    private Task PopulateAsync(IRatchetStore store) => SampleStore.PopulateAsync(store, Clock);
 }

@@ -282,6 +282,28 @@ public abstract class KeyValueConformanceTests<TFactory> : StoreConformanceTests
     }
 
     [StoreFact]
+    public async Task GetCheckpointAsync_Existing_ReturnsItsValuesAndMissingReturnsNull()
+    {
+        var store = await CreateStoreAsync();
+        await SaveAsync(store, "ns", "a", """{"plan":[1,2]}""");
+        await SaveAsync(store, "ns", "b", "\"two\"");
+        await SaveAsync(store, "other", "a", "1");
+        await store.CreateCheckpointAsync("ns", "cp");
+        await SaveAsync(store, "ns", "a", "\"changed after\"");
+
+        var checkpoint = await store.GetCheckpointAsync("ns", "cp");
+
+        Assert.NotNull(checkpoint);
+        Assert.Equal(("ns", "cp"), (checkpoint.Namespace, checkpoint.Name));
+        RecordAssert.Utc(ManualTimeProvider.DefaultStart, checkpoint.CreatedAt);
+        Assert.Equal(["a", "b"], checkpoint.Entries.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("""{"plan":[1,2]}""", checkpoint.Entries["a"].GetRawText());
+        Assert.Equal("\"two\"", checkpoint.Entries["b"].GetRawText());
+        Assert.Null(await store.GetCheckpointAsync("ns", "never"));
+        Assert.Null(await store.GetCheckpointAsync("other", "cp"));
+    }
+
+    [StoreFact]
     public async Task RestoreCheckpointAsync_AfterChanges_NamespaceHoldsExactlyTheCheckpoint()
     {
         var store = await CreateStoreAsync();

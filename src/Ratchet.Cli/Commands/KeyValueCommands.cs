@@ -9,7 +9,7 @@ using Ratchet.Storage;
 namespace Ratchet.Cli.Commands;
 
 /// <summary>
-/// <c>kv save|load|delete|list|checkpoint|checkpoints|restore</c>: the seeds' state manager on the command line,
+/// <c>kv save|load|delete|list|checkpoint|checkpoints|restore|migrate</c>: the seeds' state manager on the command line,
 /// through the library's <see cref="StateManager"/>. Values are JSON; every write is one durable commit.
 /// </summary>
 internal static class KeyValueCommands
@@ -35,6 +35,7 @@ internal static class KeyValueCommands
             Checkpoint(output, error, ns),
             Checkpoints(output, error, ns),
             Restore(output, error, ns),
+            MigrateCommands.KeyValues(output, error, ns),
         };
     }
 

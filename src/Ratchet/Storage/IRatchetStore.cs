@@ -73,6 +73,9 @@ public interface IKeyValueStore
     /// <summary>The namespace's checkpoints, oldest first.</summary>
     Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default);
 
+    /// <summary>One checkpoint with the values it holds; null if there is none. Lets a migration copy checkpoints one at a time.</summary>
+    Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Makes the namespace hold exactly the checkpoint's values, atomically: keys it lacks are deleted, the rest saved
     /// (each restored entry's version moves forward, never back; a key deleted since the checkpoint starts again at 1).

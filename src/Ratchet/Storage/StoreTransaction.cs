@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Ratchet.Storage;
@@ -168,17 +169,36 @@ public static class StoreExtensions
     /// <summary>Every workflow matching <paramref name="query"/>, all pages read (its Limit and PageToken are ignored).</summary>
     public static async Task<IReadOnlyList<WorkflowRecord>> ListAllWorkflowsAsync(this IWorkflowStore store, WorkflowQuery query, CancellationToken cancellationToken = default)
     {
+        var all = new List<WorkflowRecord>();
+        await foreach (var page in store.ReadWorkflowPagesAsync(query, WorkflowQuery.MaxLimit, cancellationToken))
+        {
+            all.AddRange(page);
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// The workflows matching <paramref name="query"/>, a page of up to <paramref name="pageSize"/> at a time, so that a
+    /// large store is walked without holding it all (its Limit and PageToken are ignored).
+    /// </summary>
+    public static async IAsyncEnumerable<IReadOnlyList<WorkflowRecord>> ReadWorkflowPagesAsync(
+        this IWorkflowStore store, WorkflowQuery query, int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(query);
-        var all = new List<WorkflowRecord>();
-        query = query with { Limit = WorkflowQuery.MaxLimit, PageToken = null };
+        query = query with { Limit = pageSize, PageToken = null };
         while (true)
         {
             var page = await store.ListWorkflowsAsync(query, cancellationToken);
-            all.AddRange(page.Items);
+            if (page.Items.Count > 0)
+            {
+                yield return page.Items;
+            }
+
             if (page.NextPageToken is null)
             {
-                return all;
+                yield break;
             }
 
             query = query with { PageToken = page.NextPageToken };
