@@ -51,10 +51,11 @@ internal sealed class CliSandbox : IDisposable
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
-    public CliSandbox()
+    /// <param name="store">The store URI for every command; default a SQLite file in the sandbox.</param>
+    public CliSandbox(string? store = null)
     {
         Path = Directory.CreateTempSubdirectory("ratchet-cli-test-").FullName;
-        Store = "sqlite:" + Database;
+        Store = store ?? "sqlite:" + Database;
         Script("bin/ratchet", $"exec '{CliTool.Dotnet}' '{CliTool.AssemblyPath}' --store '{Store}' \"$@\"\n");
     }
 

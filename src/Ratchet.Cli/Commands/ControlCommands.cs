@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ratchet.Engine;
 using Ratchet.Storage;
+using Ratchet.Yaml;
 
 namespace Ratchet.Cli.Commands;
 
@@ -130,7 +131,12 @@ internal static class ControlCommands
     {
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "How many workflows to run at once (default 8).", DefaultValueFactory = _ => 8 };
         var untilIdle = new Option<bool>("--until-idle") { Description = "Exit once nothing is left to run now (instead of waiting for more work)." };
-        var command = new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers.") { concurrency, untilIdle };
+        var lease = new Option<string>("--lease")
+        {
+            Description = "How long a claim on a workflow lasts without renewal (default 15s, renewed every third of it): a killed worker's workflows are taken over by the others after this long.",
+            DefaultValueFactory = _ => "15s",
+        };
+        var command = new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers (in other processes or on other machines on a PostgreSQL or Redis store).") { concurrency, untilIdle, lease };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var slots = parse.GetValue(concurrency);
@@ -139,7 +145,16 @@ internal static class ControlCommands
                 throw new UsageException($"--concurrency is {slots}; it must be at least 1.");
             }
 
-            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken, o => o.MaxConcurrency = slots);
+            if (!Durations.TryParse(parse.GetValue(lease), out var leaseDuration, out var problem) || leaseDuration < TimeSpan.FromSeconds(1))
+            {
+                throw new UsageException($"--lease {parse.GetValue(lease)}: {problem ?? "it must be at least 1s"}; write e.g. --lease 15s.");
+            }
+
+            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken, o =>
+            {
+                o.MaxConcurrency = slots;
+                o.LeaseDuration = leaseDuration;
+            });
             var runner = host.Engine.CreateRunner();
             await context.Error.WriteLineAsync($"Worker {runner.Owner} runs {string.Join(", ", host.Engine.Definitions.Types)} with up to {slots} at once; Ctrl-C stops it.");
             try
