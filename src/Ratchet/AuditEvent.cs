@@ -72,4 +72,16 @@ public static class AuditEventTypes
 
     /// <summary>The workflow was resumed after its worker died.</summary>
     public const string Recovered = "recovered";
+
+    /// <summary>A trigger on this workflow's transition started another workflow; the payload names the trigger and it.</summary>
+    public const string TriggerFired = "trigger-fired";
+
+    /// <summary>A trigger on this workflow's transition could not start its workflow (an expression failed, its type is unknown); the payload says why.</summary>
+    public const string TriggerFailed = "trigger-failed";
+
+    /// <summary>A trigger on this workflow's transition did not fire because the chain of triggered workflows reached its maximum depth.</summary>
+    public const string TriggerSkipped = "trigger-skipped";
+
+    /// <summary>This workflow was started by a trigger; the payload names the trigger and the workflow that fired it.</summary>
+    public const string Triggered = "triggered";
 }

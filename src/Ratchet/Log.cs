@@ -44,4 +44,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Observer {Observer} failed on {Kind} of workflow {WorkflowId}; the workflow goes on")]
     public static partial void ObserverFailed(ILogger logger, string observer, WorkflowEventKind kind, string workflowId, Exception exception);
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Trigger {Trigger} on workflow {WorkflowId} started {TargetId} of type {TargetType}")]
+    public static partial void TriggerFired(ILogger logger, string trigger, string workflowId, string targetId, string targetType);
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Trigger {Trigger} on workflow {WorkflowId} failed: {Problem}")]
+    public static partial void TriggerFailed(ILogger logger, string trigger, string workflowId, string problem);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Trigger {Trigger} on workflow {WorkflowId} skipped: the chain would reach depth {Depth}")]
+    public static partial void TriggerSkipped(ILogger logger, string trigger, string workflowId, int depth);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Error, Message = "Trigger {Trigger} is stored damaged and is ignored: {Problem}")]
+    public static partial void TriggerUnusable(ILogger logger, string trigger, string problem);
 }

@@ -24,6 +24,15 @@ public sealed class RatchetOptions
     /// <summary>The runner's identity in leases; default host name, process id and a random suffix.</summary>
     public string? WorkerId { get; set; }
 
+    /// <summary>
+    /// How long a chain of triggered workflows may grow (A starts B starts C ...): a trigger that would start a workflow
+    /// deeper than this is skipped and audited instead, so a cycle of triggers cannot run forever. Default 10.
+    /// </summary>
+    public int MaxTriggerChainDepth { get; set; } = 10;
+
+    /// <summary>How long the engine uses the triggers it read before reading them again (they may change in another process). Default 1 second.</summary>
+    public TimeSpan TriggerRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Every problem, as sentences; empty when usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -46,6 +55,16 @@ public sealed class RatchetOptions
         if (WorkspaceOrphanAfter <= TimeSpan.Zero)
         {
             problems.Add($"WorkspaceOrphanAfter is {WorkspaceOrphanAfter}; it must be positive.");
+        }
+
+        if (MaxTriggerChainDepth < 1)
+        {
+            problems.Add($"MaxTriggerChainDepth is {MaxTriggerChainDepth}; it must be at least 1.");
+        }
+
+        if (TriggerRefreshInterval < TimeSpan.Zero)
+        {
+            problems.Add($"TriggerRefreshInterval is {TriggerRefreshInterval}; it cannot be negative.");
         }
 
         if (WorkerId is { Length: 0 or > 200 })

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ratchet.Storage;
+using Ratchet.Triggers;
 
 namespace Ratchet.Engine;
 
@@ -27,6 +28,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changeSignals = new(StringComparer.Ordinal);
     private readonly List<WorkflowRunner> _runners = [];
     private readonly bool _ownsStore;
+    private readonly TriggerFiring _triggerFiring;
 
     internal WorkflowEngine(
         IRatchetStore store,
@@ -49,6 +51,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         Logger = LoggerFactory.CreateLogger<WorkflowEngine>();
         Observers = new ObserverDispatcher(observers, Logger);
         Creator = new WorkflowCreator(store, clock, ids);
+        _triggerFiring = new TriggerFiring(this);
+        Triggers = new TriggerCatalog(store, clock, _triggerFiring.Invalidate);
         _ownsStore = ownsStore;
     }
 
@@ -66,6 +70,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     /// <summary>The engine's clock.</summary>
     public TimeProvider Clock { get; }
+
+    /// <summary>The store's triggers (start a workflow when another reaches a status); changes here are seen by this engine at once.</summary>
+    public TriggerCatalog Triggers { get; }
 
     internal IWorkflowIdGenerator Ids { get; }
 
@@ -402,6 +409,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     internal async Task<WorkflowRecord> CommitAsync(StepPlan plan, WorkflowRecord before, string? reason, CancellationToken cancellationToken)
     {
         Steps.AddStatusEvent(plan, before, reason);
+        var triggered = await _triggerFiring.AddFiringsAsync(plan, before, cancellationToken);
         if (plan.ParentToWake is null || !plan.Next.IsTerminal)
         {
             await Store.CommitAsync(plan.Changes.UpdateWorkflow(plan.Next, plan.Lease), cancellationToken);
@@ -413,6 +421,20 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
         var committed = plan.Committed;
         Observers.Publish(plan.Events);
+        if (triggered.Count > 0)
+        {
+            foreach (var started in triggered)
+            {
+                RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, started.Type));
+                if (Observers.HasObservers)
+                {
+                    Observers.Publish(Steps.Event(WorkflowEventKind.Started, started with { Version = 1 }, started.CreatedAt));
+                }
+            }
+
+            Nudge();
+        }
+
         if (committed.IsTerminal || committed.Status == WorkflowStatus.Waiting)
         {
             SignalChange(committed.Id);
@@ -434,6 +456,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var changes = new ChangeSet().UpdateWorkflow(plan.Next, plan.Lease);
+            foreach (var created in plan.Changes.Workflows.Where(w => w.Kind == WorkflowWriteKind.Create))
+            {
+                changes.CreateWorkflow(created.Record);
+            }
+
             foreach (var step in plan.Changes.Steps)
             {
                 changes.AppendStep(step);
