@@ -14,14 +14,21 @@ namespace Ratchet.Postgres;
 /// </summary>
 internal sealed class PostgresCommit
 {
+    // A checked row is locked as a writer would lock it (FOR NO KEY UPDATE, not FOR SHARE): a change set that checks
+    // and then writes the same row must not need to upgrade a shared lock, which deadlocks against a twin doing the same.
     // Statement texts are constant so that Npgsql's auto-preparation reuses one server-side plan for each.
     private const string CheckWorkflowSql =
-        "WITH v AS (SELECT version FROM workflows WHERE id = $1 FOR SHARE) " +
+        "WITH v AS (SELECT version FROM workflows WHERE id = $1 FOR NO KEY UPDATE) " +
         "SELECT ratchet_workflow_refused($1, $2) WHERE coalesce((SELECT version FROM v), 0) <> $2";
 
     private const string CheckValueSql =
-        "WITH v AS (SELECT version FROM kv WHERE namespace = $1 AND key = $2 FOR SHARE) " +
+        "WITH v AS (SELECT version FROM kv WHERE namespace = $1 AND key = $2 FOR NO KEY UPDATE) " +
         "SELECT ratchet_value_refused($1, $2, $3) WHERE coalesce((SELECT version FROM v), 0) <> $3";
+
+    // A row lock cannot guard a row that does not exist yet: two change sets that both check "absent" and then write
+    // it would both pass. Checks for absence first take a transaction-scoped advisory lock on the name, in a statement
+    // of its own so that the check's snapshot is taken after the lock is granted and sees the winner's commit.
+    private const string LockNameSql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
     private const string UpdateSet =
         "type = $3, definition_version = $4, status = $5, wait_reason = $6, wait_detail = $7, current_node = $8, input = $9, " +
@@ -85,6 +92,11 @@ internal sealed class PostgresCommit
         var commit = new PostgresCommit(connection.CreateBatch());
         foreach (var check in changes.Checks)
         {
+            if (check.ExpectedVersion == 0)
+            {
+                commit.AddNameLock("workflow\u001f" + check.WorkflowId);
+            }
+
             var p = commit.Add(CheckWorkflowSql, WorkflowRefusal(check.WorkflowId, check.ExpectedVersion));
             p.Add(Text(check.WorkflowId));
             p.Add(Bigint(check.ExpectedVersion));
@@ -92,6 +104,11 @@ internal sealed class PostgresCommit
 
         foreach (var check in changes.ValueChecks)
         {
+            if (check.ExpectedVersion == 0)
+            {
+                commit.AddNameLock(ValueLockName(check.Namespace, check.Key));
+            }
+
             var p = commit.Add(CheckValueSql, ValueRefusal(check.Namespace, check.Key, check.ExpectedVersion));
             p.Add(Text(check.Namespace));
             p.Add(Text(check.Key));
@@ -256,6 +273,11 @@ internal sealed class PostgresCommit
             return;
         }
 
+        if (write.ExpectedVersion == 0)
+        {
+            AddNameLock(ValueLockName(write.Namespace, write.Key));
+        }
+
         p = write.ExpectedVersion switch
         {
             null => Add(DeleteValueSql, null),
@@ -269,6 +291,10 @@ internal sealed class PostgresCommit
             p.Add(Bigint(expected));
         }
     }
+
+    private static string ValueLockName(string @namespace, string key) => "kv\u001f" + @namespace + "\u001f" + key;
+
+    private void AddNameLock(string name) => Add(LockNameSql, null).Add(Text(name));
 
     private NpgsqlParameterCollection Add(string sql, Func<PostgresException, Exception?>? refusal)
     {
