@@ -64,6 +64,15 @@ internal static class PostgresRows
     public static NpgsqlParameter TextArray(string[] values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values };
 
+    public static NpgsqlParameter TextArray(IEnumerable<string?> values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
+
+    public static NpgsqlParameter IntegerArray(IEnumerable<int?> values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = values.ToArray() };
+
+    public static NpgsqlParameter BigintArray(IEnumerable<long> values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = values.ToArray() };
+
     /// <summary>The 18 parameters of a workflow's mutable columns (everything but id, lease and version), in column order.</summary>
     public static void AddMutable(NpgsqlParameterCollection p, WorkflowRecord r)
     {
