@@ -1,0 +1,328 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Ratchet.Storage;
+using static Ratchet.Postgres.PostgresRows;
+
+namespace Ratchet.Postgres;
+
+/// <summary>
+/// The shared store on PostgreSQL: many worker processes on one database. Each commit is one round trip (a batch
+/// that PostgreSQL runs as one implicit transaction) on its own pooled connection, so that concurrent commits share
+/// WAL flushes through the server's group commit; commits are as durable as the server's <c>synchronous_commit</c>
+/// (by default: flushed). Claims use <c>FOR UPDATE SKIP LOCKED</c>; idle workers are woken by LISTEN/NOTIFY.
+/// </summary>
+public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
+{
+    private const int MaxAttempts = 3;
+
+    private readonly PostgresStoreOptions _options;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresWorkSignal _signal;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private int _disposed;
+
+    private PostgresRatchetStore(PostgresStoreOptions options, NpgsqlDataSource dataSource, string description, ILogger logger)
+    {
+        _options = options;
+        _dataSource = dataSource;
+        _logger = logger;
+        _clock = options.TimeProvider;
+        Description = description;
+        _signal = new PostgresWorkSignal(options, dataSource, description, logger);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Such as <c>postgres://ratchet@127.0.0.1:5432/ratchet</c>, with <c>?schema=</c> when not the default; never the password.</remarks>
+    public string Description { get; }
+
+    /// <summary>The schema holding the store's tables.</summary>
+    public string Schema => _options.Schema;
+
+    private DateTimeOffset Now => _clock.GetStoreNow();
+
+    /// <summary>
+    /// Connects to the server, creates the schema if needed and migrates it up (under an advisory lock, so processes
+    /// opening at once are safe).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="StoreSchemaException">The schema is newer than this binary, differs from it, or is not a Ratchet store. Nothing was written.</exception>
+    /// <exception cref="StoreUnavailableException">The server cannot be reached.</exception>
+    public static async Task<PostgresRatchetStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid PostgreSQL store options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        var description = options.Describe();
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PostgresRatchetStore>();
+        var dataSource = PostgresConnections.CreateDataSource(options, pooling: true);
+        try
+        {
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                foreach (var version in await PostgresMigrations.MigrateAsync(connection, options, PostgresMigrations.LatestVersion, allowDown: false, cancellationToken))
+                {
+                    Log.MigrationApplied(logger, version, description);
+                }
+            }
+
+            Log.Opened(logger, description, PostgresMigrations.LatestVersion);
+            return new PostgresRatchetStore(options, dataSource, description, logger);
+        }
+        catch (Exception ex)
+        {
+            await dataSource.DisposeAsync();
+            throw PostgresErrors.Translate(ex, description);
+        }
+    }
+
+    /// <summary>Stops listening and closes every pooled connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _signal.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Opens the store's LISTEN connection on the first subscription. Commits that create a runnable workflow or make
+    /// one due now without a live lease (and lease releases of due workflows) notify every process's subscribers.
+    /// </remarks>
+    public IDisposable SubscribeToWork(Action onWorkDue)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        return _signal.Subscribe(onWorkDue);
+    }
+
+    /// <inheritdoc />
+    public async Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.IsEmpty)
+        {
+            return;
+        }
+
+        var now = Now;
+        await RunAsync(async (connection, token) =>
+        {
+            var commit = PostgresCommit.Build(connection, changes, now);
+            await using var batch = commit.Batch;
+            try
+            {
+                await batch.ExecuteNonQueryAsync(token);
+            }
+            catch (PostgresException ex) when (commit.Interpret(ex) is { } refusal)
+            {
+                throw refusal;
+            }
+
+            return true;
+        }, cancellationToken);
+
+        if (PostgresCommit.MakesWorkDue(changes, now))
+        {
+            _signal.RequestNotify();
+        }
+    }
+
+    // ---- leases ------------------------------------------------------------------------------------------------
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ValidateLease(request);
+        var now = Now;
+        var typed = request.Types is { Count: > 0 };
+        var sql = $"""
+            WITH c AS (
+                SELECT id FROM workflows
+                WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $1
+                  AND status NOT IN {TerminalStatuses}
+                  AND (lease_owner IS NULL OR lease_expires_at <= $1)
+                  {(typed ? "AND type = ANY($5)" : "")}
+                ORDER BY due_at, id
+                LIMIT $4
+                FOR UPDATE SKIP LOCKED)
+            UPDATE workflows w SET lease_owner = $2, lease_expires_at = $3, version = w.version + 1
+            FROM c WHERE w.id = c.id
+            RETURNING {Qualified("w")}
+            """;
+        return RunAsync<IReadOnlyList<WorkflowRecord>>(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(Time(now));
+            command.Parameters.Add(Text(request.Owner));
+            command.Parameters.Add(Time(now + request.Duration));
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = request.MaxCount });
+            if (typed)
+            {
+                command.Parameters.Add(TextArray([.. request.Types!]));
+            }
+
+            var claimed = await ReadAllAsync(command, ReadWorkflow, token);
+            claimed.Sort(static (a, b) =>
+            {
+                var byDue = Nullable.Compare(a.DueAt, b.DueAt);
+                return byDue != 0 ? byDue : string.CompareOrdinal(a.Id, b.Id);
+            });
+            return claimed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateOwner(owner, duration);
+        var now = Now;
+        return RunAsync<WorkflowRecord?>(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                UPDATE workflows SET lease_owner = $2, lease_expires_at = $3, version = version + 1
+                WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at <= $4)
+                RETURNING {WorkflowColumns}
+                """, connection);
+            command.Parameters.Add(Text(workflowId));
+            command.Parameters.Add(Text(owner));
+            command.Parameters.Add(Time(now + duration));
+            command.Parameters.Add(Time(now));
+            var claimed = await ReadAllAsync(command, ReadWorkflow, token);
+            if (claimed.Count == 1)
+            {
+                return claimed[0];
+            }
+
+            await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM workflows WHERE id = $1)", connection);
+            exists.Parameters.Add(Text(workflowId));
+            return await exists.ExecuteScalarAsync(token) is true ? null : throw new WorkflowNotFoundException(workflowId);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateOwner(owner, duration);
+        var expires = Now + duration;
+        return RunAsync(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand("UPDATE workflows SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2", connection);
+            command.Parameters.Add(Text(workflowId));
+            command.Parameters.Add(Text(owner));
+            command.Parameters.Add(Time(expires));
+            return await command.ExecuteNonQueryAsync(token) == 1;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ValidateOwner(owner, duration);
+        var expires = Now + duration;
+        return RunAsync(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand("UPDATE workflows SET lease_expires_at = $2 WHERE lease_owner = $1", connection);
+            command.Parameters.Add(Text(owner));
+            command.Parameters.Add(Time(expires));
+            return await command.ExecuteNonQueryAsync(token);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        var now = Now;
+        var (released, due) = await RunAsync(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                UPDATE workflows SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2
+                RETURNING due_at IS NOT NULL AND due_at <= $3 AND archived_at IS NULL AND status NOT IN {TerminalStatuses}
+                """, connection);
+            command.Parameters.Add(Text(workflowId));
+            command.Parameters.Add(Text(owner));
+            command.Parameters.Add(Time(now));
+            var rows = await ReadAllAsync(command, static r => r.GetBoolean(0), token);
+            return (rows.Count == 1, rows.Count == 1 && rows[0]);
+        }, cancellationToken);
+
+        if (due)
+        {
+            // A released workflow that is due can be taken by any worker now.
+            _signal.RequestNotify();
+        }
+
+        return released;
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Runs an operation on a pooled connection, translating errors. An operation PostgreSQL aborted as a deadlock or
+    /// serialization victim was rolled back whole, so it is run again (a few times) before the caller hears of it.
+    /// </summary>
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                return await operation(connection, cancellationToken);
+            }
+            catch (PostgresException ex) when (PostgresErrors.IsRetryable(ex) && attempt < MaxAttempts)
+            {
+                Log.Retrying(_logger, Description, ex.SqlState, attempt);
+            }
+            catch (Exception ex)
+            {
+                throw PostgresErrors.Translate(ex, Description);
+            }
+        }
+    }
+
+    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        var list = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(map(reader));
+        }
+
+        return list;
+    }
+
+    private static void ValidateLease(LeaseRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ValidateOwner(request.Owner, request.Duration);
+        if (request.MaxCount < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.MaxCount, "A lease request must ask for at least one workflow.");
+        }
+    }
+
+    private static void ValidateOwner(string owner, TimeSpan duration)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        if (duration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease must last longer than zero.");
+        }
+    }
+}
