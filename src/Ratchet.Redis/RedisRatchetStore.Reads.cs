@@ -58,6 +58,8 @@ public sealed partial class RedisRatchetStore
 
         var statuses = query.Statuses is { Count: > 0 } s ? s.Distinct().Select(x => x.ToString()).ToList() : [];
         var types = query.Types is { Count: > 0 } t ? t.Distinct().ToList() : [];
+        var onlyActive = !query.IncludeArchived && statuses.Count > 0 && query.Statuses!.All(status => !status.IsTerminal());
+        var index = onlyActive ? "idx:active" : "idx:created";
         var items = new List<WorkflowRecord>(Math.Min(query.Limit + 1, 1024));
         while (items.Count <= query.Limit)
         {
@@ -65,7 +67,7 @@ public sealed partial class RedisRatchetStore
             {
                 _prefix, descending ? "d" : "a", min, max, Count(query.Limit + 1 - items.Count), Count(ListBudget),
                 query.IncludeArchived ? "1" : "0", query.ParentId is null ? "0" : "1", query.ParentId ?? "",
-                RedisRecords.Micros(query.UpdatedFrom), RedisRecords.Micros(query.UpdatedTo), Count(statuses.Count),
+                RedisRecords.Micros(query.UpdatedFrom), RedisRecords.Micros(query.UpdatedTo), index, Count(statuses.Count),
             };
             args.AddRange(statuses);
             args.Add(Count(types.Count));

@@ -20,7 +20,9 @@ namespace Ratchet.Redis;
 /// <item><c>P steps:&lt;id&gt;</c>, <c>P events:&lt;id&gt;</c>, <c>P cmds:&lt;id&gt;</c>: sorted sets scored by
 /// sequence, each member <c>&lt;sequence&gt;\n&lt;json&gt;</c> (so windows of events are one range read).</item>
 /// <item><c>P idx:created</c>: every workflow, as members <c>&lt;16 hex digits of created µs&gt;&lt;id&gt;</c> at score 0,
-/// so lexicographic order is (created, id): listings walk it from a page token's position (keyset paging).</item>
+/// so lexicographic order is (created, id): listings walk it from a page token's position (keyset paging).
+/// <c>P idx:active</c> holds the same members for non-terminal, unarchived workflows only, walked instead when a
+/// listing asks only for active statuses.</item>
 /// <item><c>P due</c>: non-terminal, unarchived workflows with a due time, scored by it in µs.
 /// <c>P done</c>: terminal, unarchived workflows scored by completion, for archiving.
 /// <c>P lease:&lt;owner&gt;</c>: the ids an owner leases, for renewing them all at once.</item>

@@ -88,6 +88,7 @@ for _, w in ipairs(wfs) do
       'due', w.due, 'done', w.done, 'term', w.term, 'ar', w.ar, 'lo', w.lo, 'le', w.le)
     redis.call('ZADD', P .. 'idx:created', 0, w.ck)
     if w.lo ~= '' then redis.call('SADD', P .. 'lease:' .. w.lo, w.id) end
+    reactive(nil, w.ck, w.term, w.ar)
   else
     local old = redis.call('HMGET', key, 'ck', 'lo')
     redis.call('HSET', key, 'doc', w.doc, 'st', w.st, 'ty', w.ty, 'pa', w.pa, 'ck', w.ck, 'up', w.up,
@@ -97,6 +98,7 @@ for _, w in ipairs(wfs) do
       redis.call('ZREM', P .. 'idx:created', old[1])
       redis.call('ZADD', P .. 'idx:created', 0, w.ck)
     end
+    reactive(old[1], w.ck, w.term, w.ar)
     if w.lease == 'r' then
       if old[2] and old[2] ~= '' then redis.call('SREM', P .. 'lease:' .. old[2], w.id) end
       redis.call('HSET', key, 'lo', '', 'le', '')

@@ -16,6 +16,7 @@ for _ = 1, tonumber(nexta()) do
       'done', done, 'term', term, 'ar', ar, 'lo', lo, 'le', le, 'ss', 0, 'es', 0, 'cs', 0)
     redis.call('ZADD', P .. 'idx:created', 0, ck)
     reindex(id, due, term, ar, done)
+    reactive(nil, ck, term, ar)
     if lo ~= '' then redis.call('SADD', P .. 'lease:' .. lo, id) end
     if ws ~= '' then redis.call('HSET', P .. 'ws', id, ws) end
   end

@@ -1,18 +1,19 @@
 -- A page of workflows in creation order. ARGV: prefix, direction (a/d), min, max (lex bounds on the creation
 -- index), how many to take, how many index entries to examine at most, include archived (1/0), has parent (1/0),
--- parent, updated from, updated to ('' for none), status count, statuses..., type count, types...
+-- parent, updated from, updated to ('' for none), index (idx:created, or idx:active when only active statuses are
+-- asked for), status count, statuses..., type count, types...
 -- Returns { continuation, records }: continuation is the last examined entry when the budget ran out first, else ''.
 local dir, lo, hi = ARGV[2], ARGV[3], ARGV[4]
 local take, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
 local archived, hasParent, parent = ARGV[7] == '1', ARGV[8] == '1', ARGV[9]
 local upFrom, upTo = tonumber(ARGV[10]), tonumber(ARGV[11])
-local i = 12
+local i = 13
 local statuses, types = nil, nil
 local n = tonumber(ARGV[i]); i = i + 1
 if n > 0 then statuses = {}; for k = 1, n do statuses[ARGV[i]] = true; i = i + 1 end end
 n = tonumber(ARGV[i]); i = i + 1
 if n > 0 then types = {}; for k = 1, n do types[ARGV[i]] = true; i = i + 1 end end
-local idx = P .. 'idx:created'
+local idx = P .. ARGV[12]
 local out = {}
 local examined = 0
 while #out < take do

@@ -9,6 +9,7 @@ if op == 'delete' then
   local f = redis.call('HMGET', key, 'ck', 'lo')
   if not f[1] then return 0 end
   redis.call('ZREM', P .. 'idx:created', f[1])
+  redis.call('ZREM', P .. 'idx:active', f[1])
   redis.call('ZREM', P .. 'due', id)
   redis.call('ZREM', P .. 'done', id)
   if f[2] and f[2] ~= '' then redis.call('SREM', P .. 'lease:' .. f[2], id) end
@@ -26,6 +27,7 @@ for k = 5, #ARGV, 2 do
     redis.call('HSET', key, 'ar', now, 'up', now)
     redis.call('HINCRBY', key, 'v', 1)
     reindex(id, '', '1', now, f[2])
+    redis.call('ZREM', P .. 'idx:active', redis.call('HGET', key, 'ck'))
     local seq = redis.call('HINCRBY', key, 'es', 1)
     redis.call('ZADD', P .. 'events:' .. id, seq, seq .. '\n' .. ARGV[k + 1])
     count = count + 1

@@ -28,6 +28,12 @@ local function reindex(id, due, term, ar, done)
   if due ~= '' and term == '0' and ar == '' then redis.call('ZADD', P .. 'due', due, id) else redis.call('ZREM', P .. 'due', id) end
   if term == '1' and done ~= '' and ar == '' then redis.call('ZADD', P .. 'done', done, id) else redis.call('ZREM', P .. 'done', id) end
 end
+-- idx:active holds the creation-index members of non-terminal, unarchived workflows: listing what is still active
+-- (the common query) walks only those.
+local function reactive(oldck, ck, term, ar)
+  if oldck and oldck ~= ck then redis.call('ZREM', P .. 'idx:active', oldck) end
+  if term == '0' and ar == '' then redis.call('ZADD', P .. 'idx:active', 0, ck) else redis.call('ZREM', P .. 'idx:active', ck) end
+end
 local function dueNow(due, term, ar, now)
   return due ~= '' and term == '0' and ar == '' and tonumber(due) <= now
 end
