@@ -4,14 +4,45 @@ using Ratchet.Storage;
 namespace Ratchet.Redis.Tests;
 
 /// <summary>What only the Redis store does: its schema key, the persistence check, connection failures, wake-ups, URIs.</summary>
-public sealed class RedisStoreTests
+public sealed class RedisStoreTests : IAsyncLifetime
 {
     private readonly ManualTimeProvider _clock = new();
+    private readonly List<string> _prefixes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Deletes the keys of every prefix a test used, stores refused at open included.</summary>
+    public async Task DisposeAsync()
+    {
+        if (_prefixes.Count == 0)
+        {
+            return;
+        }
+
+        using var admin = await AdminAsync();
+        var database = RedisStoreOptions.FromUri(RedisStoreFactory.Server).Database;
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        foreach (var prefix in _prefixes)
+        {
+            var keys = server.Keys(database, prefix + "*").ToArray();
+            if (keys.Length > 0)
+            {
+                await admin.GetDatabase(database).KeyDeleteAsync(keys);
+            }
+        }
+    }
+
+    private string NewPrefix()
+    {
+        var prefix = RedisStoreFactory.NewPrefix();
+        _prefixes.Add(prefix);
+        return prefix;
+    }
 
     [StoreFact]
     public async Task OpenAsync_SchemaWrittenByNewerRatchet_RefusedAndLeftUntouched()
     {
-        var prefix = RedisStoreFactory.NewPrefix();
+        var prefix = NewPrefix();
         var store = await RedisStoreFactory.OpenAsync(prefix, _clock);
         try
         {
@@ -36,7 +67,7 @@ public sealed class RedisStoreTests
     [StoreFact]
     public async Task OpenAsync_SchemaKeyHoldsSomethingElse_RefusedAsCorrupt()
     {
-        var prefix = RedisStoreFactory.NewPrefix();
+        var prefix = NewPrefix();
         var store = await RedisStoreFactory.OpenAsync(prefix, _clock);
         try
         {
@@ -54,7 +85,7 @@ public sealed class RedisStoreTests
     [StoreFact]
     public async Task OpenAsync_ServerWithAppendfsyncAlways_NoPersistenceWarning()
     {
-        await using var store = await RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock);
+        await using var store = await RedisStoreFactory.OpenAsync(NewPrefix(), _clock);
 
         Assert.Null(store.PersistenceWarning);
     }
@@ -68,9 +99,9 @@ public sealed class RedisStoreTests
         await server.ConfigSetAsync("appendfsync", "everysec");
         try
         {
-            await using var store = await RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock);
+            await using var store = await RedisStoreFactory.OpenAsync(NewPrefix(), _clock);
             var error = await Assert.ThrowsAsync<StoreOperationException>(
-                () => RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock, o => o.RequireDurablePersistence = true));
+                () => RedisStoreFactory.OpenAsync(NewPrefix(), _clock, o => o.RequireDurablePersistence = true));
 
             Assert.NotNull(store.PersistenceWarning);
             Assert.Contains("everysec", store.PersistenceWarning, StringComparison.Ordinal);
@@ -98,7 +129,7 @@ public sealed class RedisStoreTests
     [StoreFact]
     public async Task SubscribeToWork_OtherInstanceCommitsADueWorkflow_FiresWithinASecond()
     {
-        var prefix = RedisStoreFactory.NewPrefix();
+        var prefix = NewPrefix();
         await using var first = await RedisStoreFactory.OpenAsync(prefix, _clock);
         await using var second = await RedisStoreFactory.OpenAsync(prefix, _clock);
         try
@@ -123,7 +154,7 @@ public sealed class RedisStoreTests
     [StoreFact]
     public async Task SubscribeToWork_Disposed_NoLongerCalled()
     {
-        var prefix = RedisStoreFactory.NewPrefix();
+        var prefix = NewPrefix();
         await using var store = await RedisStoreFactory.OpenAsync(prefix, _clock);
         try
         {
@@ -149,8 +180,8 @@ public sealed class RedisStoreTests
     public async Task BackupAsync_PopulatedStore_WritesASnapshotThatImportsIdentically()
     {
         var folder = Directory.CreateTempSubdirectory("ratchet-redis-backup-").FullName;
-        await using var source = await RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock);
-        await using var target = await RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock);
+        await using var source = await RedisStoreFactory.OpenAsync(NewPrefix(), _clock);
+        await using var target = await RedisStoreFactory.OpenAsync(NewPrefix(), _clock);
         try
         {
             var now = _clock.GetStoreNow();
@@ -210,7 +241,7 @@ public sealed class RedisStoreTests
     [StoreFact]
     public async Task Description_StoreWithPassword_NeverContainsIt()
     {
-        await using var store = await RedisStoreFactory.OpenAsync(RedisStoreFactory.NewPrefix(), _clock);
+        await using var store = await RedisStoreFactory.OpenAsync(NewPrefix(), _clock);
 
         Assert.StartsWith("redis://", store.Description, StringComparison.Ordinal);
         Assert.DoesNotContain("password", store.Description, StringComparison.OrdinalIgnoreCase);
