@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Text;
+using Ratchet.Storage;
+
+namespace Ratchet.Redis;
+
+public sealed partial class RedisRatchetStore
+{
+    /// <summary>How many index entries one listing script examines before handing back, so no script blocks Redis long.</summary>
+    private const int ListBudget = 4096;
+
+    /// <inheritdoc />
+    public async Task<WorkflowRecord?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var fields = await _client.HashGetAllAsync(_prefix + "wf:" + id, cancellationToken).ConfigureAwait(false);
+        return RedisRecords.ParseWorkflow(id, fields);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Walks the creation index from the page token's position (or the creation range's bound), checking the other
+    /// filters on each workflow's hash inside a script, a bounded number of entries per call.
+    /// </remarks>
+    public async Task<WorkflowPage> ListWorkflowsAsync(WorkflowQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > WorkflowQuery.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"A page holds 1 to {WorkflowQuery.MaxLimit} workflows.");
+        }
+
+        var descending = query.Order == ListOrder.NewestFirst;
+        string min = "-", max = "+";
+        if (query.CreatedFrom is { } from)
+        {
+            min = "[" + RedisRecords.SortableMicros(StoreTime.ToMicroseconds(from));
+        }
+
+        if (query.CreatedTo is { } to)
+        {
+            max = "(" + RedisRecords.SortableMicros(StoreTime.ToMicroseconds(to));
+        }
+
+        if (query.PageToken is { } token)
+        {
+            var (afterCreated, afterId) = ParsePageToken(token);
+            var position = RedisRecords.SortableMicros(afterCreated) + afterId;
+            if (!descending && (min == "-" || string.CompareOrdinal(position, min[1..]) >= 0))
+            {
+                min = "(" + position;
+            }
+            else if (descending && (max == "+" || string.CompareOrdinal(position, max[1..]) < 0))
+            {
+                max = "(" + position;
+            }
+        }
+
+        var statuses = query.Statuses is { Count: > 0 } s ? s.Distinct().Select(x => x.ToString()).ToList() : [];
+        var types = query.Types is { Count: > 0 } t ? t.Distinct().ToList() : [];
+        var onlyActive = !query.IncludeArchived && statuses.Count > 0 && query.Statuses!.All(status => !status.IsTerminal());
+        var index = onlyActive ? "idx:active" : "idx:created";
+        var items = new List<WorkflowRecord>(Math.Min(query.Limit + 1, 1024));
+        while (items.Count <= query.Limit)
+        {
+            var args = new List<string>(16 + statuses.Count + types.Count)
+            {
+                _prefix, descending ? "d" : "a", min, max, Count(query.Limit + 1 - items.Count), Count(ListBudget),
+                query.IncludeArchived ? "1" : "0", query.ParentId is null ? "0" : "1", query.ParentId ?? "",
+                RedisRecords.Micros(query.UpdatedFrom), RedisRecords.Micros(query.UpdatedTo), index, Count(statuses.Count),
+            };
+            args.AddRange(statuses);
+            args.Add(Count(types.Count));
+            args.AddRange(types);
+            var reply = (await EvaluateAsync(RedisScripts.List, args, cancellationToken).ConfigureAwait(false)).AsArray();
+            items.AddRange(ParseRecords(reply[1]));
+            var continuation = reply[0].AsText();
+            if (continuation.Length == 0)
+            {
+                break;
+            }
+
+            if (descending)
+            {
+                max = "(" + continuation;
+            }
+            else
+            {
+                min = "(" + continuation;
+            }
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveRange(query.Limit, items.Count - query.Limit);
+            var last = items[^1];
+            next = FormatPageToken(StoreTime.ToMicroseconds(last.CreatedAt), last.Id);
+        }
+
+        return new WorkflowPage(items, next);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkflowRecord>> GetDueWorkflowsAsync(DateTimeOffset asOf, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var reply = await EvaluateAsync(RedisScripts.Due, [_prefix, RedisRecords.Micros(asOf), Count(limit)], cancellationToken).ConfigureAwait(false);
+        return ParseRecords(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "steps:" + workflowId, double.NegativeInfinity, double.PositiveInfinity, 0, -1, cancellationToken).ConfigureAwait(false);
+        return entries.Select(RedisRecords.ParseStep).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditEvent>> GetEventsAsync(string workflowId, long afterSequence = 0, int limit = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "events:" + workflowId, afterSequence + 1, double.PositiveInfinity, 0,
+            limit == int.MaxValue ? -1 : limit, cancellationToken).ConfigureAwait(false);
+        return entries.Select(RedisRecords.ParseEvent).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "cmds:" + workflowId, double.NegativeInfinity, double.PositiveInfinity, 0, -1, cancellationToken).ConfigureAwait(false);
+        return entries.Select(RedisRecords.ParseCommand).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<WorkspaceRecord?> GetWorkspaceAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var json = await _client.HashGetAsync(_prefix + "ws", workflowId, cancellationToken).ConfigureAwait(false);
+        return json is null ? null : RedisRecords.ParseWorkspace(json);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default)
+    {
+        var all = await _client.HashGetAllAsync(_prefix + "ws", cancellationToken).ConfigureAwait(false);
+        return all
+            .Select(e => RedisRecords.ParseWorkspace(e.Value))
+            .Where(w => status is null || w.Status == status)
+            .OrderBy(w => w.WorkflowId, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<KeyValueEntry?> GetValueAsync(string @namespace, string key, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.Validate(@namespace, key);
+        var stored = await _client.HashGetAsync(_prefix + "kv:" + @namespace, key, cancellationToken).ConfigureAwait(false);
+        return stored is null ? null : RedisRecords.ParseValue(@namespace, key, stored);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<KeyValueEntry>> ListValuesAsync(string @namespace, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        var all = await _client.HashGetAllAsync(_prefix + "kv:" + @namespace, cancellationToken).ConfigureAwait(false);
+        return all
+            .Select(e => RedisRecords.ParseValue(@namespace, e.Key, e.Value))
+            .OrderBy(e => e.Key, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default)
+    {
+        var members = await _client.SetMembersAsync(_prefix + "ns", cancellationToken).ConfigureAwait(false);
+        return members.Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        var all = await _client.HashGetAllAsync(_prefix + "cps:" + @namespace, cancellationToken).ConfigureAwait(false);
+        return all
+            .Select(e =>
+            {
+                var (createdAt, count) = RedisRecords.ParseCheckpointInfo(@namespace, e.Key, e.Value);
+                return new CheckpointInfo { Namespace = @namespace, Name = e.Key, CreatedAt = createdAt, EntryCount = count };
+            })
+            .OrderBy(c => c.CreatedAt)
+            .ThenBy(c => c.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One script reads everything, so the snapshot is of one moment.</remarks>
+    public async Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = (await EvaluateAsync(RedisScripts.Export, [_prefix], cancellationToken).ConfigureAwait(false)).AsArray();
+        var workflows = new List<WorkflowRecord>();
+        var steps = new List<StepRecord>();
+        var events = new List<AuditEvent>();
+        var commands = new List<CommandExecution>();
+        var workspaces = new List<WorkspaceRecord>();
+        foreach (var item in reply[0].AsArray())
+        {
+            var parts = item.AsArray();
+            var id = parts[0].AsText();
+            if (RedisRecords.ParseWorkflow(id, parts[1].AsArray()) is not { } workflow)
+            {
+                continue;
+            }
+
+            workflows.Add(workflow);
+            steps.AddRange(parts[2].AsArray().Select(e => RedisRecords.ParseStep(e.AsText())));
+            events.AddRange(parts[3].AsArray().Select(e => RedisRecords.ParseEvent(e.AsText())));
+            commands.AddRange(parts[4].AsArray().Select(e => RedisRecords.ParseCommand(e.AsText())));
+            if (parts[5].AsText() is { Length: > 0 } workspace)
+            {
+                workspaces.Add(RedisRecords.ParseWorkspace(workspace));
+            }
+        }
+
+        var values = new List<KeyValueEntry>();
+        var checkpoints = new List<CheckpointRecord>();
+        foreach (var item in reply[1].AsArray())
+        {
+            var parts = item.AsArray();
+            var @namespace = parts[0].AsText();
+            var pairs = parts[1].AsArray();
+            for (var i = 0; i + 1 < pairs.Count; i += 2)
+            {
+                values.Add(RedisRecords.ParseValue(@namespace, pairs[i].AsText(), pairs[i + 1].AsText()));
+            }
+
+            foreach (var checkpoint in parts[2].AsArray())
+            {
+                var fields = checkpoint.AsArray();
+                var name = fields[0].AsText();
+                var (createdAt, _) = RedisRecords.ParseCheckpointInfo(@namespace, name, fields[1].AsText());
+                var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+                var entryPairs = fields[2].AsArray();
+                for (var i = 0; i + 1 < entryPairs.Count; i += 2)
+                {
+                    var key = entryPairs[i].AsText();
+                    entries[key] = RedisRecords.ParseJson(entryPairs[i + 1].AsText(), key);
+                }
+
+                checkpoints.Add(new CheckpointRecord
+                {
+                    Namespace = @namespace,
+                    Name = name,
+                    CreatedAt = createdAt,
+                    Entries = new SortedDictionary<string, System.Text.Json.JsonElement>(entries, StringComparer.Ordinal),
+                });
+            }
+        }
+
+        return new StoreSnapshot
+        {
+            Workflows = workflows,
+            Steps = steps,
+            Events = events,
+            Commands = commands,
+            Workspaces = workspaces,
+            Values = values,
+            Checkpoints = checkpoints,
+        }.Canonicalize();
+    }
+
+    private static List<WorkflowRecord> ParseRecords(RedisReply reply)
+    {
+        var items = reply.AsArray();
+        var records = new List<WorkflowRecord>(items.Count);
+        foreach (var item in items)
+        {
+            if (ParseRecord(item) is { } record)
+            {
+                records.Add(record);
+            }
+        }
+
+        return records;
+    }
+
+    /// <summary>A script's <c>{ id, HGETALL }</c> pair.</summary>
+    private static WorkflowRecord? ParseRecord(RedisReply reply)
+    {
+        var parts = reply.AsArray();
+        return RedisRecords.ParseWorkflow(parts[0].AsText(), parts[1].AsArray());
+    }
+
+    private static string FormatPageToken(long createdMicros, string id) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{createdMicros}:{id}")));
+
+    private static (long, string) ParsePageToken(string token)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var created))
+            {
+                return (created, text[(colon + 1)..]);
+            }
+        }
+        catch (FormatException)
+        {
+            // Falls through to the refusal below.
+        }
+
+        throw new ArgumentException($"The page token '{token}' was not issued by this store; pass the NextPageToken of a previous page, or none.", nameof(token));
+    }
+}

@@ -1,0 +1,23 @@
+using Ratchet.Conformance;
+
+namespace Ratchet.Redis.Tests;
+
+// The storage contract's conformance suite, run on the Redis store. Every test lives in Ratchet.Conformance.
+
+public sealed class RedisWorkflowConformanceTests : WorkflowConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisLifecycleConformanceTests : LifecycleConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisChangeSetConformanceTests : ChangeSetConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisJournalConformanceTests : JournalConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisKeyValueConformanceTests : KeyValueConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisLeaseConformanceTests : LeaseConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisArchiveConformanceTests : ArchiveConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisExportImportConformanceTests : ExportImportConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisConcurrencyConformanceTests : ConcurrencyConformanceTests<RedisStoreFactory>;
