@@ -26,7 +26,7 @@ internal static class ControlCommands
     {
         var id = IdArgument();
         var detach = DetachOption();
-        var command = new Command("resume", "Run an interrupted workflow on from where it stopped (its interrupted node runs again).") { id, detach };
+        var command = Observability.AddOptions(new Command("resume", "Run an interrupted workflow on from where it stopped (its interrupted node runs again).") { id, detach });
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
@@ -130,7 +130,7 @@ internal static class ControlCommands
     {
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "How many workflows to run at once (default 8).", DefaultValueFactory = _ => 8 };
         var untilIdle = new Option<bool>("--until-idle") { Description = "Exit once nothing is left to run now (instead of waiting for more work)." };
-        var command = new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers.") { concurrency, untilIdle };
+        var command = Observability.AddOptions(new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers.") { concurrency, untilIdle });
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var slots = parse.GetValue(concurrency);
