@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Ratchet.GitHub.Tests;
+namespace Ratchet.Tests.Fakes;
 
 /// <summary>One request the fake GitHub received.</summary>
 internal sealed record RecordedRequest(string Method, string Path, string? Body, string? Authorization, int Status);

@@ -1,4 +1,5 @@
 using Ratchet.Engine.Tests;
+using Ratchet.Tests.Fakes;
 
 namespace Ratchet.GitHub.Tests;
 
