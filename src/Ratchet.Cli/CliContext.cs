@@ -29,6 +29,7 @@ internal sealed class CliContext
 
     public CliContext(ParseResult parse, TextWriter output, TextWriter error)
     {
+        Parse = parse;
         Location = StoreLocation.Resolve(parse.GetValue(StoreOption));
         Json = parse.GetValue(JsonOption);
         Verbose = parse.GetValue(VerboseOption);
@@ -43,6 +44,9 @@ internal sealed class CliContext
             Interactive = IsTerminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
     }
+
+    /// <summary>The command line as parsed, for options that several commands share (see <see cref="Observability"/>).</summary>
+    public ParseResult Parse { get; }
 
     public StoreLocation Location { get; }
 

@@ -12,8 +12,9 @@ namespace Ratchet.Cli;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell, ProgressObserver progress)
+    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell, ProgressObserver progress, Observability observability)
     {
+        Observability = observability;
         Context = context;
         Store = store;
         Engine = engine;
@@ -22,6 +23,8 @@ internal sealed class EngineHost : IAsyncDisposable
     }
 
     private ProgressObserver Progress { get; }
+
+    private Observability Observability { get; }
 
     public CliContext Context { get; }
 
@@ -38,6 +41,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public static async Task<EngineHost> OpenAsync(CliContext context, string? currentFile, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
     {
         var store = await context.OpenStoreAsync(cancellationToken);
+        Observability? observability = null;
         try
         {
             var shell = new ShellOptions
@@ -58,6 +62,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 })
                 .AddObserver(new WorkspaceObserver(store))
                 .AddObserver(progress);
+            observability = Observability.Attach(context, store, builder);
 
             foreach (var recorded in await LoadRecordedAsync(context, store, shell, cancellationToken))
             {
@@ -76,10 +81,15 @@ internal sealed class EngineHost : IAsyncDisposable
             }
 
             var engine = await builder.BuildAsync(cancellationToken);
-            return new EngineHost(context, store, engine, shell, progress);
+            return new EngineHost(context, store, engine, shell, progress, observability);
         }
         catch
         {
+            if (observability is not null)
+            {
+                await observability.DisposeAsync();
+            }
+
             await store.DisposeAsync();
             throw;
         }
@@ -191,6 +201,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();
+        await Observability.DisposeAsync();
         await Store.DisposeAsync();
     }
 

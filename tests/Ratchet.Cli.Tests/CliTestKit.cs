@@ -98,7 +98,7 @@ internal sealed class CliSandbox : IDisposable
     public async Task<CliResult> RunBareAsync(params string[] args) => await Start(args, withStore: false).WaitAsync();
 
     /// <summary>Starts <c>ratchet --store STORE args...</c>.</summary>
-    public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null)
+    public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(CliTool.Dotnet) { WorkingDirectory = Path };
         start.ArgumentList.Add(CliTool.AssemblyPath);
@@ -113,7 +113,13 @@ internal sealed class CliSandbox : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return CliProcess.Start(Configure(start), standardInput);
+        Configure(start);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return CliProcess.Start(start, standardInput);
     }
 
     /// <summary>Runs a bash script in the sandbox with <c>ratchet</c> (on this sandbox's store) on the PATH.</summary>
@@ -145,6 +151,13 @@ internal sealed class CliSandbox : IDisposable
         start.StandardOutputEncoding = Encoding.UTF8;
         start.StandardErrorEncoding = Encoding.UTF8;
         start.Environment.Remove("RATCHET_STORE");
+
+        // Nothing from the machine running the tests may switch on traces, telemetry export or comments on GitHub.
+        foreach (var name in (string[])["RATCHET_TRACES", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "GITHUB_TOKEN", "GITHUB_API_URL"])
+        {
+            start.Environment.Remove(name);
+        }
+
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return start;

@@ -54,6 +54,58 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task Spans_WorkflowResumedByAnotherEngine_JoinTheTraceItStartedIn()
+    {
+        var type = $"restarted-{Guid.NewGuid():N}";
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == RatchetTelemetry.Name,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var calls = 0;
+        var definition = new WorkflowBuilder(type)
+            .Node("Block", async (_, cancellationToken) =>
+            {
+                // The first engine stops while this runs; the second finishes it.
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+
+                return NodeResult.Success();
+            })
+            .Build();
+        using var timeout = Within.Seconds();
+        string id;
+        await using (var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database).AddWorkflow(definition)))
+        {
+            id = (await engine.StartAsync(type, cancellationToken: timeout.Token)).Id;
+            while (Volatile.Read(ref calls) == 0)
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+
+        await using (var engine = await TestEngines.BuildAsync(_scratch.Database, definition))
+        {
+            await engine.CreateRunner(id).StartAsync(timeout.Token);
+            await engine.WaitForCompletionAsync(id, timeout.Token);
+        }
+
+        var start = Assert.Single(stopped, a => a.DisplayName == $"start {type}");
+        var mine = stopped.Where(a => Equals(a.GetTagItem(RatchetTelemetry.Tags.WorkflowId), id)).ToArray();
+        Assert.Equal(2, mine.Count(a => a.DisplayName == $"workflow {type}"));
+        var nodes = mine.Where(a => a.DisplayName == "node Block").ToArray();
+        Assert.Equal(2, nodes.Length);
+        Assert.Equal("completed", (string?)nodes[^1].GetTagItem(RatchetTelemetry.Tags.Outcome));
+        Assert.All(mine, a => Assert.Equal(start.TraceId, a.TraceId));
+        Assert.All(mine.Where(a => a.DisplayName == $"workflow {type}"), a => Assert.Equal(start.SpanId, a.ParentSpanId));
+    }
+
+    [Fact]
     public async Task Metrics_Nodes_CountedAndTimed()
     {
         var type = $"measured-{Guid.NewGuid():N}";

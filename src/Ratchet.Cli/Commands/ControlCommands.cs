@@ -27,7 +27,7 @@ internal static class ControlCommands
     {
         var id = IdArgument();
         var detach = DetachOption();
-        var command = new Command("resume", "Run an interrupted workflow on from where it stopped (its interrupted node runs again).") { id, detach };
+        var command = Observability.AddOptions(new Command("resume", "Run an interrupted workflow on from where it stopped (its interrupted node runs again).") { id, detach });
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
@@ -136,7 +136,7 @@ internal static class ControlCommands
             Description = "How long a claim on a workflow lasts without renewal (default 15s, renewed every third of it): a killed worker's workflows are taken over by the others after this long.",
             DefaultValueFactory = _ => "15s",
         };
-        var command = new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers (in other processes or on other machines on a PostgreSQL or Redis store).") { concurrency, untilIdle, lease };
+        var command = Observability.AddOptions(new Command("worker", "Run due workflows from the store until stopped (Ctrl-C), sharing the work with other workers (in other processes or on other machines on a PostgreSQL or Redis store).") { concurrency, untilIdle, lease });
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var slots = parse.GetValue(concurrency);

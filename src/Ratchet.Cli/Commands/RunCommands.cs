@@ -20,10 +20,10 @@ internal static class RunCommands
         var inputs = new Option<string[]>("--input", "-i") { Description = "An input as key=value; repeat for more.", AllowMultipleArgumentsPerToken = false };
         var id = new Option<string?>("--id") { Description = "The workflow's id; running an id that exists follows the existing workflow (idempotent)." };
         var detach = new Option<bool>("--detach") { Description = "Only create the workflow and print its id; a `ratchet worker` runs it." };
-        var command = new Command("run", "Run a workflow file: start it and follow it until it completes, fails or waits for approval.")
+        var command = Observability.AddOptions(new Command("run", "Run a workflow file: start it and follow it until it completes, fails or waits for approval.")
         {
             file, inputs, id, detach,
-        };
+        });
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             // Checked before the store is opened: a bad file or input creates nothing.
