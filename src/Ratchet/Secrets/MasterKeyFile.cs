@@ -47,14 +47,22 @@ public static class MasterKeyFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
         {
+            // Written whole beside it, then moved into place without overwriting: a crash never leaves an empty key
+            // file, and when two processes start at once, one creates the key and the other reads it.
+            var temporary = path + ".new-" + Environment.ProcessId;
             try
             {
-                // CreateNew: when two processes start at once, one creates the key and the other reads it.
-                WriteNew(path, new MasterKeyRing([MasterKey.Generate()], $"key file '{path}'"));
+                File.Delete(temporary);
+                WriteNew(temporary, new MasterKeyRing([MasterKey.Generate()], $"key file '{path}'"));
+                File.Move(temporary, path, overwrite: false);
             }
             catch (IOException) when (File.Exists(path))
             {
                 // Another process created it first: use that key.
+            }
+            finally
+            {
+                File.Delete(temporary);
             }
         }
 
