@@ -50,6 +50,7 @@ public static class MasterKeyFile
             // Written whole beside it, then moved into place without overwriting: a crash never leaves an empty key
             // file, and when two processes start at once, one creates the key and the other reads it.
             var temporary = path + ".new-" + Environment.ProcessId;
+            EnsureDirectory(path);
             try
             {
                 File.Delete(temporary);
@@ -78,6 +79,7 @@ public static class MasterKeyFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(keys);
         var temporary = path + ".tmp-" + Environment.ProcessId;
+        EnsureDirectory(path);
         File.Delete(temporary);
         try
         {
@@ -92,6 +94,22 @@ public static class MasterKeyFile
 
     private static void WriteNew(string path, MasterKeyRing keys)
     {
+        EnsureDirectory(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Set at creation, so the key is never readable by others, not even for an instant.
+            options.UnixCreateMode = OwnerOnly;
+        }
+
+        using var stream = new FileStream(path, options);
+        var text = Header + string.Join('\n', keys.Keys.Select(k => k.ToBase64())) + "\n";
+        stream.Write(Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static void EnsureDirectory(string path)
+    {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(directory))
         {
@@ -104,18 +122,6 @@ public static class MasterKeyFile
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }
-
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Set at creation, so the key is never readable by others, not even for an instant.
-            options.UnixCreateMode = OwnerOnly;
-        }
-
-        using var stream = new FileStream(path, options);
-        var text = Header + string.Join('\n', keys.Keys.Select(k => k.ToBase64())) + "\n";
-        stream.Write(Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: true);
     }
 
     private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode, 8);
