@@ -49,6 +49,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 RunsDirectory = context.Location.RunsDirectory,
                 WorkspacesDirectory = context.Location.WorkspacesDirectory,
                 Store = store,
+                ResolveAgent = AgentVariables.Resolver(new Ratchet.Agents.AgentDirectory(store)),
             };
             var progress = new ProgressObserver(context);
             var builder = new RatchetBuilder()

@@ -18,6 +18,9 @@ internal static class ExitCodes
     /// <summary>The store cannot be used: unreachable, locked, damaged, or written by a newer Ratchet. Nothing was changed.</summary>
     public const int StoreProblem = 4;
 
+    /// <summary>Secrets cannot be read: no usable master key, not the key they were encrypted under, or damaged ciphertext.</summary>
+    public const int KeyProblem = 5;
+
     /// <summary>Interrupted (Ctrl-C): the workflow is left resumable.</summary>
     public const int Interrupted = 130;
 }

@@ -32,7 +32,10 @@ internal static class RatchetCli
             .Concat(StateCommands.Create(output, error))
             .Concat(KeyValueCommands.Create(output, error))
             .Concat(MigrateCommands.Create(output, error))
-            .Concat(PhaseCommand.Create(output, error)))
+            .Concat(PhaseCommand.Create(output, error))
+            .Concat(ProviderCommands.Create(output, error))
+            .Concat(AgentCommands.Create(output, error))
+            .Concat(KeyCommands.Create(output, error)))
         {
             root.Subcommands.Add(command);
         }
@@ -100,6 +103,8 @@ internal static class RatchetCli
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
             UnknownWorkflowTypeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
+        Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
+        Ratchet.Secrets.SecretException secret => (secret.ErrorCode, ExitCodes.KeyProblem),
         RatchetException ratchet => (ratchet.ErrorCode, ExitCodes.Failed),
         ArgumentException or JsonException or FileNotFoundException or DirectoryNotFoundException => ("invalid-input", ExitCodes.BadInput),
         UnauthorizedAccessException or IOException => ("io", ExitCodes.BadInput),

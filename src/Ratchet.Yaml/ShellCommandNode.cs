@@ -89,6 +89,10 @@ internal sealed class ShellCommandNode : IVersionedNode
         }
 
         var exitCode = result.ExitCode;
+
+        // The artifact is stored and exported; an agent's key that Ratchet itself put in the environment must not be,
+        // even if the command prints it.
+        var printed = agent is null ? result.Output : new SecretRedactor(agent.Secrets).Redact(result.Output);
         Record(context, redactor, commandLine, directory, exitCode, result.Duration, result.StdoutTail, result.StderrTail, started);
         if (result.OutputOverflowed)
         {
@@ -101,7 +105,7 @@ internal sealed class ShellCommandNode : IVersionedNode
             if (_exitCodes.Contains(exitCode))
             {
                 // A declared exit code is a result, not a failure; its output need not be what success promises.
-                return new NodeResult { Outcome = ExitOutcome(exitCode), Output = LenientOutput(result.Output, exitCode) };
+                return new NodeResult { Outcome = ExitOutcome(exitCode), Output = LenientOutput(printed, exitCode) };
             }
 
             var reason = LastLine(result.StderrTail) ?? LastLine(result.StdoutTail) ?? "no output";
@@ -109,7 +113,7 @@ internal sealed class ShellCommandNode : IVersionedNode
                 $"Node '{_spec.Name}' command exited with code {exitCode}: {reason.TrimEnd('.')}. Its log is {logPath}.");
         }
 
-        var output = Output(result.Output, exitCode);
+        var output = Output(printed, exitCode);
 
         if (_conditions.Count > 0)
         {

@@ -61,6 +61,15 @@ internal sealed class CliSandbox : IDisposable
 
     public string Path { get; }
 
+    /// <summary>
+    /// Variables every process of this sandbox gets. By default the master key file is the sandbox's own, so no test
+    /// ever reads or creates the user's real key file.
+    /// </summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The sandbox's master key file (created on first use by the CLI).</summary>
+    public string MasterKeyFile => File("keys/master.key");
+
     public string Database => File("state.db");
 
     /// <summary>The store URI every command gets with <c>--store</c>.</summary>
@@ -128,7 +137,7 @@ internal sealed class CliSandbox : IDisposable
         var start = new ProcessStartInfo("/bin/bash") { WorkingDirectory = Path };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(script);
-        start.Environment["PATH"] = File("bin") + ":" + Environment.GetEnvironmentVariable("PATH");
+        start.Environment["PATH"] = File("bin") + ":" + System.Environment.GetEnvironmentVariable("PATH");
         return await CliProcess.Start(Configure(start), null).WaitAsync();
     }
 
@@ -142,8 +151,15 @@ internal sealed class CliSandbox : IDisposable
         Directory.Delete(Path, recursive: true);
     }
 
-    private static ProcessStartInfo Configure(ProcessStartInfo start)
+    private ProcessStartInfo Configure(ProcessStartInfo start)
     {
+        start.Environment.Remove("RATCHET_MASTER_KEY");
+        start.Environment["RATCHET_MASTER_KEY_FILE"] = MasterKeyFile;
+        foreach (var (name, value) in Environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;

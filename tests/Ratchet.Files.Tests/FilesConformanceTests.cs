@@ -21,3 +21,5 @@ public sealed class FilesArchiveConformanceTests : ArchiveConformanceTests<Files
 public sealed class FilesExportImportConformanceTests : ExportImportConformanceTests<FilesStoreFactory>;
 
 public sealed class FilesConcurrencyConformanceTests : ConcurrencyConformanceTests<FilesStoreFactory>;
+
+public sealed class FilesAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<FilesStoreFactory>;

@@ -21,3 +21,5 @@ public sealed class SqliteArchiveConformanceTests : ArchiveConformanceTests<Sqli
 public sealed class SqliteExportImportConformanceTests : ExportImportConformanceTests<SqliteStoreFactory>;
 
 public sealed class SqliteConcurrencyConformanceTests : ConcurrencyConformanceTests<SqliteStoreFactory>;
+
+public sealed class SqliteAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<SqliteStoreFactory>;

@@ -424,14 +424,20 @@ internal static class StateCommands
         };
         format.AcceptOnlyFromAmong("json", "jsonl");
         var outFile = new Option<string?>("--out", "-o") { Description = "The file to write (replaced if it exists; written whole or not at all). Default: standard output." };
+        var omitSecrets = new Option<bool>("--omit-secrets") { Description = "Leave providers' API keys out (by default the export carries them encrypted, readable only with the master key)." };
         var command = new Command("export", "Export everything the store holds (workflows, journals, events, commands, workspaces, key-value state, checkpoints); `state import` reads both formats back.")
         {
-            format, outFile,
+            format, outFile, omitSecrets,
         };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var store = await context.OpenStoreAsync(cancellationToken);
             var snapshot = await store.ExportAsync(cancellationToken);
+            if (parse.GetValue(omitSecrets))
+            {
+                snapshot = Ratchet.Agents.AgentDirectory.OmitSecrets(snapshot);
+            }
+
             var jsonl = parse.GetValue(format) == "jsonl";
             if (parse.GetValue(outFile) is not { } path)
             {
