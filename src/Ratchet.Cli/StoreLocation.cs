@@ -1,4 +1,6 @@
 using Ratchet.Files;
+using Ratchet.Postgres;
+using Ratchet.Redis;
 using Ratchet.Sqlite;
 using Ratchet.Storage;
 
@@ -64,13 +66,49 @@ internal sealed record StoreLocation(string Uri)
             return await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = FilesRoot, LockTimeout = busyTimeout }, cancellationToken);
         }
 
+        if (IsPostgres)
+        {
+            return await PostgresRatchetStore.OpenAsync(ParseOptions(Uri, PostgresStoreOptions.FromUri), cancellationToken);
+        }
+
+        if (Uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+        {
+            return await RedisRatchetStore.OpenAsync(ParseOptions(Uri, RedisStoreOptions.FromUri), cancellationToken);
+        }
+
         throw new UsageException(
-            $"The store URI '{Redact(Uri)}' is not supported; use sqlite:PATH (e.g. {DefaultUri}) or files:FOLDER (e.g. files:.ratchet/state).");
+            $"The store URI '{Redact(Uri)}' is not supported; use sqlite:PATH (e.g. {DefaultUri}), files:FOLDER (e.g. files:.ratchet/state), " +
+            "postgres://USER@HOST:PORT/DB (or an Npgsql connection string such as Host=...;Database=...) or redis://HOST:PORT/DB.");
+    }
+
+    /// <summary>A postgres:// or postgresql:// URI, or an Npgsql connection string (Host=...;...).</summary>
+    private bool IsPostgres =>
+        Uri.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
+        Uri.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) ||
+        (Uri.Contains('=', StringComparison.Ordinal) && Uri.Contains("host", StringComparison.OrdinalIgnoreCase) && !Uri.Contains("://", StringComparison.Ordinal));
+
+    /// <summary>Parses a server store's URI; a malformed one is bad input (exit 2), named without its password.</summary>
+    private static T ParseOptions<T>(string uri, Func<string, T> parse)
+    {
+        try
+        {
+            return parse(uri);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"The store URI '{Redact(uri)}' is not valid: {ex.Message}");
+        }
     }
 
     /// <summary>The URI without a password, for messages.</summary>
     public static string Redact(string uri)
     {
+        if (!uri.Contains("://", StringComparison.Ordinal))
+        {
+            // An Npgsql connection string: Password=...; (or Pwd=) up to the next ';'.
+            return System.Text.RegularExpressions.Regex.Replace(uri, "(?i)(password|pwd)\\s*=[^;]*", "$1=***");
+        }
+
         var at = uri.IndexOf('@', StringComparison.Ordinal);
         var scheme = uri.IndexOf("://", StringComparison.Ordinal);
         if (at < 0 || scheme < 0 || at < scheme)

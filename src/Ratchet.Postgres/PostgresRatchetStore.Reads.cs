@@ -197,6 +197,16 @@ public sealed partial class PostgresRatchetStore
     }
 
     /// <inheritdoc />
+    public async Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        var found = await ReadListAsync("SELECT namespace, name, created_at, entries FROM checkpoints WHERE namespace = $1 AND name = $2",
+            ReadCheckpoint, cancellationToken, Text(@namespace), Text(name));
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
     /// <remarks>Reads every table in one repeatable-read transaction: a consistent snapshot while writers go on.</remarks>
     public Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
         RunAsync(async (connection, token) =>
@@ -210,13 +220,7 @@ public sealed partial class PostgresRatchetStore
                 Commands = await AllAsync(connection, $"SELECT {CommandColumns} FROM commands", ReadCommand, token),
                 Workspaces = await AllAsync(connection, $"SELECT {WorkspaceColumns} FROM workspaces", ReadWorkspace, token),
                 Values = await AllAsync(connection, $"SELECT {ValueColumns} FROM kv", ReadValue, token),
-                Checkpoints = await AllAsync(connection, "SELECT namespace, name, created_at, entries FROM checkpoints", static r => new CheckpointRecord
-                {
-                    Namespace = r.GetString(0),
-                    Name = r.GetString(1),
-                    CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-                    Entries = RatchetJson.ParseMap(r.GetString(3)),
-                }, token),
+                Checkpoints = await AllAsync(connection, "SELECT namespace, name, created_at, entries FROM checkpoints", ReadCheckpoint, token),
             };
             await transaction.CommitAsync(token);
             return snapshot.Canonicalize();

@@ -243,6 +243,14 @@ internal static class PostgresRows
         HeartbeatAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
 
+    public static CheckpointRecord ReadCheckpoint(DbDataReader r) => new()
+    {
+        Namespace = r.GetString(0),
+        Name = r.GetString(1),
+        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
+        Entries = RatchetJson.ParseMap(r.GetString(3)),
+    };
+
     public static KeyValueEntry ReadValue(DbDataReader r) => new()
     {
         Namespace = r.GetString(0),

@@ -197,6 +197,21 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
+    public async Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
+        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
+        var reply = (await EvaluateAsync(RedisScripts.GetCheckpoint, [_prefix, @namespace, name], cancellationToken).ConfigureAwait(false)).AsArray();
+        if (reply.Count == 0)
+        {
+            return null;
+        }
+
+        var (createdAt, _) = RedisRecords.ParseCheckpointInfo(@namespace, name, reply[0].AsText());
+        return new CheckpointRecord { Namespace = @namespace, Name = name, CreatedAt = createdAt, Entries = ParseEntries(reply[1].AsArray()) };
+    }
+
+    /// <inheritdoc />
     /// <remarks>One script reads everything, so the snapshot is of one moment.</remarks>
     public async Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default)
     {
@@ -242,21 +257,7 @@ public sealed partial class RedisRatchetStore
                 var fields = checkpoint.AsArray();
                 var name = fields[0].AsText();
                 var (createdAt, _) = RedisRecords.ParseCheckpointInfo(@namespace, name, fields[1].AsText());
-                var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
-                var entryPairs = fields[2].AsArray();
-                for (var i = 0; i + 1 < entryPairs.Count; i += 2)
-                {
-                    var key = entryPairs[i].AsText();
-                    entries[key] = RedisRecords.ParseJson(entryPairs[i + 1].AsText(), key);
-                }
-
-                checkpoints.Add(new CheckpointRecord
-                {
-                    Namespace = @namespace,
-                    Name = name,
-                    CreatedAt = createdAt,
-                    Entries = new SortedDictionary<string, System.Text.Json.JsonElement>(entries, StringComparer.Ordinal),
-                });
+                checkpoints.Add(new CheckpointRecord { Namespace = @namespace, Name = name, CreatedAt = createdAt, Entries = ParseEntries(fields[2].AsArray()) });
             }
         }
 
@@ -270,6 +271,19 @@ public sealed partial class RedisRatchetStore
             Values = values,
             Checkpoints = checkpoints,
         }.Canonicalize();
+    }
+
+    /// <summary>A checkpoint's entries from HGETALL's flat key, value list.</summary>
+    private static SortedDictionary<string, System.Text.Json.JsonElement> ParseEntries(IReadOnlyList<RedisReply> pairs)
+    {
+        var entries = new SortedDictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < pairs.Count; i += 2)
+        {
+            var key = pairs[i].AsText();
+            entries[key] = RedisRecords.ParseJson(pairs[i + 1].AsText(), key);
+        }
+
+        return entries;
     }
 
     private static List<WorkflowRecord> ParseRecords(RedisReply reply)

@@ -12,6 +12,7 @@ internal static class RedisScripts
     public static readonly RedisScript List = Load("list");
     public static readonly RedisScript Due = Load("due");
     public static readonly RedisScript Checkpoint = Load("checkpoint");
+    public static readonly RedisScript GetCheckpoint = Load("get_checkpoint");
     public static readonly RedisScript Maintenance = Load("maintenance");
     public static readonly RedisScript Export = Load("export");
     public static readonly RedisScript Import = Load("import");
