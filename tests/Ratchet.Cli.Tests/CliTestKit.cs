@@ -321,4 +321,21 @@ internal static class Eventually
 
         return condition();
     }
+
+    /// <summary>Like <see cref="TrueAsync(Func{bool}, double)"/>, for a condition that reads a store.</summary>
+    public static async Task<bool> TrueAsync(Func<Task<bool>> condition, double seconds = 20)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(25);
+        }
+
+        return await condition();
+    }
 }

@@ -54,16 +54,17 @@ public abstract class WorkerFleetTests : IAsyncLifetime
             var victim = workers[0];
             var victimMark = $":{victim.Id}:";
             // Killed while nodes run in it: those workflows are Running at a started attempt, leased by it.
-            Assert.True(await Eventually.TrueAsync(() => RunningIn(store, ids, victimMark).Count >= 2, seconds: 60),
+            Assert.True(await Eventually.TrueAsync(async () => (await RunningInAsync(store, ids, victimMark)).Count >= 2, seconds: 60),
                 $"worker {victim.Id} never ran two workflows at once.\n{victim.Stderr}");
             await victim.KillAsync();
 
             // Read once it is dead, so nothing moves: these were interrupted mid-node and must be taken over.
-            var heldWhenKilled = RunningIn(store, ids, victimMark);
+            var heldWhenKilled = await RunningInAsync(store, ids, victimMark);
             Assert.NotEmpty(heldWhenKilled);
 
-            Assert.True(await Eventually.TrueAsync(() => AllCompleted(store, ids), seconds: 120),
-                $"not every workflow completed: {Describe(store, ids)}\n--- worker 2\n{workers[1].Stderr}\n--- worker 3\n{workers[2].Stderr}");
+            var allCompleted = await Eventually.TrueAsync(async () => (await ReadAsync(store, ids)).All(w => w.Status == WorkflowStatus.Completed), seconds: 120);
+            Assert.True(allCompleted,
+                $"not every workflow completed: {string.Join(", ", (await ReadAsync(store, ids)).Select(w => $"{w.Id}={w.Status}@{w.CurrentNode}"))}\n--- worker 2\n{workers[1].Stderr}\n--- worker 3\n{workers[2].Stderr}");
             foreach (var id in ids)
             {
                 var completed = (await store.GetStepsAsync(id)).Where(s => s.Outcome == StepOutcome.Completed).Select(s => s.Node).ToList();
@@ -119,20 +120,22 @@ public abstract class WorkerFleetTests : IAsyncLifetime
         return ids;
     }
 
-    private static List<string> RunningIn(IRatchetStore store, IReadOnlyList<string> ids, string ownerMark) =>
-        Read(store, ids)
+    private static async Task<List<string>> RunningInAsync(IRatchetStore store, IReadOnlyList<string> ids, string ownerMark) =>
+        (await ReadAsync(store, ids))
             .Where(w => w.Status == WorkflowStatus.Running && w.Attempt >= 1 && w.LeaseOwner?.Contains(ownerMark, StringComparison.Ordinal) == true)
             .Select(w => w.Id)
             .ToList();
 
-    private static bool AllCompleted(IRatchetStore store, IReadOnlyList<string> ids) =>
-        Read(store, ids).All(w => w.Status == WorkflowStatus.Completed);
+    private static async Task<List<WorkflowRecord>> ReadAsync(IRatchetStore store, IReadOnlyList<string> ids)
+    {
+        var workflows = new List<WorkflowRecord>(ids.Count);
+        foreach (var id in ids)
+        {
+            workflows.Add(await store.GetRequiredWorkflowAsync(id));
+        }
 
-    private static string Describe(IRatchetStore store, IReadOnlyList<string> ids) =>
-        string.Join(", ", Read(store, ids).Select(w => $"{w.Id}={w.Status}@{w.CurrentNode}"));
-
-    private static List<WorkflowRecord> Read(IRatchetStore store, IReadOnlyList<string> ids) =>
-        ids.Select(id => store.GetRequiredWorkflowAsync(id).GetAwaiter().GetResult()).ToList();
+        return workflows;
+    }
 }
 
 /// <summary>The fleet on one SQLite file: several processes on one machine.</summary>
@@ -150,4 +153,20 @@ public sealed class SqliteWorkerFleetTests : WorkerFleetTests
         Directory.Delete(Path.GetDirectoryName(uri["sqlite:".Length..])!, recursive: true);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>The fleet on PostgreSQL: claims with SKIP LOCKED, wake-ups by LISTEN/NOTIFY.</summary>
+public sealed class PostgresWorkerFleetTests : WorkerFleetTests
+{
+    protected override Task<(string Uri, IRatchetStore Store)> CreateStoreAsync() => Ratchet.TestServers.ServerStores.PostgresAsync();
+
+    protected override Task DropStoreAsync(string uri) => Ratchet.TestServers.ServerStores.DropPostgresAsync(uri);
+}
+
+/// <summary>The fleet on Redis: claims and commits by Lua scripts, wake-ups by pub/sub.</summary>
+public sealed class RedisWorkerFleetTests : WorkerFleetTests
+{
+    protected override Task<(string Uri, IRatchetStore Store)> CreateStoreAsync() => Ratchet.TestServers.ServerStores.RedisAsync();
+
+    protected override Task DropStoreAsync(string uri) => Ratchet.TestServers.ServerStores.DropRedisAsync(uri);
 }
