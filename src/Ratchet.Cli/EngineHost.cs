@@ -110,6 +110,8 @@ internal sealed class EngineHost : IAsyncDisposable
             await Store.ReleaseLeaseAsync(workflowId, owner, cancellationToken);
         }
 
+        // Only the triggers this run fires are reported, not those of earlier transitions (a re-run of a finished id).
+        var seen = (await Store.GetEventsAsync(workflowId, cancellationToken: cancellationToken)).LastOrDefault()?.Sequence ?? 0;
         var runner = Engine.CreateRunner(workflowId);
         await runner.StartAsync(cancellationToken);
         WorkflowRecord final;
@@ -127,7 +129,34 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         await runner.StopAsync(CancellationToken.None);
-        return Report(final);
+        var exitCode = Report(final);
+        await ReportTriggeredAsync(workflowId, seen, cancellationToken);
+        return exitCode;
+    }
+
+    /// <summary>
+    /// One line per workflow that a trigger started from this workflow's transitions since <paramref name="afterSequence"/>:
+    /// this process runs only the followed workflow, so the user learns here that something else waits to run.
+    /// </summary>
+    private async Task ReportTriggeredAsync(string workflowId, long afterSequence, CancellationToken cancellationToken)
+    {
+        if (Context.Json)
+        {
+            return;
+        }
+
+        foreach (var fired in await Store.GetEventsAsync(workflowId, afterSequence, cancellationToken: cancellationToken))
+        {
+            if (fired.Type != AuditEventTypes.TriggerFired || fired.Payload is not { } payload)
+            {
+                continue;
+            }
+
+            var trigger = payload.GetProperty("trigger").GetString();
+            var started = payload.GetProperty("workflow").GetString();
+            var type = payload.GetProperty("type").GetString();
+            await Context.Error.WriteLineAsync($"Trigger {trigger} started {started} (type {type}); a `ratchet worker` runs it, or `ratchet resume {started}`.");
+        }
     }
 
     /// <summary>Waits for the workflow to end or park; on a terminal, with a live line: running node, attempt, elapsed.</summary>

@@ -5,6 +5,7 @@ using Ratchet.Cli.Commands;
 using Ratchet.Engine;
 using Ratchet.Expressions;
 using Ratchet.State;
+using Ratchet.Triggers;
 using Ratchet.Yaml;
 
 namespace Ratchet.Cli;
@@ -35,7 +36,8 @@ internal static class RatchetCli
             .Concat(PhaseCommand.Create(output, error))
             .Concat(ProviderCommands.Create(output, error))
             .Concat(AgentCommands.Create(output, error))
-            .Concat(KeyCommands.Create(output, error)))
+            .Concat(KeyCommands.Create(output, error))
+            .Concat(TriggerCommands.Create(output, error)))
         {
             root.Subcommands.Add(command);
         }
@@ -102,7 +104,8 @@ internal static class RatchetCli
         StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
             UnknownWorkflowTypeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
-            StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
+            StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
+            TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
         Ratchet.Secrets.SecretException secret => (secret.ErrorCode, ExitCodes.KeyProblem),
         RatchetException ratchet => (ratchet.ErrorCode, ExitCodes.Failed),

@@ -201,12 +201,10 @@ internal sealed class ShellCommandNode : IVersionedNode
             variables["RATCHET_WORKSPACE"] = workspace;
         }
 
-        if (context.Input is { ValueKind: JsonValueKind.Object } input)
+        // From the scope rather than the raw input, so declared defaults are there too.
+        foreach (var property in scope.GetProperty("inputs").EnumerateObject())
         {
-            foreach (var property in input.EnumerateObject())
-            {
-                variables["RATCHET_INPUT_" + EnvironmentName(property.Name)] = StateScope.Text(property.Value);
-            }
+            variables["RATCHET_INPUT_" + EnvironmentName(property.Name)] = StateScope.Text(property.Value);
         }
 
         foreach (var (name, value) in _env)

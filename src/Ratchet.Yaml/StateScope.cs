@@ -35,16 +35,28 @@ public static class StateScope
             }
 
             writer.WriteEndObject();
-            writer.WritePropertyName("inputs");
-            if (context.Input is { ValueKind: JsonValueKind.Object } input)
+            writer.WriteStartObject("inputs");
+            var given = context.Input is { ValueKind: JsonValueKind.Object } input ? input : (JsonElement?)null;
+            if (given is { } values)
             {
-                input.WriteTo(writer);
+                foreach (var property in values.EnumerateObject())
+                {
+                    property.WriteTo(writer);
+                }
             }
-            else
+
+            // `ratchet run` binds defaults into the input, but a workflow started otherwise (a trigger, the library's
+            // StartAsync) gets only what its starter gave: the file's defaults fill the rest, as they would on `run`.
+            foreach (var spec in file.Inputs)
             {
-                writer.WriteStartObject();
-                writer.WriteEndObject();
+                if (spec.Default is { } fallback && !(given is { } present && present.TryGetProperty(spec.Name, out _)))
+                {
+                    writer.WritePropertyName(spec.Name);
+                    fallback.WriteTo(writer);
+                }
             }
+
+            writer.WriteEndObject();
 
             writer.WriteStartObject("artifacts");
             foreach (var (key, value) in context.Artifacts)

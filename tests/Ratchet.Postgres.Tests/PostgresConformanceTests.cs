@@ -21,3 +21,5 @@ public sealed class PostgresArchiveConformanceTests : ArchiveConformanceTests<Po
 public sealed class PostgresExportImportConformanceTests : ExportImportConformanceTests<PostgresStoreFactory>;
 
 public sealed class PostgresConcurrencyConformanceTests : ConcurrencyConformanceTests<PostgresStoreFactory>;
+
+public sealed class PostgresAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<PostgresStoreFactory>;

@@ -21,3 +21,5 @@ public sealed class RedisArchiveConformanceTests : ArchiveConformanceTests<Redis
 public sealed class RedisExportImportConformanceTests : ExportImportConformanceTests<RedisStoreFactory>;
 
 public sealed class RedisConcurrencyConformanceTests : ConcurrencyConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<RedisStoreFactory>;
