@@ -63,8 +63,19 @@ internal sealed class CliContext
 
     public IAnsiConsole Console { get; }
 
-    public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) =>
-        Location.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
+    public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) => OpenStoreAsync(Location, cancellationToken);
+
+    /// <summary>Opens a store, and says on standard error when its server's settings break the durability promise.</summary>
+    public async Task<IRatchetStore> OpenStoreAsync(StoreLocation location, CancellationToken cancellationToken)
+    {
+        var store = await location.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        if (store is Ratchet.Redis.RedisRatchetStore { PersistenceWarning: { } warning })
+        {
+            await Error.WriteLineAsync($"ratchet: warning: {warning}");
+        }
+
+        return store;
+    }
 
     /// <summary>Ratchet's JSON conventions, indented, for Ratchet's records and for any other value a command prints.</summary>
     private static readonly JsonSerializerOptions PrintOptions = new(RatchetJsonContext.Default.Options)

@@ -42,6 +42,23 @@ internal sealed record StoreLocation(string Uri)
 
     private string FilesRoot => Uri["files:".Length..].TrimEnd('/');
 
+    /// <summary>
+    /// Refuses a store that does not exist yet, for commands that only read one (<c>migrate --from</c>): opening would
+    /// create an empty SQLite file or files folder and copy nothing.
+    /// </summary>
+    public void RequireExisting()
+    {
+        if (Uri.StartsWith("sqlite:", StringComparison.Ordinal) && !File.Exists(SqlitePath))
+        {
+            throw new UsageException($"There is no SQLite store at {SqlitePath}; check the path (nothing was created).");
+        }
+
+        if (Uri.StartsWith("files:", StringComparison.Ordinal) && !Directory.Exists(FilesRoot))
+        {
+            throw new UsageException($"There is no files store at {FilesRoot}; check the folder (nothing was created).");
+        }
+    }
+
     /// <summary>Opens the store.</summary>
     /// <exception cref="UsageException">The URI names no supported store.</exception>
     public async Task<IRatchetStore> OpenAsync(TimeSpan busyTimeout, CancellationToken cancellationToken)
@@ -71,7 +88,7 @@ internal sealed record StoreLocation(string Uri)
             return await PostgresRatchetStore.OpenAsync(ParseOptions(Uri, PostgresStoreOptions.FromUri), cancellationToken);
         }
 
-        if (Uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+        if (Uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Uri.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
         {
             return await RedisRatchetStore.OpenAsync(ParseOptions(Uri, RedisStoreOptions.FromUri), cancellationToken);
         }

@@ -97,12 +97,18 @@ public sealed class MigrateCommandTests : IDisposable
     [Fact]
     public async Task Migrate_SameStoreOrBadUri_RefusedWithExit2()
     {
+        await OkAsync("kv", "save", "k", "1");
         var same = await _sandbox.RunAsync("migrate", "--from", _sandbox.Store, "--to", _sandbox.Store);
         var bad = await _sandbox.RunAsync("migrate", "--from", _sandbox.Store, "--to", "mongo://nowhere");
+        var missing = await _sandbox.RunAsync("migrate", "--from", "sqlite:" + _sandbox.File("typo.db"), "--to", "files:" + _sandbox.File("out"));
 
         Assert.Equal(2, same.ExitCode);
         Assert.Contains("same store", same.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("not supported", bad.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("There is no SQLite store", missing.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_sandbox.File("typo.db")));
+        Assert.False(Directory.Exists(_sandbox.File("out")));
     }
 }

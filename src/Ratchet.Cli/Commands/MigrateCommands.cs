@@ -71,8 +71,9 @@ internal static class MigrateCommands
             throw new UsageException($"--from and --to name the same store ({StoreLocation.Redact(fromUri)}); name two different stores.");
         }
 
-        await using var source = await fromLocation.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
-        await using var target = await toLocation.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        fromLocation.RequireExisting();
+        await using var source = await context.OpenStoreAsync(fromLocation, cancellationToken);
+        await using var target = await context.OpenStoreAsync(toLocation, cancellationToken);
         MigrationReport report;
         try
         {
