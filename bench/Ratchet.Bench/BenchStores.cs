@@ -27,7 +27,7 @@ internal static class BenchStores
             $"The store URI '{uri}' is not supported; use sqlite:PATH, files:DIR, postgres://USER@HOST:PORT/DB?schema=S or redis://HOST:PORT/DB?prefix=P."),
     };
 
-    public static RatchetBuilder Use(RatchetBuilder builder, string uri, int? poolSize) => Backend(uri) switch
+    public static RatchetBuilder Use(RatchetBuilder builder, string uri, int? poolSize, int? commitBatch) => Backend(uri) switch
     {
         "sqlite" => builder.UseSqlite(uri["sqlite:".Length..]),
         "files" => builder.UseFiles(uri["files:".Length..]),
@@ -36,6 +36,11 @@ internal static class BenchStores
             if (poolSize is { } size)
             {
                 o.MaxPoolSize = size;
+            }
+
+            if (commitBatch is { } batch)
+            {
+                o.MaxCommitBatch = batch;
             }
         }),
         _ => builder.UseRedis(uri),

@@ -9,7 +9,7 @@ using Ratchet.Storage;
 
 // Ratchet's benchmarks. Each run prints one JSON line. See docs/PERFORMANCE.md for what each workload means.
 //   dotnet run -c Release --project bench/Ratchet.Bench -- --workload W1|W1-seq|W2|fsync [--n N] [--store URI]
-//       [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P]
+//       [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P] [--commit-batch B]
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
@@ -29,7 +29,7 @@ return options.Workload switch
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"ratchet-bench: {problem}. Usage: --workload W1|W1-seq|W2|fsync [--n N] [--store sqlite:PATH|files:DIR|postgres://...|redis://...] [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P]");
+    Console.Error.WriteLine($"ratchet-bench: {problem}. Usage: --workload W1|W1-seq|W2|fsync [--n N] [--store sqlite:PATH|files:DIR|postgres://...|redis://...] [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P] [--commit-batch B]");
     return 2;
 }
 
@@ -47,6 +47,9 @@ internal sealed record BenchOptions(string Workload, int N, string Store, int Co
 
     /// <summary>PostgreSQL: the connection pool's size, when not the store's default.</summary>
     public int? PoolSize { get; init; }
+
+    /// <summary>PostgreSQL: the most node commits merged into one statement (1: none), when not the store's default.</summary>
+    public int? CommitBatch { get; init; }
 
     /// <summary>W1-worker: the run's id (workflow ids start with it) and the workflows to warm up with.</summary>
     public string? Run { get; init; }
@@ -83,6 +86,7 @@ internal sealed record BenchOptions(string Workload, int N, string Store, int Co
             Workers = int.Parse(values.GetValueOrDefault("workers", "1"), CultureInfo.InvariantCulture),
             Spawn = values.GetValueOrDefault("spawn") is "true" or "1",
             PoolSize = values.TryGetValue("pool", out var pool) ? int.Parse(pool, CultureInfo.InvariantCulture) : null,
+            CommitBatch = values.TryGetValue("commit-batch", out var batch) ? int.Parse(batch, CultureInfo.InvariantCulture) : null,
             Run = values.GetValueOrDefault("run"),
         };
     }
@@ -406,7 +410,7 @@ internal static class Workloads
             }
         }
 
-        return await BenchStores.Use(new RatchetBuilder(), options.Store, options.PoolSize)
+        return await BenchStores.Use(new RatchetBuilder(), options.Store, options.PoolSize, options.CommitBatch)
             .AddWorkflow(builder.Build())
             .Configure(o =>
             {
@@ -439,6 +443,16 @@ internal static class Workloads
         if (options.Backend == "sqlite")
         {
             line["sqlite_full_commit_us"] = Round(bare.Us);
+        }
+
+        if (options.PoolSize is { } pool)
+        {
+            line["pool"] = pool;
+        }
+
+        if (options.CommitBatch is { } batch)
+        {
+            line["commit_batch"] = batch;
         }
 
         foreach (var (key, value) in extra)

@@ -167,6 +167,7 @@ internal static class W1Workers
             ("concurrency", options.Concurrency.ToString(CultureInfo.InvariantCulture)),
             ("nodes", options.Nodes.ToString(CultureInfo.InvariantCulture)),
             ("pool", options.PoolSize?.ToString(CultureInfo.InvariantCulture) ?? ""),
+            ("commit-batch", options.CommitBatch?.ToString(CultureInfo.InvariantCulture) ?? ""),
         })
         {
             if (value.Length > 0)
