@@ -37,7 +37,8 @@ internal static class W1Workers
                 var line = await child.StandardOutput.ReadLineAsync();
                 if (line != "ready")
                 {
-                    Console.Error.WriteLine($"ratchet-bench: a worker did not get ready (said '{line}', exit {(child.HasExited ? child.ExitCode : 0)}).");
+                    await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                    Console.Error.WriteLine($"ratchet-bench: a worker did not get ready (said '{line}', exit {child.ExitCode}).");
                     return 1;
                 }
             }
@@ -71,6 +72,7 @@ internal static class W1Workers
             {
                 ["workers"] = options.Workers,
                 ["mode"] = "processes",
+                ["worker_pool"] = WorkerPoolSize(options),
                 ["concurrency"] = options.Concurrency,
                 ["workflows_per_s"] = Workloads.Round(options.N / seconds),
                 ["per_worker_steps"] = perWorker,
@@ -102,40 +104,50 @@ internal static class W1Workers
     public static async Task<int> WorkerAsync(BenchOptions options)
     {
         var warm = new StepCounter();
-        await using (var engine = await Workloads.BuildEngineAsync(options, TimeSpan.FromSeconds(30), counter: warm, type: WarmType))
-        {
-            var runner = engine.CreateRunner();
-            await runner.StartAsync();
-            var count = Math.Clamp(options.N, 200, 5000);
-            var run = Workloads.NewRunId();
-            await Task.WhenAll(Enumerable.Range(0, count).Select(i => engine.StartAsync(WarmType, null, new StartOptions { Id = $"w1warm-{run}-{i:D6}" })));
-            while (warm.Finished < count)
-            {
-                await Task.Delay(10);
-            }
-
-            await runner.StopAsync();
-        }
-
         var counter = new StepCounter();
-        await using (var engine = await Workloads.BuildEngineAsync(options, TimeSpan.FromSeconds(30), counter: counter))
+        await using var warmEngine = await Workloads.BuildEngineAsync(options, TimeSpan.FromSeconds(30), counter: warm, type: WarmType);
+        await using var engine = await Workloads.BuildEngineAsync(options, TimeSpan.FromSeconds(30), counter: counter);
+        var warmRunner = warmEngine.CreateRunner();
+        await warmRunner.StartAsync();
+        var count = Math.Clamp(options.N, 200, 5000);
+        var run = Workloads.NewRunId();
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => warmEngine.StartAsync(WarmType, null, new StartOptions { Id = $"w1warm-{run}-{i:D6}" })));
+        while (warm.Finished < count)
         {
-            Console.WriteLine("ready");
-            if (await Console.In.ReadLineAsync() != "go")
-            {
-                return 1;
-            }
-
-            var runner = engine.CreateRunner();
-            await runner.StartAsync();
-            if (await Console.In.ReadLineAsync() != "stop")
-            {
-                return 1;
-            }
-
-            await runner.StopAsync();
+            await Task.Delay(10);
         }
 
+        await warmRunner.StopAsync();
+        await warmEngine.DisposeAsync();
+
+        // Console.In reads synchronously even through ReadLineAsync: awaited on a pool thread, that read stalled the
+        // Redis workers' runner for good (the PostgreSQL ones ran). A thread of its own keeps it off the pool.
+        var commands = new System.Collections.Concurrent.BlockingCollection<string?>();
+        var stdin = new Thread(() =>
+        {
+            while (Console.In.ReadLine() is { } line)
+            {
+                commands.Add(line);
+            }
+
+            commands.Add(null);
+        }) { IsBackground = true };
+        stdin.Start();
+
+        Console.WriteLine("ready");
+        if (await Task.Run(() => commands.Take()) != "go")
+        {
+            return 1;
+        }
+
+        var runner = engine.CreateRunner();
+        await runner.StartAsync();
+        if (await Task.Run(() => commands.Take()) != "stop")
+        {
+            return 1;
+        }
+
+        await runner.StopAsync();
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["steps"] = counter.Steps,
@@ -143,6 +155,12 @@ internal static class W1Workers
         }));
         return 0;
     }
+
+    /// <summary>
+    /// PostgreSQL connections per worker: the store's default of 100 each would exceed the server's max_connections
+    /// (300 here) with 3 workers, so the workers share about 96 unless --pool says otherwise.
+    /// </summary>
+    public static int WorkerPoolSize(BenchOptions options) => options.PoolSize ?? Math.Max(8, 96 / options.Workers);
 
     private static Process StartWorker(BenchOptions options, string run)
     {
@@ -166,7 +184,7 @@ internal static class W1Workers
             ("n", warm.ToString(CultureInfo.InvariantCulture)),
             ("concurrency", options.Concurrency.ToString(CultureInfo.InvariantCulture)),
             ("nodes", options.Nodes.ToString(CultureInfo.InvariantCulture)),
-            ("pool", options.PoolSize?.ToString(CultureInfo.InvariantCulture) ?? ""),
+            ("pool", WorkerPoolSize(options).ToString(CultureInfo.InvariantCulture)),
             ("commit-batch", options.CommitBatch?.ToString(CultureInfo.InvariantCulture) ?? ""),
         })
         {
