@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Ratchet;
+using Ratchet.Bench;
 using Ratchet.Engine;
 using Ratchet.Sqlite;
 using Ratchet.Storage;
 
 // Ratchet's benchmarks. Each run prints one JSON line. See docs/PERFORMANCE.md for what each workload means.
 //   dotnet run -c Release --project bench/Ratchet.Bench -- --workload W1|W1-seq|W2|fsync [--n N] [--store URI]
-//       [--concurrency C] [--nodes K] [--node-ms MS]
+//       [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P] [--commit-batch B]
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
@@ -22,13 +22,14 @@ return options.Workload switch
     "W1-seq" => await Workloads.W1SequentialAsync(options),
     "W2" => await Workloads.W2Async(options),
     "W2-child" => await Workloads.W2ChildAsync(options),
+    "W1-worker" => await W1Workers.WorkerAsync(options),
     "fsync" => Workloads.Fsync(options),
     _ => Usage($"unknown workload '{options.Workload}'"),
 };
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"ratchet-bench: {problem}. Usage: --workload W1|W1-seq|W2|fsync [--n N] [--store sqlite:PATH] [--concurrency C] [--nodes K] [--node-ms MS]");
+    Console.Error.WriteLine($"ratchet-bench: {problem}. Usage: --workload W1|W1-seq|W2|fsync [--n N] [--store sqlite:PATH|files:DIR|postgres://...|redis://...] [--concurrency C] [--nodes K] [--node-ms MS] [--workers K] [--spawn true] [--pool P] [--commit-batch B]");
     return 2;
 }
 
@@ -36,7 +37,24 @@ internal sealed record BenchOptions(string Workload, int N, string Store, int Co
 {
     public string DatabasePath => Store.StartsWith("sqlite:", StringComparison.Ordinal)
         ? Store["sqlite:".Length..]
-        : throw new NotSupportedException($"Store '{Store}' is not supported by this build of the benchmark; use sqlite:PATH.");
+        : throw new NotSupportedException($"Workload {Workload} runs on sqlite:PATH only; W1 and W1-seq take any store URI.");
+
+    /// <summary>W1: how many worker processes share the store (1: in this process unless <see cref="Spawn"/>).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>W1 with one worker: run it in a child process too, like-for-like with several workers.</summary>
+    public bool Spawn { get; init; }
+
+    /// <summary>PostgreSQL: the connection pool's size, when not the store's default.</summary>
+    public int? PoolSize { get; init; }
+
+    /// <summary>PostgreSQL: the most node commits merged into one statement (1: none), when not the store's default.</summary>
+    public int? CommitBatch { get; init; }
+
+    /// <summary>W1-worker: the run's id (workflow ids start with it) and the workflows to warm up with.</summary>
+    public string? Run { get; init; }
+
+    public string Backend => BenchStores.Backend(Store);
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -63,7 +81,14 @@ internal sealed record BenchOptions(string Workload, int N, string Store, int Co
             int.Parse(values.GetValueOrDefault("nodes", "10"), CultureInfo.InvariantCulture),
             int.Parse(values.GetValueOrDefault("node-ms", workload.StartsWith("W2", StringComparison.Ordinal) ? "20" : "0"), CultureInfo.InvariantCulture),
             values.GetValueOrDefault("mode"),
-            values.GetValueOrDefault("effects"));
+            values.GetValueOrDefault("effects"))
+        {
+            Workers = int.Parse(values.GetValueOrDefault("workers", "1"), CultureInfo.InvariantCulture),
+            Spawn = values.GetValueOrDefault("spawn") is "true" or "1",
+            PoolSize = values.TryGetValue("pool", out var pool) ? int.Parse(pool, CultureInfo.InvariantCulture) : null,
+            CommitBatch = values.TryGetValue("commit-batch", out var batch) ? int.Parse(batch, CultureInfo.InvariantCulture) : null,
+            Run = values.GetValueOrDefault("run"),
+        };
     }
 }
 
@@ -74,42 +99,104 @@ internal static class Workloads
     /// <summary>N workflows of K no-op nodes, all started at once; durable steps per second.</summary>
     public static async Task<int> W1Async(BenchOptions options)
     {
-        var fsync = BareCommitMicroseconds(options.DatabasePath);
-        await using var engine = await BuildEngineAsync(options, TimeSpan.FromSeconds(30));
+        if (options.Workers > 1 || options.Spawn)
+        {
+            return await W1Workers.RunAsync(options);
+        }
+
+        var load = LoadAverage();
+        var (bareUs, bareWhat) = await BenchStores.BareCommitAsync(options.Store);
+        var counter = new StepCounter();
+        await using var engine = await BuildEngineAsync(options, TimeSpan.FromSeconds(30), counter: counter);
         var runner = engine.CreateRunner();
         await runner.StartAsync();
 
         // Warm up (half the run, at most 5,000 workflows): tiered JIT needs that long on 2 busy cores to settle, and the
         // figure is meant to be the engine's steady state, not its start-up.
-        await RunBurstAsync(engine, Math.Clamp(options.N / 2, 1000, 5000));
-        var before = ((SqliteRatchetStore)engine.Store).WriteStatistics;
+        var run = NewRunId();
+        await RunBurstAsync(engine, Math.Clamp(options.N / 2, 1000, 5000), $"w1warm-{run}");
+        var sqlite = engine.Store as SqliteRatchetStore;
+        var before = sqlite?.WriteStatistics;
+        var stepsBefore = counter.Steps;
 
         var clock = Stopwatch.StartNew();
-        await RunBurstAsync(engine, options.N);
+        var ids = await RunBurstAsync(engine, options.N, $"w1-{run}");
         var seconds = clock.Elapsed.TotalSeconds;
         await runner.StopAsync();
         var steps = (long)options.N * options.Nodes;
-        var after = ((SqliteRatchetStore)engine.Store).WriteStatistics;
-        var statistics = new SqliteWriteStatistics(after.Transactions - before.Transactions, after.Operations - before.Operations);
-        Report(options, seconds, steps, lost: 0, duplicated: 0, fsync, new()
+        var extra = new Dictionary<string, object>
         {
+            ["workers"] = 1,
+            ["mode"] = "in-process",
             ["concurrency"] = options.Concurrency,
             ["workflows_per_s"] = Round(options.N / seconds),
-            ["transactions"] = statistics.Transactions,
-            ["operations_per_transaction"] = Round(statistics.OperationsPerTransaction),
+            ["per_worker_steps"] = new[] { counter.Steps - stepsBefore },
+        };
+        if (sqlite is not null)
+        {
+            var after = sqlite.WriteStatistics;
+            var statistics = new SqliteWriteStatistics(after.Transactions - before!.Transactions, after.Operations - before.Operations);
+            extra["transactions"] = statistics.Transactions;
+            extra["operations_per_transaction"] = Round(statistics.OperationsPerTransaction);
+        }
+
+        var check = await VerifyCompletedAsync(engine.Store, ids, options.Nodes);
+        extra["workflows_completed"] = check.Completed;
+        extra["workflows_with_exactly_nodes_steps"] = check.Exact;
+        extra["load_before"] = load;
+        extra["load_after"] = LoadAverage();
+        Report(options, seconds, steps, lost: 0, duplicated: 0, (bareUs, bareWhat), extra);
+        return check.Completed == options.N && check.Exact == options.N ? 0 : 1;
+    }
+
+    public static string NewRunId() => Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The 1, 5 and 15 minute load averages, as <c>uptime</c> shows them: other work on the 2 cores skews figures.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+
+    /// <summary>
+    /// Reads every workflow back from the store: how many completed, and how many hold exactly
+    /// <paramref name="nodes"/> completed steps (one per node, none twice).
+    /// </summary>
+    public static async Task<(int Completed, int Exact)> VerifyCompletedAsync(IRatchetStore store, IReadOnlyList<string> ids, int nodes)
+    {
+        var completed = 0;
+        var exact = 0;
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, token) =>
+        {
+            var workflow = await store.GetWorkflowAsync(id, token);
+            if (workflow?.Status == WorkflowStatus.Completed)
+            {
+                Interlocked.Increment(ref completed);
+            }
+
+            var steps = (await store.GetStepsAsync(id, token)).Where(s => s.Outcome == StepOutcome.Completed).ToList();
+            if (steps.Count == nodes && steps.Select(s => s.Node).Distinct(StringComparer.Ordinal).Count() == nodes)
+            {
+                Interlocked.Increment(ref exact);
+            }
         });
-        return 0;
+        return (completed, exact);
     }
 
     /// <summary>
     /// Starts <paramref name="count"/> workflows at once and waits until none is active. It watches with one indexed
     /// query every 10 ms rather than one read per workflow, so that observing costs the run next to nothing.
     /// </summary>
-    private static async Task RunBurstAsync(WorkflowEngine engine, int count)
+    private static async Task<string[]> RunBurstAsync(WorkflowEngine engine, int count, string prefix)
     {
-        await Task.WhenAll(Enumerable.Range(0, count).Select(_ => engine.StartAsync(WorkflowType)));
-        var anyActive = WorkflowQuery.Active with { Limit = 1 };
-        while ((await engine.Store.ListWorkflowsAsync(anyActive)).Items.Count > 0)
+        var ids = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D6}").ToArray();
+        await Task.WhenAll(ids.Select(id => engine.StartAsync(WorkflowType, null, new StartOptions { Id = id })));
+        await WaitUntilNoneActiveAsync(engine.Store, WorkflowType);
+        return ids;
+    }
+
+    /// <summary>Waits until no workflow of <paramref name="type"/> is active, with one indexed query every 10 ms.</summary>
+    public static async Task WaitUntilNoneActiveAsync(IRatchetStore store, string type)
+    {
+        var anyActive = WorkflowQuery.Active with { Limit = 1, Types = [type] };
+        while ((await store.ListWorkflowsAsync(anyActive)).Items.Count > 0)
         {
             await Task.Delay(10);
         }
@@ -118,7 +205,8 @@ internal static class Workloads
     /// <summary>One workflow at a time: the latency of one durable step (each its own fsync).</summary>
     public static async Task<int> W1SequentialAsync(BenchOptions options)
     {
-        var fsync = BareCommitMicroseconds(options.DatabasePath);
+        var load = LoadAverage();
+        var bare = await BenchStores.BareCommitAsync(options.Store);
         await using var engine = await BuildEngineAsync(options, TimeSpan.FromSeconds(30));
         var runner = engine.CreateRunner();
         await runner.StartAsync();
@@ -138,9 +226,11 @@ internal static class Workloads
 
         var seconds = clock.Elapsed.TotalSeconds;
         await runner.StopAsync();
-        Report(options, seconds, (long)options.N * options.Nodes, lost: 0, duplicated: 0, fsync, new()
+        Report(options, seconds, (long)options.N * options.Nodes, lost: 0, duplicated: 0, bare, new()
         {
             ["commits_per_workflow"] = options.Nodes + 1,
+            ["load_before"] = load,
+            ["load_after"] = LoadAverage(),
         });
         return 0;
     }
@@ -151,7 +241,7 @@ internal static class Workloads
     /// </summary>
     public static async Task<int> W2Async(BenchOptions options)
     {
-        var fsync = BareCommitMicroseconds(options.DatabasePath);
+        var fsync = (BenchStores.SqliteBareCommit(options.DatabasePath), "sqlite insert, WAL, synchronous=FULL");
         var effects = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.DatabasePath))!, "effects.log");
         var total = (long)options.N * options.Nodes;
 
@@ -233,7 +323,7 @@ internal static class Workloads
     /// <summary>The cost of one bare SQLite commit with synchronous=FULL in WAL mode on the same disk, in µs.</summary>
     public static int Fsync(BenchOptions options)
     {
-        var us = BareCommitMicroseconds(options.DatabasePath);
+        var us = BenchStores.SqliteBareCommit(options.DatabasePath);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["workload"] = "fsync", ["sqlite_full_commit_us"] = Round(us) }));
         return 0;
     }
@@ -296,12 +386,13 @@ internal static class Workloads
         return Process.Start(start)!;
     }
 
-    private static async Task<WorkflowEngine> BuildEngineAsync(BenchOptions options, TimeSpan lease, EffectLog? effects = null)
+    public static async Task<WorkflowEngine> BuildEngineAsync(BenchOptions options, TimeSpan lease, EffectLog? effects = null, StepCounter? counter = null, string type = WorkflowType)
     {
-        var builder = new WorkflowBuilder(WorkflowType).DefaultRetry(RetryPolicy.None);
+        var builder = new WorkflowBuilder(type).DefaultRetry(RetryPolicy.None);
         for (var i = 0; i < options.Nodes; i++)
         {
             var name = $"n{i}";
+            var last = i == options.Nodes - 1;
             builder.Node(name, async (context, cancellationToken) =>
             {
                 if (options.NodeMilliseconds > 0)
@@ -310,6 +401,7 @@ internal static class Workloads
                 }
 
                 effects?.Append($"{context.WorkflowId} {context.Node} {context.Attempt}");
+                counter?.Add(last);
                 return NodeResult.Success();
             });
             if (i < options.Nodes - 1)
@@ -318,8 +410,7 @@ internal static class Workloads
             }
         }
 
-        return await new RatchetBuilder()
-            .UseSqlite(options.DatabasePath)
+        return await BenchStores.Use(new RatchetBuilder(), options.Store, options.PoolSize, options.CommitBatch)
             .AddWorkflow(builder.Build())
             .Configure(o =>
             {
@@ -330,50 +421,13 @@ internal static class Workloads
             .BuildAsync();
     }
 
-    /// <summary>
-    /// Times sequential one-row commits on a bare SQLite file (WAL, synchronous=FULL) next to the store: the disk's
-    /// price of durability in this run, to compare a durable step against.
-    /// </summary>
-    private static double BareCommitMicroseconds(string besidePath)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(besidePath))!;
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, "fsync-baseline.db");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Open();
-            using var setup = connection.CreateCommand();
-            setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT);";
-            setup.ExecuteNonQuery();
-            using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO t (v) VALUES ('x');";
-            insert.Prepare();
-            for (var i = 0; i < 20; i++)
-            {
-                insert.ExecuteNonQuery();
-            }
-
-            const int commits = 300;
-            var clock = Stopwatch.StartNew();
-            for (var i = 0; i < commits; i++)
-            {
-                insert.ExecuteNonQuery();
-            }
-
-            var us = clock.Elapsed.TotalMicroseconds / commits;
-            SqliteConnection.ClearAllPools();
-            File.Delete(path);
-            return us;
-        }
-    }
-
-    private static void Report(BenchOptions options, double seconds, long steps, long lost, long duplicated, double fsyncUs, Dictionary<string, object> extra, double? peakRssMb = null)
+    public static void Report(BenchOptions options, double seconds, long steps, long lost, long duplicated, (double Us, string What) bare, Dictionary<string, object> extra, double? peakRssMb = null)
     {
         var usPerStep = seconds * 1_000_000 / steps;
         var line = new Dictionary<string, object>
         {
             ["workload"] = options.Workload,
-            ["store"] = options.Store.StartsWith("sqlite:", StringComparison.Ordinal) ? "sqlite" : options.Store,
+            ["store"] = options.Backend,
             ["n"] = options.N,
             ["nodes"] = options.Nodes,
             ["seconds"] = Round(seconds),
@@ -382,9 +436,25 @@ internal static class Workloads
             ["lost"] = lost,
             ["duplicated"] = duplicated,
             ["peak_rss_mb"] = Round(peakRssMb ?? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
-            ["sqlite_full_commit_us"] = Round(fsyncUs),
-            ["us_per_step_vs_bare_commit"] = Round(usPerStep / fsyncUs),
+            ["bare_commit_us"] = Round(bare.Us),
+            ["bare_commit"] = bare.What,
+            ["us_per_step_vs_bare_commit"] = Round(usPerStep / bare.Us),
         };
+        if (options.Backend == "sqlite")
+        {
+            line["sqlite_full_commit_us"] = Round(bare.Us);
+        }
+
+        if (options.PoolSize is { } pool)
+        {
+            line["pool"] = pool;
+        }
+
+        if (options.CommitBatch is { } batch)
+        {
+            line["commit_batch"] = batch;
+        }
+
         foreach (var (key, value) in extra)
         {
             line[key] = value;
@@ -393,7 +463,7 @@ internal static class Workloads
         Console.WriteLine(JsonSerializer.Serialize(line));
     }
 
-    private static double Round(double value) => Math.Round(value, value < 10 ? 3 : 1);
+    public static double Round(double value) => Math.Round(value, value < 10 ? 3 : 1);
 
     private static long CountLines(string path)
     {
@@ -412,6 +482,26 @@ internal static class Workloads
         }
 
         return lines;
+    }
+}
+
+/// <summary>Counts node runs (durable steps) and workflows that ran their last node, across the runner's slots.</summary>
+internal sealed class StepCounter
+{
+    private long _steps;
+    private long _finished;
+
+    public long Steps => Interlocked.Read(ref _steps);
+
+    public long Finished => Interlocked.Read(ref _finished);
+
+    public void Add(bool lastNode)
+    {
+        Interlocked.Increment(ref _steps);
+        if (lastNode)
+        {
+            Interlocked.Increment(ref _finished);
+        }
     }
 }
 

@@ -230,7 +230,8 @@ internal sealed class PostgresCommit
         return false;
     }
 
-    private static bool IsNodeCommit(ChangeSet changes)
+    /// <summary>One workflow's update with appends to that workflow only: the engine's commit of a node.</summary>
+    internal static bool IsNodeCommit(ChangeSet changes)
     {
         if (changes.Workflows.Count != 1 || changes.Workflows[0].Kind != WorkflowWriteKind.Update || changes.Checks.Count > 0 ||
             changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0 || changes.Workspaces.Count > 0)

@@ -20,6 +20,7 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresWorkSignal _signal;
+    private readonly PostgresCommitBatcher? _batcher;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private int _disposed;
@@ -32,6 +33,13 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
         _clock = options.TimeProvider;
         Description = description;
         _signal = new PostgresWorkSignal(options, dataSource, description, logger);
+        if (options.MaxCommitBatch > 1)
+        {
+            _batcher = new PostgresCommitBatcher(
+                changes => CommitAloneAsync(changes, Now, CancellationToken.None),
+                operation => RunAsync(operation, CancellationToken.None),
+                options.MaxCommitBatch);
+        }
     }
 
     /// <inheritdoc />
@@ -90,6 +98,11 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
             return;
         }
 
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync();
+        }
+
         await _signal.DisposeAsync();
         await _dataSource.DisposeAsync();
     }
@@ -114,8 +127,27 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
             return;
         }
 
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         var now = Now;
-        await RunAsync(async (connection, token) =>
+        if (_batcher is not null && PostgresCommitBatcher.CanMerge(changes))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await _batcher.CommitAsync(changes);
+        }
+        else
+        {
+            await CommitAloneAsync(changes, now, cancellationToken);
+        }
+
+        if (PostgresCommit.MakesWorkDue(changes, now))
+        {
+            _signal.RequestNotify();
+        }
+    }
+
+    /// <summary>Writes one change set as one batch: one round trip, one transaction; refusals translated.</summary>
+    private Task CommitAloneAsync(ChangeSet changes, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(async (connection, token) =>
         {
             var commit = PostgresCommit.Build(connection, changes, now);
             await using var batch = commit.Batch;
@@ -130,12 +162,6 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
 
             return true;
         }, cancellationToken);
-
-        if (PostgresCommit.MakesWorkDue(changes, now))
-        {
-            _signal.RequestNotify();
-        }
-    }
 
     // ---- leases ------------------------------------------------------------------------------------------------
 

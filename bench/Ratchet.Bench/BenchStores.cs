@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Ratchet.Engine;
+using Ratchet.Files;
+using Ratchet.Postgres;
+using Ratchet.Redis;
+using Ratchet.Sqlite;
+using StackExchange.Redis;
+
+namespace Ratchet.Bench;
+
+/// <summary>
+/// The benchmark's store URIs (the same kinds the CLI takes). Each backend parses its own URI through the public
+/// builder extensions (<c>UsePostgres</c>, <c>UseRedis</c> call the backends' <c>FromUri</c>), so nothing of the CLI is
+/// repeated here; the bench only adds what a benchmark needs: the price of one bare durable write on the same server.
+/// </summary>
+internal static class BenchStores
+{
+    public static string Backend(string uri) => uri switch
+    {
+        _ when uri.StartsWith("sqlite:", StringComparison.Ordinal) => "sqlite",
+        _ when uri.StartsWith("files:", StringComparison.Ordinal) => "files",
+        _ when IsPostgres(uri) => "postgres",
+        _ when uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) => "redis",
+        _ => throw new NotSupportedException(
+            $"The store URI '{uri}' is not supported; use sqlite:PATH, files:DIR, postgres://USER@HOST:PORT/DB?schema=S or redis://HOST:PORT/DB?prefix=P."),
+    };
+
+    public static RatchetBuilder Use(RatchetBuilder builder, string uri, int? poolSize, int? commitBatch) => Backend(uri) switch
+    {
+        "sqlite" => builder.UseSqlite(uri["sqlite:".Length..]),
+        "files" => builder.UseFiles(uri["files:".Length..]),
+        "postgres" => builder.UsePostgres(uri, o =>
+        {
+            if (poolSize is { } size)
+            {
+                o.MaxPoolSize = size;
+            }
+
+            if (commitBatch is { } batch)
+            {
+                o.MaxCommitBatch = batch;
+            }
+        }),
+        _ => builder.UseRedis(uri),
+    };
+
+    /// <summary>What one bare durable write costs on this store's disk or server, in µs, and what was measured.</summary>
+    public static async Task<(double Microseconds, string What)> BareCommitAsync(string uri) => Backend(uri) switch
+    {
+        "sqlite" => (SqliteBareCommit(uri["sqlite:".Length..]), "sqlite insert, WAL, synchronous=FULL"),
+        "files" => (SqliteBareCommit(Path.Combine(uri["files:".Length..], "bench.db")), "sqlite insert, WAL, synchronous=FULL, same disk"),
+        "postgres" => (await PostgresBareCommitAsync(uri), "postgres autocommit INSERT, one connection"),
+        _ => (await RedisBareWriteAsync(uri), "redis SET, appendfsync as configured"),
+    };
+
+    private static bool IsPostgres(string uri) =>
+        uri.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
+        uri.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) ||
+        (uri.Contains('=', StringComparison.Ordinal) && uri.Contains("host", StringComparison.OrdinalIgnoreCase) && !uri.Contains("://", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Sequential autocommit INSERTs into a plain table of the store's schema. Not a temporary table: PostgreSQL does
+    /// not flush the WAL at commit for a transaction that wrote only temporary tables, so that would time no fsync.
+    /// </summary>
+    private static async Task<double> PostgresBareCommitAsync(string uri)
+    {
+        var options = PostgresStoreOptions.FromUri(uri);
+        var table = $"\"{options.Schema}\".bench_bare_commit";
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using (var setup = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS \"{options.Schema}\"; CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, v text)", connection))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        await using var insert = new NpgsqlCommand($"INSERT INTO {table} (v) VALUES ('x')", connection);
+        await insert.PrepareAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        const int commits = 200;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < commits; i++)
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var us = clock.Elapsed.TotalMicroseconds / commits;
+        await using (var drop = new NpgsqlCommand($"DROP TABLE {table}", connection))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        return us;
+    }
+
+    /// <summary>Sequential SETs, each awaited: with <c>appendfsync always</c> each is one AOF write and fsync.</summary>
+    private static async Task<double> RedisBareWriteAsync(string uri)
+    {
+        var options = RedisStoreOptions.FromUri(uri);
+        var configuration = options.Configuration + (options.Password is { } password ? ",password=" + password : "");
+        using var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var database = redis.GetDatabase(options.Database);
+        var key = options.KeyPrefix + "bench-bare-write";
+        for (var i = 0; i < 20; i++)
+        {
+            await database.StringSetAsync(key, "x");
+        }
+
+        const int writes = 200;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < writes; i++)
+        {
+            await database.StringSetAsync(key, "x");
+        }
+
+        var us = clock.Elapsed.TotalMicroseconds / writes;
+        await database.KeyDeleteAsync(key);
+        return us;
+    }
+
+    /// <summary>
+    /// Times sequential one-row commits on a bare SQLite file (WAL, synchronous=FULL) next to the store: the disk's
+    /// price of durability in this run, to compare a durable step against.
+    /// </summary>
+    public static double SqliteBareCommit(string besidePath)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(besidePath))!;
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "fsync-baseline.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var setup = connection.CreateCommand();
+            setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT);";
+            setup.ExecuteNonQuery();
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO t (v) VALUES ('x');";
+            insert.Prepare();
+            for (var i = 0; i < 20; i++)
+            {
+                insert.ExecuteNonQuery();
+            }
+
+            const int commits = 300;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < commits; i++)
+            {
+                insert.ExecuteNonQuery();
+            }
+
+            var us = clock.Elapsed.TotalMicroseconds / commits;
+            SqliteConnection.ClearAllPools();
+            File.Delete(path);
+            return us;
+        }
+    }
+}
