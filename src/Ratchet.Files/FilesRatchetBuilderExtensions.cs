@@ -11,17 +11,7 @@ public static class FilesRatchetBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(root, configure);
 
-        // Read at build time, so that UseClock and UseLoggerFactory apply whichever order they were called in.
-        return builder.UseStore(async ct =>
-        {
-            if (configure is null || options.TimeProvider == TimeProvider.System)
-            {
-                options.TimeProvider = builder.Clock;
-            }
-
-            options.LoggerFactory ??= builder.LoggerFactory;
-            return await FilesRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await FilesRatchetStore.OpenAsync(o, ct));
     }
 
     /// <summary>Uses the file store under <paramref name="root"/> for the host's engine.</summary>
@@ -29,15 +19,7 @@ public static class FilesRatchetBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(root, configure);
-        return builder.UseStore(async (services, ct) =>
-        {
-            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
-            {
-                options.TimeProvider = clock;
-            }
-
-            return await FilesRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await FilesRatchetStore.OpenAsync(o, ct));
     }
 
     private static FilesStoreOptions Options(string root, Action<FilesStoreOptions>? configure)

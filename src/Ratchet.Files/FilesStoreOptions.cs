@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Ratchet.Files;
 
 /// <summary>Settings of a <see cref="FilesRatchetStore"/>.</summary>
-public sealed class FilesStoreOptions
+public sealed class FilesStoreOptions : Ratchet.Storage.IStoreOptions
 {
     /// <summary>The store's root folder; created on first use. Default <c>.ratchet/state</c>.</summary>
     public string Root { get; set; } = ".ratchet/state";

@@ -14,17 +14,7 @@ public static class PostgresRatchetBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(connection, configure);
 
-        // Read at build time, so that UseClock and UseLoggerFactory apply whichever order they were called in.
-        return builder.UseStore(async ct =>
-        {
-            if (configure is null || options.TimeProvider == TimeProvider.System)
-            {
-                options.TimeProvider = builder.Clock;
-            }
-
-            options.LoggerFactory ??= builder.LoggerFactory;
-            return await PostgresRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await PostgresRatchetStore.OpenAsync(o, ct));
     }
 
     /// <summary>Uses the PostgreSQL store at <paramref name="connection"/> for the host's engine.</summary>
@@ -32,15 +22,7 @@ public static class PostgresRatchetBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(connection, configure);
-        return builder.UseStore(async (services, ct) =>
-        {
-            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
-            {
-                options.TimeProvider = clock;
-            }
-
-            return await PostgresRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await PostgresRatchetStore.OpenAsync(o, ct));
     }
 
     private static PostgresStoreOptions Options(string connection, Action<PostgresStoreOptions>? configure)

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Ratchet.Postgres;
 
 /// <summary>Settings of a <see cref="PostgresRatchetStore"/>.</summary>
-public sealed partial class PostgresStoreOptions
+public sealed partial class PostgresStoreOptions : Ratchet.Storage.IStoreOptions
 {
     /// <summary>The schema the store's tables live in; created on first use. Default <c>ratchet</c>.</summary>
     public const string DefaultSchema = "ratchet";

@@ -14,17 +14,7 @@ public static class RedisRatchetBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(uri, configure);
 
-        // Read at build time, so that UseClock and UseLoggerFactory apply whichever order they were called in.
-        return builder.UseStore(async ct =>
-        {
-            if (configure is null || options.TimeProvider == TimeProvider.System)
-            {
-                options.TimeProvider = builder.Clock;
-            }
-
-            options.LoggerFactory ??= builder.LoggerFactory;
-            return await RedisRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await RedisRatchetStore.OpenAsync(o, ct));
     }
 
     /// <summary>Uses the Redis store at <paramref name="uri"/> for the host's engine.</summary>
@@ -32,15 +22,7 @@ public static class RedisRatchetBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(uri, configure);
-        return builder.UseStore(async (services, ct) =>
-        {
-            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
-            {
-                options.TimeProvider = clock;
-            }
-
-            return await RedisRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await RedisRatchetStore.OpenAsync(o, ct));
     }
 
     private static RedisStoreOptions Options(string uri, Action<RedisStoreOptions>? configure)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Ratchet.Redis;
 
 /// <summary>Settings of a <see cref="RedisRatchetStore"/>.</summary>
-public sealed class RedisStoreOptions
+public sealed class RedisStoreOptions : Ratchet.Storage.IStoreOptions
 {
     /// <summary>The default <see cref="KeyPrefix"/>.</summary>
     public const string DefaultKeyPrefix = "ratchet:";

@@ -11,17 +11,7 @@ public static class SqliteRatchetBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(path, configure);
 
-        // Read at build time, so that UseClock and UseLoggerFactory apply whichever order they were called in.
-        return builder.UseStore(async ct =>
-        {
-            if (configure is null || options.TimeProvider == TimeProvider.System)
-            {
-                options.TimeProvider = builder.Clock;
-            }
-
-            options.LoggerFactory ??= builder.LoggerFactory;
-            return await SqliteRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await SqliteRatchetStore.OpenAsync(o, ct));
     }
 
     /// <summary>Uses the SQLite store at <paramref name="path"/> for the host's engine.</summary>
@@ -29,15 +19,7 @@ public static class SqliteRatchetBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options(path, configure);
-        return builder.UseStore(async (services, ct) =>
-        {
-            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
-            {
-                options.TimeProvider = clock;
-            }
-
-            return await SqliteRatchetStore.OpenAsync(options, ct);
-        });
+        return builder.UseStore(options, static async (o, ct) => await SqliteRatchetStore.OpenAsync(o, ct));
     }
 
     private static SqliteStoreOptions Options(string path, Action<SqliteStoreOptions>? configure)

@@ -19,7 +19,7 @@ public enum SqliteSynchronous
 }
 
 /// <summary>Settings of a <see cref="SqliteRatchetStore"/>.</summary>
-public sealed class SqliteStoreOptions
+public sealed class SqliteStoreOptions : Ratchet.Storage.IStoreOptions
 {
     /// <summary>The database file; created, with its folder, on first use. Default <c>.ratchet/ratchet.db</c>.</summary>
     public string Path { get; set; } = ".ratchet/ratchet.db";

@@ -54,6 +54,29 @@ public sealed class RatchetBuilder
         return this;
     }
 
+    /// <summary>
+    /// Opens a backend's store when the engine is built, with <paramref name="open"/>, giving it the builder's clock
+    /// (unless the options name a clock of their own) and loggers (unless they name their own). Read at build time, so
+    /// that <see cref="UseClock"/> and <see cref="UseLoggerFactory"/> apply whichever order they were called in.
+    /// Backends' <c>UseSqlite</c>, <c>UseFiles</c>, <c>UsePostgres</c> and <c>UseRedis</c> are built on it.
+    /// </summary>
+    public RatchetBuilder UseStore<TOptions>(TOptions options, Func<TOptions, CancellationToken, Task<IRatchetStore>> open)
+        where TOptions : IStoreOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(open);
+        return UseStore(async cancellationToken =>
+        {
+            if (options.TimeProvider == TimeProvider.System)
+            {
+                options.TimeProvider = Clock;
+            }
+
+            options.LoggerFactory ??= LoggerFactory;
+            return await open(options, cancellationToken);
+        });
+    }
+
     /// <summary>Adds an observer of every state change.</summary>
     public RatchetBuilder AddObserver(IWorkflowObserver observer)
     {

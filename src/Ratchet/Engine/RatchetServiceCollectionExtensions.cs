@@ -40,6 +40,26 @@ public sealed class RatchetServiceBuilder
         OpenStore = open;
         return this;
     }
+
+    /// <summary>
+    /// Opens a backend's store when the engine is first resolved, with <paramref name="open"/>, giving it the
+    /// container's <see cref="TimeProvider"/> when one is registered. Backends' <c>UseSqlite</c> and the like are built on it.
+    /// </summary>
+    public RatchetServiceBuilder UseStore<TOptions>(TOptions options, Func<TOptions, CancellationToken, Task<IRatchetStore>> open)
+        where TOptions : IStoreOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(open);
+        return UseStore(async (services, cancellationToken) =>
+        {
+            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
+            {
+                options.TimeProvider = clock;
+            }
+
+            return await open(options, cancellationToken);
+        });
+    }
 }
 
 /// <summary>Registers Ratchet's engine and its hosted worker.</summary>
