@@ -1,8 +1,5 @@
-using System.Reflection;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
 using Npgsql;
+using Ratchet.Storage;
 
 namespace Ratchet.Postgres;
 
@@ -20,11 +17,11 @@ public sealed record PostgresAppliedMigration(int Version, string Name, string C
 /// schema is newer than this binary, or whose applied scripts differ from this binary's, is refused before anything
 /// is written.
 /// </summary>
-public static partial class PostgresMigrations
+public static class PostgresMigrations
 {
     internal const string TableName = "ratchet_migrations";
 
-    private static readonly Migration[] All = LoadMigrations();
+    private static readonly MigrationScript[] All = MigrationScripts.Load(typeof(PostgresMigrations).Assembly, "Ratchet.Postgres.Migrations.");
 
     /// <summary>The highest schema version this binary knows.</summary>
     public static int LatestVersion => All[^1].Version;
@@ -178,7 +175,7 @@ public static partial class PostgresMigrations
             if (known is null || !string.Equals(known.Checksum, migration.Checksum, StringComparison.OrdinalIgnoreCase))
             {
                 throw new StoreSchemaException(
-                    $"Migration {migration.Version} ({migration.Name}) applied to {description} has checksum {Short(migration.Checksum)}, but this Ratchet's is {Short(known?.Checksum)}: the store was made by a different build. Use the Ratchet that made it; nothing was changed.",
+                    $"Migration {migration.Version} ({migration.Name}) applied to {description} has checksum {MigrationScripts.Short(migration.Checksum)}, but this Ratchet's is {MigrationScripts.Short(known?.Checksum)}: the store was made by a different build. Use the Ratchet that made it; nothing was changed.",
                     migration.Version, LatestVersion);
             }
 
@@ -231,57 +228,4 @@ public static partial class PostgresMigrations
             throw new ArgumentException("Invalid PostgreSQL store options: " + string.Join(" ", problems), nameof(options));
         }
     }
-
-    private static string Short(string? checksum) => checksum is null ? "(none: unknown migration)" : checksum[..Math.Min(12, checksum.Length)];
-
-    private static Migration[] LoadMigrations()
-    {
-        var assembly = typeof(PostgresMigrations).Assembly;
-        const string prefix = "Ratchet.Postgres.Migrations.";
-        var scripts = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(n => (Resource: n, Match: ScriptName().Match(n[prefix.Length..])))
-            .Where(x => x.Match.Success)
-            .GroupBy(x => int.Parse(x.Match.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture))
-            .OrderBy(g => g.Key)
-            .Select(g =>
-            {
-                var up = g.SingleOrDefault(x => x.Match.Groups["direction"].Value == "up");
-                var down = g.SingleOrDefault(x => x.Match.Groups["direction"].Value == "down");
-                if (up.Resource is null || down.Resource is null)
-                {
-                    throw new InvalidOperationException($"Migration {g.Key} needs both an up and a down script.");
-                }
-
-                var upText = Read(assembly, up.Resource);
-                return new Migration(g.Key, up.Match.Groups["name"].Value, upText, Read(assembly, down.Resource), Checksum(upText));
-            })
-            .ToArray();
-
-        for (var i = 0; i < scripts.Length; i++)
-        {
-            if (scripts[i].Version != i + 1)
-            {
-                throw new InvalidOperationException($"Migrations must be numbered 1, 2, 3… without gaps; found {scripts[i].Version} at position {i + 1}.");
-            }
-        }
-
-        return scripts.Length > 0 ? scripts : throw new InvalidOperationException("No migrations are embedded in Ratchet.Postgres.");
-    }
-
-    private static string Read(Assembly assembly, string resource)
-    {
-        using var stream = assembly.GetManifestResourceStream(resource)!;
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        // Line endings must not change a checksum: a checkout on Windows is the same migration.
-        return reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
-    }
-
-    private static string Checksum(string script) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)));
-
-    [GeneratedRegex(@"^(?<version>\d{4})_(?<name>[a-z0-9_]+)\.(?<direction>up|down)\.sql$")]
-    private static partial Regex ScriptName();
-
-    private sealed record Migration(int Version, string Name, string Up, string Down, string Checksum);
 }

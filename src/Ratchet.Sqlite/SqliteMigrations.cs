@@ -1,8 +1,5 @@
-using System.Reflection;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
 
@@ -18,11 +15,11 @@ public sealed record AppliedMigration(int Version, string Name, string Checksum,
 /// SHA-256 checksums in <c>ratchet_migrations</c>. A store is migrated up when it opens; a store whose schema is newer
 /// than this binary, or whose applied scripts differ from this binary's, is refused before anything is written.
 /// </summary>
-public static partial class SqliteMigrations
+public static class SqliteMigrations
 {
     internal const string TableName = "ratchet_migrations";
 
-    private static readonly Migration[] All = LoadMigrations();
+    private static readonly MigrationScript[] All = MigrationScripts.Load(typeof(SqliteMigrations).Assembly, "Ratchet.Sqlite.Migrations.");
 
     /// <summary>The highest schema version this binary knows.</summary>
     public static int LatestVersion => All[^1].Version;
@@ -142,7 +139,7 @@ public static partial class SqliteMigrations
             if (known is null || !string.Equals(known.Checksum, migration.Checksum, StringComparison.OrdinalIgnoreCase))
             {
                 throw new StoreSchemaException(
-                    $"Migration {migration.Version} ({migration.Name}) applied to '{path}' has checksum {Short(migration.Checksum)}, but this Ratchet's is {Short(known?.Checksum)}: the store was made by a different build. Use the Ratchet that made it; nothing was changed.",
+                    $"Migration {migration.Version} ({migration.Name}) applied to '{path}' has checksum {MigrationScripts.Short(migration.Checksum)}, but this Ratchet's is {MigrationScripts.Short(known?.Checksum)}: the store was made by a different build. Use the Ratchet that made it; nothing was changed.",
                     migration.Version, LatestVersion);
             }
 
@@ -245,57 +242,4 @@ public static partial class SqliteMigrations
 
         return applied;
     }
-
-    private static string Short(string? checksum) => checksum is null ? "(none: unknown migration)" : checksum[..Math.Min(12, checksum.Length)];
-
-    private static Migration[] LoadMigrations()
-    {
-        var assembly = typeof(SqliteMigrations).Assembly;
-        const string prefix = "Ratchet.Sqlite.Migrations.";
-        var scripts = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(n => (Resource: n, Match: ScriptName().Match(n[prefix.Length..])))
-            .Where(x => x.Match.Success)
-            .GroupBy(x => int.Parse(x.Match.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture))
-            .OrderBy(g => g.Key)
-            .Select(g =>
-            {
-                var up = g.SingleOrDefault(x => x.Match.Groups["direction"].Value == "up");
-                var down = g.SingleOrDefault(x => x.Match.Groups["direction"].Value == "down");
-                if (up.Resource is null || down.Resource is null)
-                {
-                    throw new InvalidOperationException($"Migration {g.Key} needs both an up and a down script.");
-                }
-
-                var upText = Read(assembly, up.Resource);
-                return new Migration(g.Key, up.Match.Groups["name"].Value, upText, Read(assembly, down.Resource), Checksum(upText));
-            })
-            .ToArray();
-
-        for (var i = 0; i < scripts.Length; i++)
-        {
-            if (scripts[i].Version != i + 1)
-            {
-                throw new InvalidOperationException($"Migrations must be numbered 1, 2, 3… without gaps; found {scripts[i].Version} at position {i + 1}.");
-            }
-        }
-
-        return scripts.Length > 0 ? scripts : throw new InvalidOperationException("No migrations are embedded in Ratchet.Sqlite.");
-    }
-
-    private static string Read(Assembly assembly, string resource)
-    {
-        using var stream = assembly.GetManifestResourceStream(resource)!;
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        // Line endings must not change a checksum: a checkout on Windows is the same migration.
-        return reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
-    }
-
-    private static string Checksum(string script) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)));
-
-    [GeneratedRegex(@"^(?<version>\d{4})_(?<name>[a-z0-9_]+)\.(?<direction>up|down)\.sql$")]
-    private static partial Regex ScriptName();
-
-    private sealed record Migration(int Version, string Name, string Up, string Down, string Checksum);
 }
