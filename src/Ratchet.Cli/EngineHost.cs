@@ -56,7 +56,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 .UseStore(store)
                 .Configure(o =>
                 {
-                    o.WorkerId = LeaseOwners.ForThisProcess();
+                    o.WorkerId = WorkerIdentity.NewOwnerId();
                     o.LeaseDuration = TimeSpan.FromSeconds(15);
                     o.PollInterval = TimeSpan.FromSeconds(1);
                     configure?.Invoke(o);
@@ -104,10 +104,12 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         var existing = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
         RequireDefinition(existing);
-        if (existing.LeaseOwner is { } owner && existing.LeaseExpiresAt > Engine.Clock.GetUtcNow() && LeaseOwners.IsDeadLocalProcess(owner))
+        if (!existing.IsTerminal && existing.LeaseOwner is { } owner && existing.LeaseExpiresAt > Engine.Clock.GetUtcNow() &&
+            WorkerIdentity.Liveness(owner) != OwnerLiveness.Dead && !Context.Json)
         {
-            // Its process is gone (killed, crashed): take it over now rather than when the lease lapses.
-            await Store.ReleaseLeaseAsync(workflowId, owner, cancellationToken);
+            // Never run it a second time: follow it, and take it over only if its owner stops holding it.
+            await Context.Error.WriteLineAsync(
+                $"Workflow {workflowId} is running in {Liveness.DescribeOwner(owner)} (lease until {existing.LeaseExpiresAt:HH:mm:ss}); following it here, taking it over only if that process stops.");
         }
 
         // Only the triggers this run fires are reported, not those of earlier transitions (a re-run of a finished id).
@@ -124,7 +126,17 @@ internal sealed class EngineHost : IAsyncDisposable
             using var now = new CancellationTokenSource();
             await now.CancelAsync();
             await runner.StopAsync(now.Token);
-            await Context.Error.WriteLineAsync($"ratchet: interrupted; workflow {workflowId} is left resumable: its running node runs again on `ratchet resume {workflowId}`.");
+            var left = await Store.GetWorkflowAsync(workflowId, CancellationToken.None);
+            var line = left switch
+            {
+                { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Interrupted } =>
+                    $"ratchet: interrupted; workflow {workflowId} is left resumable at node '{left.CurrentNode}' (attempt {left.Attempt}, no retry used): run it on with `ratchet resume {workflowId}`.",
+                { IsTerminal: true } => $"ratchet: stopped following workflow {workflowId}, which is {left.Status}.",
+                { LeaseOwner: { } holder } when holder != runner.Owner =>
+                    $"ratchet: stopped following workflow {workflowId}; it still runs in {Liveness.DescribeOwner(holder)}.",
+                _ => $"ratchet: interrupted; workflow {workflowId} is left resumable: run it on with `ratchet resume {workflowId}`.",
+            };
+            await Context.Error.WriteLineAsync(line);
             return ExitCodes.Interrupted;
         }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ratchet.Cli.Commands;
 using Ratchet.Engine;
@@ -60,10 +61,60 @@ internal static class RatchetCli
             Output = output,
             Error = error,
 
-            // Ctrl-C cancels the command's token; a run then stops its nodes, releases its leases and says how to resume.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+            // Termination is handled below: the first Ctrl-C stops gracefully, a second one at once.
+            ProcessTerminationTimeout = null,
         };
-        return await parse.InvokeAsync(configuration);
+        using var termination = new TerminationHandler(error);
+        return await parse.InvokeAsync(configuration, termination.Token);
+    }
+
+    /// <summary>
+    /// The first SIGINT (Ctrl-C) or SIGTERM cancels the command's token: a run stops its node (SIGTERM to the node's
+    /// process group, SIGKILL after the grace period), records the interruption and says how to resume. A second one
+    /// exits at once (130), killing the commands this process started first, so none is left running unrecorded.
+    /// </summary>
+    private sealed class TerminationHandler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly PosixSignalRegistration[] _registrations;
+        private readonly TextWriter _error;
+        private int _signals;
+
+        public TerminationHandler(TextWriter error)
+        {
+            _error = error;
+            _registrations = OperatingSystem.IsWindows()
+                ? [PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle)]
+                : [PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle), PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle)];
+        }
+
+        public CancellationToken Token => _stop.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+
+            _stop.Dispose();
+        }
+
+        private void Handle(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref _signals) == 1)
+            {
+                _error.WriteLine("ratchet: stopping (press Ctrl-C again to exit at once)...");
+                _ = Task.Run(_stop.Cancel);
+                return;
+            }
+
+            ProcessGroup.KillAllStartedHere();
+            _error.WriteLine("ratchet: exiting at once; workflows left running are taken over by the next `ratchet resume` or worker.");
+            _error.Flush();
+            Environment.Exit(ExitCodes.Interrupted);
+        }
     }
 
     /// <summary>An action that gets a <see cref="CliContext"/>, with every error turned into one line and an exit code.</summary>

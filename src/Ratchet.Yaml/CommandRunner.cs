@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Ratchet.Engine;
 
 namespace Ratchet.Yaml;
 
@@ -26,6 +27,15 @@ public sealed record CommandRequest
 
     /// <summary>Secrets to mask in the log and the returned tails.</summary>
     public SecretRedactor Redactor { get; init; } = SecretRedactor.None;
+
+    /// <summary>How long the command may take to exit after SIGTERM (cancelled, timed out, stopping) before SIGKILL. Default 10 seconds.</summary>
+    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Called with the command's process group once it exists and before the command may run (it waits on a gate until
+    /// this returns), so that the group can be recorded durably: a command never runs unrecorded. Null: not recorded.
+    /// </summary>
+    public Func<ProcessGroup, CancellationToken, Task>? RecordGroup { get; init; }
 }
 
 /// <summary>How a command ended.</summary>
@@ -39,10 +49,26 @@ public sealed record CommandResult(int ExitCode, string Output, bool OutputOverf
 
 /// <summary>
 /// Runs shell commands the way Ratchet's nodes and phases do: <c>{shell} -c "command"</c>, standard input fed,
-/// both streams logged (masked) and captured, the whole process tree killed when cancelled.
+/// both streams logged (masked) and captured. Where <c>setsid</c> exists (Linux), each command runs in a session and
+/// process group of its own: Ctrl-C at the terminal reaches <c>ratchet</c> only (which decides what the node's exit
+/// means), and stopping the node (cancel, timeout, lease lost, shutdown) stops every process the command started:
+/// SIGTERM to the group, SIGKILL after <see cref="CommandRequest.StopGracePeriod"/>. The command waits at a gate until
+/// its group is recorded (<see cref="CommandRequest.RecordGroup"/>), so that if <c>ratchet</c> is killed, whoever takes
+/// the attempt over can find and stop it.
 /// </summary>
 public sealed class CommandRunner(ShellOptions options)
 {
+    // Reads the gate line ("go") from standard input, then becomes the command (same pid, so the group's leader). If
+    // ratchet dies before opening the gate, the read meets end of input and the command never runs.
+    private const string Gate = "IFS= read -r go || exit 125; [ \"$go\" = go ] || exit 125; exec \"$2\" -c \"$1\"";
+
+    private static readonly string? SetsidPath = OperatingSystem.IsLinux()
+        ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
+        : null;
+
+    /// <summary>Whether commands run in process groups of their own here (Linux with util-linux's <c>setsid</c>).</summary>
+    public static bool UsesProcessGroups => SetsidPath is not null;
+
     /// <summary>Runs <paramref name="request"/> to its end.</summary>
     /// <exception cref="OperationCanceledException">Cancelled: the command and its children were killed.</exception>
     /// <exception cref="InvalidOperationException">The shell or the working directory does not exist.</exception>
@@ -54,7 +80,7 @@ public sealed class CommandRunner(ShellOptions options)
             throw new InvalidOperationException($"The working directory '{request.WorkingDirectory}' does not exist.");
         }
 
-        var start = new ProcessStartInfo(options.Shell)
+        var start = new ProcessStartInfo(SetsidPath ?? options.Shell)
         {
             WorkingDirectory = request.WorkingDirectory,
             RedirectStandardInput = true,
@@ -64,8 +90,21 @@ public sealed class CommandRunner(ShellOptions options)
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(request.CommandLine);
+        if (SetsidPath is not null)
+        {
+            start.ArgumentList.Add(options.Shell);
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(Gate);
+            start.ArgumentList.Add("ratchet-node");
+            start.ArgumentList.Add(request.CommandLine);
+            start.ArgumentList.Add(options.Shell);
+        }
+        else
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(request.CommandLine);
+        }
+
         foreach (var (name, value) in request.Environment)
         {
             start.Environment[name] = value;
@@ -93,33 +132,50 @@ public sealed class CommandRunner(ShellOptions options)
             throw new InvalidOperationException($"Could not start the shell '{options.Shell}': {ex.Message}. Check that it exists.", ex);
         }
 
+        var group = SetsidPath is null ? null : await GroupOfAsync(process);
+        group?.MarkRunningHere();
         var stdout = new OutputCapture(options.MaxOutputBytes, options.TailBytes);
         var stderr = new OutputCapture(0, options.TailBytes);
         var readOut = PumpAsync(process.StandardOutput, stdout, log, "");
         var readErr = PumpAsync(process.StandardError, stderr, log, "[stderr] ");
         try
         {
-            await using (var input = process.StandardInput)
+            if (group is not null && request.RecordGroup is { } record)
             {
-                await input.WriteAsync(request.StandardInput);
+                await record(group, cancellationToken);
             }
-        }
-        catch (IOException)
-        {
-            // The command did not read its standard input and has already exited: nothing to hand over.
-        }
 
-        try
-        {
+            try
+            {
+                await using (var input = process.StandardInput)
+                {
+                    if (SetsidPath is not null)
+                    {
+                        await input.WriteAsync("go\n");
+                    }
+
+                    await input.WriteAsync(request.StandardInput);
+                }
+            }
+            catch (IOException)
+            {
+                // The command did not read its standard input and has already exited: nothing to hand over.
+            }
+
             await process.WaitForExitAsync(cancellationToken);
             await Task.WhenAll(readOut, readErr);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException || group is not null)
         {
-            // Cancelled, timed out or stopping: the command must not outlive its node.
-            Kill(process);
+            // Cancelled, timed out, stopping, or the group could not be recorded: the command must not outlive its node.
+            await StopAsync(process, group, request.StopGracePeriod);
+            await Task.WhenAny(Task.WhenAll(readOut, readErr), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
             await log.WriteLineAsync($"== stopped after {clock.Elapsed.TotalSeconds:0.###}s");
             throw;
+        }
+        finally
+        {
+            group?.MarkEnded();
         }
 
         await log.WriteLineAsync($"== exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:0.###}s");
@@ -134,6 +190,44 @@ public sealed class CommandRunner(ShellOptions options)
             capture.Append(line);
             await log.WriteLineAsync(prefix + line);
         }
+    }
+
+    /// <summary>
+    /// The process group <paramref name="process"/> leads, once <c>setsid</c> has made it (before that, a signal to the
+    /// group would miss it). The gate holds the command back meanwhile.
+    /// </summary>
+    private static async Task<ProcessGroup?> GroupOfAsync(Process process)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            if (ProcessGroup.Led(process.Id) is not { } group)
+            {
+                // Gone already (the shell could not start): its exit code tells the rest.
+                return null;
+            }
+
+            if (ProcessGroup.GroupIdOf(process.Id) == process.Id)
+            {
+                return group;
+            }
+
+            await Task.Delay(1, CancellationToken.None);
+        }
+
+        throw new InvalidOperationException($"The command's process {process.Id} did not become a process group leader within 5 s; is '{SetsidPath}' util-linux's setsid?");
+    }
+
+    private static async Task StopAsync(Process process, ProcessGroup? group, TimeSpan grace)
+    {
+        if (group is null)
+        {
+            Kill(process);
+            return;
+        }
+
+        await group.StopAsync(grace, TimeProvider.System, CancellationToken.None);
+        Kill(process);
     }
 
     private static void Kill(Process process)

@@ -80,6 +80,8 @@ internal sealed class ShellCommandNode : IVersionedNode
                 LogPath = logPath,
                 LogHeader = $"== {started:O} attempt {context.Attempt}: {redactor.Redact(commandLine)} (in {directory})",
                 Redactor = redactor,
+                StopGracePeriod = context.StopGracePeriod,
+                RecordGroup = context.RecordProcessGroupAsync,
             }, cancellationToken);
         }
         catch (OperationCanceledException)

@@ -73,6 +73,18 @@ public static class AuditEventTypes
     /// <summary>The workflow was resumed after its worker died.</summary>
     public const string Recovered = "recovered";
 
+    /// <summary>
+    /// A node's command started in a process group of its own; the payload (host, boot, pgid, start) lets whoever takes
+    /// the attempt over stop the group if it outlived the process that started it.
+    /// </summary>
+    public const string ProcessStarted = "process-started";
+
+    /// <summary>A recorded process group of an interrupted attempt was still running and was stopped before the node ran again.</summary>
+    public const string ProcessStopped = "process-stopped";
+
+    /// <summary>A running node was stopped on purpose (Ctrl-C, a worker shutting down): it runs again as the same attempt.</summary>
+    public const string Interrupted = "interrupted";
+
     /// <summary>A trigger on this workflow's transition started another workflow; the payload names the trigger and it.</summary>
     public const string TriggerFired = "trigger-fired";
 

@@ -42,6 +42,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "Runner {Owner} stopped; {Released} leases released")]
     public static partial void RunnerStopped(ILogger logger, string owner, int released);
 
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "Workflow {WorkflowId}: this worker may no longer run it ({Reason}); its node was stopped and nothing was committed")]
+    public static partial void LeaseLost(ILogger logger, string workflowId, string reason);
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "Workflow {WorkflowId}: node {Node} attempt {Attempt} left {Group} running when its worker died; it was stopped before the node runs again")]
+    public static partial void LeftoverProcessStopped(ILogger logger, string workflowId, string node, int attempt, string group);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Workflow {WorkflowId}: node {Node} attempt {Attempt} ran in {Group}, which cannot be checked from this machine; its lease has lapsed, so it runs again here")]
+    public static partial void RemoteProcessGroup(ILogger logger, string workflowId, string node, int attempt, string group);
+
     [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Observer {Observer} failed on {Kind} of workflow {WorkflowId}; the workflow goes on")]
     public static partial void ObserverFailed(ILogger logger, string observer, WorkflowEventKind kind, string workflowId, Exception exception);
 

@@ -39,4 +39,10 @@ public enum WaitReason
 
     /// <summary>Waiting for a sub-workflow to finish.</summary>
     Child = 4,
+
+    /// <summary>
+    /// Its running node was stopped on purpose (Ctrl-C, a worker shutting down) rather than failing: the node runs again
+    /// as the same attempt, using up no retry, as soon as a runner takes it (<c>ratchet resume</c>, or any worker).
+    /// </summary>
+    Interrupted = 5,
 }

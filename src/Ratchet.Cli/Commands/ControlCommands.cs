@@ -76,6 +76,19 @@ internal static class ControlCommands
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var workflow = await host.Engine.CancelAsync(parse.GetValue(id)!, parse.GetValue(reason) ?? $"cancelled by {User()}", cancellationToken);
             host.Report(workflow);
+            if (workflow.LeaseOwner is { } owner)
+            {
+                // Its node runs in another process, which stops it (SIGTERM, SIGKILL after its grace period) and then
+                // lets go of the lease: wait for that, so that when this returns the command's side effects are over.
+                var stopped = await WaitForReleaseAsync(host, workflow.Id, owner, host.Engine.Options.StopGracePeriod + TimeSpan.FromSeconds(5), cancellationToken);
+                if (!context.Json)
+                {
+                    await context.Error.WriteLineAsync(stopped
+                        ? $"Its running node was stopped in {Liveness.DescribeOwner(owner)}."
+                        : $"Its running node is still stopping in {Liveness.DescribeOwner(owner)}; that process kills it when its grace period ends.");
+                }
+            }
+
             return ExitCodes.Ok;
         }));
         return command;
@@ -180,6 +193,25 @@ internal static class ControlCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Waits until <paramref name="owner"/> no longer holds the workflow's lease (it released it, or it lapsed).</summary>
+    private static async Task<bool> WaitForReleaseAsync(EngineHost host, string workflowId, string owner, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var clock = host.Engine.Clock;
+        var started = clock.GetTimestamp();
+        while (clock.GetElapsedTime(started) < limit)
+        {
+            var workflow = await host.Store.GetWorkflowAsync(workflowId, cancellationToken);
+            if (workflow?.LeaseOwner != owner || workflow.LeaseExpiresAt <= clock.GetUtcNow() || WorkerIdentity.Liveness(owner) == OwnerLiveness.Dead)
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
+        }
+
+        return false;
     }
 
     internal static string User() => Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;

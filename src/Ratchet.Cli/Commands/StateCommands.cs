@@ -727,6 +727,13 @@ internal static class StateCommands
             WorkflowStatus.Waiting => $"Waiting ({workflow.WaitReason}{(workflow.WaitDetail is null ? "" : $" {workflow.WaitDetail}")})",
             _ => workflow.Status.ToString(),
         };
+
+        // Whether anyone runs it now: the status alone says Running for a workflow whose process was killed.
+        if (Liveness.Describe(workflow, TimeProvider.System.GetUtcNow()) is { } liveness)
+        {
+            text += $" ({liveness})";
+        }
+
         return workflow.ArchivedAt is null ? text : text + ", archived";
     }
 
@@ -736,6 +743,7 @@ internal static class StateCommands
         WaitReason.Signal => $"for the signal '{workflow.WaitDetail}': `ratchet signal {workflow.Id} {workflow.WaitDetail}`",
         WaitReason.Timer => $"until {(workflow.DueAt is { } due ? Time(due) : "?")} (retry back-off or delay)",
         WaitReason.Child => $"for the sub-workflow {workflow.WaitDetail} to end",
+        WaitReason.Interrupted => $"interrupted at '{workflow.CurrentNode}' (stopped on purpose): `ratchet resume {workflow.Id}` runs attempt {workflow.Attempt} again",
         _ => workflow.WaitReason.ToString(),
     };
 

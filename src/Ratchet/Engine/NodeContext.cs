@@ -7,6 +7,7 @@ namespace Ratchet.Engine;
 public sealed class NodeContext
 {
     private readonly Func<string, CancellationToken, Task> _reportProgress;
+    private readonly Func<ProcessGroup, CancellationToken, Task> _recordProcessGroup;
     private Dictionary<string, JsonElement>? _set;
     private List<CommandExecution>? _commands;
 
@@ -17,8 +18,10 @@ public sealed class NodeContext
         IServiceProvider services,
         TimeProvider clock,
         Func<string, CancellationToken, Task> reportProgress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<ProcessGroup, CancellationToken, Task>? recordProcessGroup = null)
     {
+        _recordProcessGroup = recordProcessGroup ?? (static (_, _) => Task.CompletedTask);
         Workflow = workflow;
         Node = node;
         Attempt = attempt;
@@ -66,6 +69,12 @@ public sealed class NodeContext
 
     /// <summary>The engine's clock.</summary>
     public TimeProvider Clock { get; }
+
+    /// <summary>
+    /// How long a command this node started may take to exit after it was asked to stop (SIGTERM to its process group)
+    /// before it is killed (SIGKILL): <see cref="RatchetOptions.StopGracePeriod"/>.
+    /// </summary>
+    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Signalled when the workflow is cancelled, the node times out or the worker stops.</summary>
     public CancellationToken CancellationToken { get; }
@@ -118,6 +127,17 @@ public sealed class NodeContext
         {
             (_commands ??= []).Add(command with { WorkflowId = WorkflowId, Node = Node, Attempt = Attempt });
         }
+    }
+
+    /// <summary>
+    /// Records, durably and before the command it leads is let run, a process group this node started: whoever takes
+    /// this attempt over on the same machine (after a crash of this process) stops the group first, so the node never
+    /// runs twice at once. Await it before the command does anything.
+    /// </summary>
+    public Task RecordProcessGroupAsync(ProcessGroup group, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return _recordProcessGroup(group, cancellationToken);
     }
 
     internal IReadOnlyDictionary<string, JsonElement>? SetArtifacts => _set;

@@ -18,6 +18,20 @@ public sealed class RatchetOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a node's command may take to exit after it was asked to stop (cancel, lease lost, shutdown, timeout:
+    /// SIGTERM to its process group) before it is killed (SIGKILL). Also how long a new owner gives a dead worker's
+    /// leftover command before killing it. Default 10 seconds.
+    /// </summary>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a runner checks that the nodes it runs are still its own to run: a workflow cancelled by another
+    /// process, a lease taken over or not renewed in time, stops its node within about this long. Only nodes that have
+    /// run this long are checked, one read each. Default 1 second.
+    /// </summary>
+    public TimeSpan OwnershipCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>An active workspace whose heartbeat is older than this, with nobody holding its workflow, is orphaned. Default 10 minutes.</summary>
     public TimeSpan WorkspaceOrphanAfter { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -50,6 +64,16 @@ public sealed class RatchetOptions
         if (PollInterval <= TimeSpan.Zero)
         {
             problems.Add($"PollInterval is {PollInterval}; it must be positive.");
+        }
+
+        if (StopGracePeriod < TimeSpan.Zero)
+        {
+            problems.Add($"StopGracePeriod is {StopGracePeriod}; it cannot be negative.");
+        }
+
+        if (OwnershipCheckInterval <= TimeSpan.Zero || OwnershipCheckInterval > LeaseDuration / 3)
+        {
+            problems.Add($"OwnershipCheckInterval is {OwnershipCheckInterval}; it must be positive and at most a third of LeaseDuration ({LeaseDuration}).");
         }
 
         if (WorkspaceOrphanAfter <= TimeSpan.Zero)

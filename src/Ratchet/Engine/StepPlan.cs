@@ -251,6 +251,41 @@ internal static class Steps
         return plan;
     }
 
+    /// <summary>
+    /// A running node was stopped on purpose (Ctrl-C, a worker shutting down): park the workflow as Interrupted at the
+    /// same attempt, due now, so that whoever resumes it runs that attempt again, with no retry used up and no failure
+    /// path taken. The commands it ran are recorded with their (missing) exit codes.
+    /// </summary>
+    public static StepPlan Interrupt(WorkflowRecord workflow, NodeDefinition node, string reason, DateTimeOffset startedAt, DateTimeOffset now, bool observe, IReadOnlyList<CommandExecution>? commands)
+    {
+        var attempt = Math.Max(1, workflow.Attempt);
+        var plan = new StepPlan(ToStatus(workflow, WorkflowStatus.Waiting, now, WaitReason.Interrupted) with
+        {
+            Attempt = attempt,
+            DueAt = now,
+            WaitDetail = null,
+        })
+        {
+            Lease = LeaseAction.Release,
+        };
+        RecordCommands(plan, commands);
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.Interrupted, Node = node.Name, Attempt = attempt, At = now,
+            Payload = Payload(("reason", reason), ("ranMs", ((long)(now - startedAt).TotalMilliseconds).ToString(CultureInfo.InvariantCulture))),
+        });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.Interrupted, workflow, now) with
+            {
+                Node = node.Name, Attempt = attempt, Message = reason, Duration = now - startedAt, Status = WorkflowStatus.Waiting,
+                WaitReason = WaitReason.Interrupted,
+            });
+        }
+
+        return plan;
+    }
+
     /// <summary>A node attempt is about to run on a workflow that is not already Running at it (picked up from the store).</summary>
     public static StepPlan Begin(WorkflowRecord workflow, int attempt, DateTimeOffset now, bool observe, bool interrupted)
     {

@@ -231,12 +231,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
             var now = Clock.GetStoreNow();
+            // A node running in another live process keeps its lease until that process has stopped it (it sees the
+            // cancel within about a second and releases the lease then): the canceller can wait for that, and no one
+            // else claims the workflow meanwhile.
+            var stopsElsewhere = workflow is { Status: WorkflowStatus.Running, LeaseOwner: { } owner } && workflow.LeaseExpiresAt > now &&
+                WorkerIdentity.Liveness(owner) != OwnerLiveness.Dead;
             var plan = new StepPlan(workflow.TransitionTo(WorkflowStatus.Cancelled, now) with
             {
                 Error = new WorkflowError("cancelled", reason),
             })
             {
-                Lease = LeaseAction.Release,
+                Lease = stopsElsewhere ? LeaseAction.Keep : LeaseAction.Release,
                 ParentToWake = workflow.ParentId,
             };
             if (workflow is { Status: WorkflowStatus.Running, CurrentNode: { } running, Attempt: > 0 })

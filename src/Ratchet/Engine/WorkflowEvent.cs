@@ -40,6 +40,9 @@ public enum WorkflowEventKind
 
     /// <summary>A worker finished recovering after start-up; see <see cref="WorkflowEvent.Message"/>.</summary>
     RecoveryCompleted,
+
+    /// <summary>A running node was stopped on purpose (Ctrl-C, shutdown); it runs again as the same attempt when resumed.</summary>
+    Interrupted,
 }
 
 /// <summary>A state change, as observers receive it (after it was committed).</summary>

@@ -46,10 +46,22 @@ public sealed partial class WorkflowRunner
             Log.LostOwnership(_engine.Logger, id, ex);
             activity?.SetTag(RatchetTelemetry.Tags.Outcome, "lost");
         }
-        catch (OperationCanceledException) when (execution.Token.IsCancellationRequested)
+        catch (Exception) when (execution.Token.IsCancellationRequested)
         {
-            holdsLease = !execution.CancelledByRequest;
-            activity?.SetTag(RatchetTelemetry.Tags.Outcome, execution.CancelledByRequest ? "cancelled" : "stopped");
+            if (execution.AbandonedBecause is { } reason)
+            {
+                // Someone else may run it now: nothing of ours may be committed, and the lease is not ours to release.
+                holdsLease = false;
+                Log.LeaseLost(_engine.Logger, id, reason);
+                activity?.SetTag(RatchetTelemetry.Tags.Outcome, "lost");
+            }
+            else
+            {
+                // Cancelled elsewhere, the canceller left us the lease until the node stopped: release it now, which
+                // tells the canceller the node has stopped. A runner stopping releases what it still holds too.
+                holdsLease = true;
+                activity?.SetTag(RatchetTelemetry.Tags.Outcome, execution.CancelledByRequest ? "cancelled" : "stopped");
+            }
         }
         catch (Exception ex)
         {
@@ -60,7 +72,7 @@ public sealed partial class WorkflowRunner
         finally
         {
             _inflight.TryRemove(id, out _);
-            if (holdsLease && !execution.CancelledByRequest)
+            if (holdsLease)
             {
                 // Stopping (or a store failure) mid-node: let anyone resume it at once rather than after the lease.
                 await TryReleaseAsync(id);
@@ -108,6 +120,12 @@ public sealed partial class WorkflowRunner
             case (WorkflowStatus.Running, _):
                 Log.Recovered(_engine.Logger, workflow.Id, workflow.CurrentNode ?? "?", workflow.Attempt + 1);
                 plan = Steps.Begin(workflow, workflow.Attempt + 1, now, observe, interrupted: true);
+                await StopLeftoverProcessesAsync(workflow, plan);
+                break;
+            case (WorkflowStatus.Waiting, WaitReason.Interrupted):
+                // Stopped on purpose: the same attempt runs again, using up no retry.
+                plan = Steps.Begin(workflow, Math.Max(1, workflow.Attempt), now, observe, interrupted: false);
+                await StopLeftoverProcessesAsync(workflow, plan);
                 break;
             case (WorkflowStatus.Waiting, WaitReason.Timer) when definition[workflow.CurrentNode!].Kind == NodeKind.Delay:
                 plan = Steps.CompleteNode(workflow, definition[workflow.CurrentNode!], NodeResult.SuccessOutcome, null, null,
@@ -142,6 +160,7 @@ public sealed partial class WorkflowRunner
     {
         var node = definition[workflow.CurrentNode!];
         var now = _engine.Clock.GetStoreNow();
+        execution.Running(workflow, _engine.Clock.GetUtcNow());
         var observe = _engine.Observers.HasObservers;
         var deadline = definition.Timeout is { } limit ? workflow.CreatedAt + limit : (DateTimeOffset?)null;
         StepPlan plan;
@@ -174,6 +193,13 @@ public sealed partial class WorkflowRunner
             }
         }
 
+        if (execution.AbandonedBecause is not null)
+        {
+            // The lease went while the node ran: its result must not be committed (and would be refused).
+            execution.Token.ThrowIfCancellationRequested();
+        }
+
+        execution.Between();
         var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
         committedTo(committed);
         AfterCommit(plan, committed);
@@ -229,7 +255,11 @@ public sealed partial class WorkflowRunner
         using var linked = timeout is null
             ? CancellationTokenSource.CreateLinkedTokenSource(execution.Token)
             : CancellationTokenSource.CreateLinkedTokenSource(execution.Token, timeout.Token);
-        var context = new NodeContext(workflow, node.Name, workflow.Attempt, _engine.Services, clock, ReportProgress, linked.Token);
+        var context = new NodeContext(workflow, node.Name, workflow.Attempt, _engine.Services, clock, ReportProgress, linked.Token,
+            (group, cancellationToken) => RecordProcessGroupAsync(workflow, node.Name, group, cancellationToken))
+        {
+            StopGracePeriod = _options.StopGracePeriod,
+        };
         StepPlan plan;
         string outcome;
         try
@@ -248,6 +278,13 @@ public sealed partial class WorkflowRunner
                 continueHere: true, observe, Random.Shared, deadline, context.Commands);
             outcome = "timeout";
             RatchetTelemetry.NodesFailed.Add(1, tags);
+        }
+        catch (Exception) when (execution.Token.IsCancellationRequested && !execution.CancelledByRequest && execution.AbandonedBecause is null)
+        {
+            // The runner is stopping (Ctrl-C, shutdown): an interruption, not a failure. No retry is used up and no
+            // failure path runs; the same attempt runs again when the workflow is resumed.
+            plan = Steps.Interrupt(workflow, node, $"stopped by {Owner}", started, clock.GetStoreNow(), observe, context.Commands);
+            outcome = "interrupted";
         }
         catch (Exception ex) when (!execution.Token.IsCancellationRequested)
         {
@@ -371,6 +408,59 @@ public sealed partial class WorkflowRunner
         }
 
         return plan;
+    }
+
+    /// <summary>
+    /// Records, in a commit of its own, the process group a node's command runs in, before the command may start: if
+    /// this process dies, whoever takes the attempt over finds it and stops it first.
+    /// </summary>
+    private async Task RecordProcessGroupAsync(WorkflowRecord workflow, string node, ProcessGroup group, CancellationToken cancellationToken)
+    {
+        await _engine.Store.CommitAsync(new ChangeSet().AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.ProcessStarted, Node = node, Attempt = workflow.Attempt,
+            At = _engine.Clock.GetStoreNow(), Payload = group.ToPayload(),
+        }), cancellationToken);
+    }
+
+    /// <summary>
+    /// Before an interrupted attempt's node runs again: the process groups that attempt recorded on this machine, if any
+    /// still run (their <c>ratchet</c> was killed without stopping them), are stopped first, so that two copies of the
+    /// node never run at once. Another machine's groups cannot be seen from here; the lease, which lapsed or was
+    /// released before this runner could claim the workflow, is what guarded those.
+    /// </summary>
+    private async Task StopLeftoverProcessesAsync(WorkflowRecord workflow, StepPlan plan)
+    {
+        if (workflow.CurrentNode is not { } node)
+        {
+            return;
+        }
+
+        var events = await _engine.Store.GetEventsAsync(workflow.Id, cancellationToken: CancellationToken.None);
+        foreach (var started in events)
+        {
+            if (started.Type != AuditEventTypes.ProcessStarted || started.Node != node || started.Attempt != workflow.Attempt ||
+                ProcessGroup.FromPayload(started.Payload) is not { } group)
+            {
+                continue;
+            }
+
+            if (!group.IsLocal)
+            {
+                Log.RemoteProcessGroup(_engine.Logger, workflow.Id, node, workflow.Attempt, group.ToString());
+                continue;
+            }
+
+            if (await group.StopAsync(_options.StopGracePeriod, _engine.Clock))
+            {
+                Log.LeftoverProcessStopped(_engine.Logger, workflow.Id, node, workflow.Attempt, group.ToString());
+                plan.Changes.AppendEvent(new AuditEvent
+                {
+                    WorkflowId = workflow.Id, Type = AuditEventTypes.ProcessStopped, Node = node, Attempt = workflow.Attempt,
+                    At = _engine.Clock.GetStoreNow(), Payload = group.ToPayload(),
+                });
+            }
+        }
     }
 
     /// <summary>No definition fits the workflow: fail it with a message that says which is missing, rather than leave it stuck.</summary>

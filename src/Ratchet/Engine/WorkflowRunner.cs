@@ -36,6 +36,8 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private Task[] _slots = [];
     private Task _poller = Task.CompletedTask;
     private Task _renewer = Task.CompletedTask;
+    private Task _watcher = Task.CompletedTask;
+    private long _leasesConfirmedUntilTicks;
     private IDisposable? _workSubscription;
     private int _queued;
     private int _state; // 0 new, 1 running, 2 stopping, 3 stopped
@@ -47,7 +49,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         _engine = engine;
         _options = engine.Options;
         _focus = focus is null ? null : new HashSet<string>(StringComparer.Ordinal) { focus };
-        Owner = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{CrockfordIdGenerator.Instance.NewId()}";
+        Owner = _options.WorkerId ?? WorkerIdentity.NewOwnerId();
     }
 
     /// <summary>This runner's identity in leases.</summary>
@@ -90,10 +92,12 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
 
         var orphaned = await MarkOrphanedWorkspacesAsync(cancellationToken);
+        ConfirmLeases(_engine.Clock.GetUtcNow());
         _engine.Attach(this);
         _workSubscription = (_engine.Store as IWorkNotifier)?.SubscribeToWork(Nudge);
         _slots = Enumerable.Range(0, _options.MaxConcurrency).Select(_ => Task.Run(RunSlotAsync)).ToArray();
         _renewer = Task.Run(RenewLeasesAsync);
+        _watcher = Task.Run(WatchOwnershipAsync);
         _poller = Task.Run(() => PollAsync(orphaned));
         Log.RunnerStarted(_engine.Logger, Owner, _options.MaxConcurrency);
     }
@@ -136,6 +140,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
         await _leasesDone.CancelAsync();
         await _renewer;
+        await _watcher;
         Volatile.Write(ref _state, 3);
         Log.RunnerStopped(_engine.Logger, Owner, released);
     }
@@ -272,7 +277,27 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
             if (claimed == 0 && _inflight.IsEmpty && Volatile.Read(ref _queued) == 0 && PendingTimers() == 0)
             {
-                _idle.TrySetResult();
+                // Due work held by a lease of someone else: a dead local owner's is taken over now; a live or remote
+                // owner's is waited for, since it is not done (the owner finishes it, or its lease lapses and it is ours).
+                var heldElsewhere = 0;
+                try
+                {
+                    heldElsewhere = await TakeOverDeadOwnersAsync();
+                }
+                catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
+                {
+                    Log.StoreTrouble(_engine.Logger, Owner, ex);
+                    heldElsewhere = 1;
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (heldElsewhere == 0)
+                {
+                    _idle.TrySetResult();
+                }
             }
 
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -350,6 +375,14 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         foreach (var id in ids.Where(id => !_inflight.ContainsKey(id)))
         {
             var workflow = await _engine.Store.GetWorkflowAsync(id, _stopping.Token);
+            if (workflow is { IsTerminal: false, LeaseOwner: { } holder } && workflow.LeaseExpiresAt > now && holder != Owner &&
+                WorkerIdentity.Liveness(holder) == OwnerLiveness.Dead &&
+                await _engine.Store.ReleaseLeaseAsync(id, holder, _stopping.Token))
+            {
+                // Its process is gone (killed, crashed): take it over now rather than when the lease lapses.
+                workflow = workflow with { LeaseOwner = null, LeaseExpiresAt = null };
+            }
+
             if (workflow is { IsTerminal: false, DueAt: { } due } && due <= now &&
                 (workflow.LeaseOwner is null || workflow.LeaseExpiresAt <= now) &&
                 await _engine.Store.ClaimWorkflowAsync(id, Owner, _options.LeaseDuration, _stopping.Token) is { } taken)
@@ -412,12 +445,16 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private async Task RenewLeasesAsync()
     {
         var interval = _options.LeaseDuration / 3;
+        var wait = interval;
         while (!_leasesDone.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, _engine.Clock, _leasesDone.Token);
+                await Task.Delay(wait, _engine.Clock, _leasesDone.Token);
+                var asked = _engine.Clock.GetUtcNow();
                 await _engine.Store.RenewLeasesAsync(Owner, _options.LeaseDuration, CancellationToken.None);
+                ConfirmLeases(asked);
+                wait = interval;
             }
             catch (OperationCanceledException) when (_leasesDone.IsCancellationRequested)
             {
@@ -425,9 +462,178 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             }
             catch (Exception ex) when (ex is RatchetException)
             {
+                // Try again soon: when the leases lapse unrenewed, the nodes they cover must stop (see WatchOwnershipAsync).
                 Log.StoreTrouble(_engine.Logger, Owner, ex);
+                wait = interval < _options.PollInterval ? interval : _options.PollInterval;
             }
         }
+    }
+
+    /// <summary>One more renewal before giving nodes up for want of one: a late renewer is not a lost lease.</summary>
+    private async Task<bool> TryRenewNowAsync()
+    {
+        try
+        {
+            var asked = _engine.Clock.GetUtcNow();
+            await _engine.Store.RenewLeasesAsync(Owner, _options.LeaseDuration, _leasesDone.Token);
+            ConfirmLeases(asked);
+            return true;
+        }
+        catch (RatchetException ex)
+        {
+            Log.StoreTrouble(_engine.Logger, Owner, ex);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The leases this runner holds were renewed (or taken) at <paramref name="asked"/>: they hold until then plus a lease.</summary>
+    private void ConfirmLeases(DateTimeOffset asked) =>
+        Interlocked.Exchange(ref _leasesConfirmedUntilTicks, (asked + _options.LeaseDuration).UtcTicks);
+
+    /// <summary>
+    /// Makes sure every node running here still may: about once a second (<see cref="RatchetOptions.OwnershipCheckInterval"/>)
+    /// it reads each workflow whose node has run that long. A workflow cancelled elsewhere (another process's
+    /// <c>ratchet cancel</c>) has its node stopped; one whose lease is now someone else's, or whose lease this runner could
+    /// not renew in time (the store was unreachable), has its node stopped without a commit, since another worker may
+    /// run it now. This is what makes "at most one live attempt" hold across processes.
+    /// </summary>
+    private async Task WatchOwnershipAsync()
+    {
+        var interval = _options.OwnershipCheckInterval;
+
+        // Stop a little before the lease lapses by this clock: another worker's clock may run a little ahead.
+        var margin = _options.LeaseDuration / 6;
+        while (!_leasesDone.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _engine.Clock, _leasesDone.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var now = _engine.Clock.GetUtcNow();
+            var leasesHoldUntil = new DateTimeOffset(Interlocked.Read(ref _leasesConfirmedUntilTicks), TimeSpan.Zero);
+            foreach (var (id, execution) in _inflight)
+            {
+                if (now >= leasesHoldUntil - margin && !await TryRenewNowAsync())
+                {
+                    execution.Abandon($"its lease ran out at {leasesHoldUntil:O} unrenewed (the store could not be reached)");
+                    continue;
+                }
+
+                if (execution.Current is not { } expected || now - execution.Since < interval)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var stored = await _engine.Store.GetWorkflowAsync(id, _leasesDone.Token);
+                    if (execution.Current is not { } current || current.Version != expected.Version)
+                    {
+                        // It committed meanwhile: look again next time.
+                        continue;
+                    }
+
+                    if (stored is null)
+                    {
+                        execution.Abandon("it was deleted");
+                    }
+                    else if (stored.Version != current.Version)
+                    {
+                        if (stored.Status == WorkflowStatus.Cancelled)
+                        {
+                            execution.Cancel();
+                        }
+                        else
+                        {
+                            execution.Abandon(stored.LeaseOwner is { } other && other != Owner
+                                ? $"its lease was taken by {other}"
+                                : $"it was changed elsewhere (now {stored.Status}, version {stored.Version})");
+                        }
+                    }
+                    else if (stored.LeaseOwner != Owner)
+                    {
+                        execution.Abandon(stored.LeaseOwner is null ? "its lease was released elsewhere" : $"its lease was taken by {stored.LeaseOwner}");
+                    }
+                }
+                catch (OperationCanceledException) when (_leasesDone.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (RatchetException ex)
+                {
+                    // Unreadable now: the lease check above stops the node if this lasts until the lease lapses.
+                    Log.StoreTrouble(_engine.Logger, Owner, ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Releases the leases that dead processes of this machine hold on due work of this runner's types, so that the
+    /// next claim takes them over at once, and counts the due work that others hold: live processes elsewhere, whose
+    /// leases are waited for. Only a runner that takes any work does this; a focused one checks its own workflows.
+    /// </summary>
+    private async Task<int> TakeOverDeadOwnersAsync()
+    {
+        if (_focus is not null)
+        {
+            return 0;
+        }
+
+        var now = _engine.Clock.GetStoreNow();
+        var heldElsewhere = 0;
+        var released = 0;
+        string? page = null;
+        do
+        {
+            var listing = await _engine.Store.ListWorkflowsAsync(new WorkflowQuery
+            {
+                Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running, WorkflowStatus.Waiting],
+                Types = _engine.Definitions.Types,
+                Limit = WorkflowQuery.MaxLimit,
+                PageToken = page,
+            }, _stopping.Token);
+            foreach (var workflow in listing.Items)
+            {
+                if (workflow is not { LeaseOwner: { } holder } || holder == Owner || workflow.LeaseExpiresAt <= now)
+                {
+                    continue;
+                }
+
+                switch (WorkerIdentity.Liveness(holder))
+                {
+                    case OwnerLiveness.Dead:
+                        if (await _engine.Store.ReleaseLeaseAsync(workflow.Id, holder, _stopping.Token))
+                        {
+                            released++;
+                        }
+
+                        break;
+                    case OwnerLiveness.Unknown:
+                        heldElsewhere++;
+                        break;
+                }
+            }
+
+            page = listing.NextPageToken;
+        }
+        while (page is not null);
+
+        if (released > 0)
+        {
+            Nudge();
+        }
+
+        return heldElsewhere + released;
     }
 
     private async Task<int> MarkOrphanedWorkspacesAsync(CancellationToken cancellationToken)
@@ -475,15 +681,47 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private sealed class Execution(CancellationToken runnerAbort) : IDisposable
     {
         private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(runnerAbort);
+        private WorkflowRecord? _current;
 
         public CancellationToken Token => _cancel.Token;
 
         /// <summary>Whether the workflow itself was cancelled (rather than the runner stopping).</summary>
         public bool CancelledByRequest { get; private set; }
 
+        /// <summary>Why this runner may no longer run the workflow (its lease is gone); null while it may.</summary>
+        public string? AbandonedBecause { get; private set; }
+
+        /// <summary>The workflow as this runner last committed it, while its node runs; null between nodes.</summary>
+        public WorkflowRecord? Current => Volatile.Read(ref _current);
+
+        /// <summary>When the current node started (by the engine's clock).</summary>
+        public DateTimeOffset Since { get; private set; }
+
+        public void Running(WorkflowRecord workflow, DateTimeOffset since)
+        {
+            Since = since;
+            Volatile.Write(ref _current, workflow);
+        }
+
+        public void Between() => Volatile.Write(ref _current, null);
+
         public void Cancel()
         {
             CancelledByRequest = true;
+            Stop();
+        }
+
+        /// <summary>The lease is lost: stop the node and commit nothing (the commit would be refused; someone else may run it now).</summary>
+        public void Abandon(string reason)
+        {
+            AbandonedBecause ??= reason;
+            Stop();
+        }
+
+        public void Dispose() => _cancel.Dispose();
+
+        private void Stop()
+        {
             try
             {
                 _cancel.Cancel();
@@ -493,7 +731,5 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 // Already finished.
             }
         }
-
-        public void Dispose() => _cancel.Dispose();
     }
 }
