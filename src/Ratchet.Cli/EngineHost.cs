@@ -40,6 +40,7 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <param name="configure">Engine options beyond the CLI's defaults.</param>
     public static async Task<EngineHost> OpenAsync(CliContext context, string? currentFile, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
     {
+        var grace = StopGracePeriod();
         var store = await context.OpenStoreAsync(cancellationToken);
         Observability? observability = null;
         try
@@ -59,6 +60,7 @@ internal sealed class EngineHost : IAsyncDisposable
                     o.WorkerId = WorkerIdentity.NewOwnerId();
                     o.LeaseDuration = TimeSpan.FromSeconds(15);
                     o.PollInterval = TimeSpan.FromSeconds(1);
+                    o.StopGracePeriod = grace;
                     configure?.Invoke(o);
                 })
                 .AddObserver(new WorkspaceObserver(store))
@@ -198,6 +200,22 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         return await done;
+    }
+
+    /// <summary>The environment variable that sets how long a stopped node's command may take to exit before SIGKILL.</summary>
+    public const string StopGraceVariable = "RATCHET_STOP_GRACE";
+
+    /// <summary><c>$RATCHET_STOP_GRACE</c> (a duration such as <c>10s</c> or <c>1m</c>), else 10 seconds.</summary>
+    private static TimeSpan StopGracePeriod()
+    {
+        if (Environment.GetEnvironmentVariable(StopGraceVariable) is not { Length: > 0 } text)
+        {
+            return TimeSpan.FromSeconds(10);
+        }
+
+        return Durations.TryParse(text, out var grace, out var problem)
+            ? grace
+            : throw new UsageException($"{StopGraceVariable}={text}: {problem}; write a duration such as 10s or 1m.");
     }
 
     /// <summary>A workflow run by <c>ratchet phase</c> pipelines has no definition: only its pipeline can go on with it.</summary>

@@ -134,6 +134,7 @@ public sealed class CommandRunner(ShellOptions options)
 
         var group = SetsidPath is null ? null : await GroupOfAsync(process);
         group?.MarkRunningHere();
+        using var watchdog = group is null ? null : Watchdog.Start(group, request.StopGracePeriod);
         var stdout = new OutputCapture(options.MaxOutputBytes, options.TailBytes);
         var stderr = new OutputCapture(0, options.TailBytes);
         var readOut = PumpAsync(process.StandardOutput, stdout, log, "");
@@ -176,6 +177,7 @@ public sealed class CommandRunner(ShellOptions options)
         finally
         {
             group?.MarkEnded();
+            watchdog?.Release();
         }
 
         await log.WriteLineAsync($"== exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:0.###}s");
@@ -242,6 +244,71 @@ public sealed class CommandRunner(ShellOptions options)
         catch (InvalidOperationException)
         {
             // It exited between the check and the kill.
+        }
+    }
+
+    /// <summary>
+    /// A small process, in a session of its own, that stops the command's process group if <c>ratchet</c> dies (SIGKILL,
+    /// a crash) while the command runs: it waits on a pipe only <c>ratchet</c> writes to, whose end closes with
+    /// <c>ratchet</c> however it ends. So a killed <c>ratchet</c> leaves no command running, on any machine, even before
+    /// anyone takes its work over. When the command has ended, <see cref="Release"/> tells it to exit.
+    /// </summary>
+    private sealed class Watchdog : IDisposable
+    {
+        // $1 the group, $2 the grace period in tenths of a second. (dash's kill takes no "--": "-$1" after the signal is the group.)
+        private const string Script =
+            "IFS= read -r line; [ \"$line\" = done ] && exit 0; kill -TERM \"-$1\" 2>/dev/null || exit 0; i=0; " +
+            "while [ \"$i\" -lt \"$2\" ] && kill -0 \"-$1\" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; kill -KILL \"-$1\" 2>/dev/null; exit 0";
+
+        private readonly Process _process;
+
+        private Watchdog(Process process) => _process = process;
+
+        public static Watchdog? Start(ProcessGroup group, TimeSpan grace)
+        {
+            var start = new ProcessStartInfo(SetsidPath!)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = false,
+                RedirectStandardError = false,
+                UseShellExecute = false,
+            };
+            foreach (var argument in (string[])["/bin/sh", "-c", Script, "ratchet-watchdog", group.GroupId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Math.Max(1, (long)Math.Ceiling(grace.TotalMilliseconds / 100)).ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            try
+            {
+                return new Watchdog(Process.Start(start)!);
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // Without it, the recorded group is still stopped by whoever takes the attempt over on this machine.
+                return null;
+            }
+        }
+
+        /// <summary>The command ended (or was stopped): the watchdog exits without touching anything.</summary>
+        public void Release()
+        {
+            try
+            {
+                _process.StandardInput.WriteLine("done");
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // It is gone already.
+            }
+        }
+
+        public void Dispose()
+        {
+            // Reaped in the background: it exits at once after Release.
+            var process = _process;
+            _ = process.WaitForExitAsync().ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
         }
     }
 

@@ -107,9 +107,35 @@ internal sealed class CliSandbox : IDisposable
     public async Task<CliResult> RunBareAsync(params string[] args) => await Start(args, withStore: false).WaitAsync();
 
     /// <summary>Starts <c>ratchet --store STORE args...</c>.</summary>
-    public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="args">The command line after <c>--store</c>.</param>
+    /// <param name="withStore">Whether to pass <c>--store</c>.</param>
+    /// <param name="standardInput">What to write to its standard input.</param>
+    /// <param name="environment">Variables beyond the sandbox's.</param>
+    /// <param name="newProcessGroup">Whether it leads a process group (and session) of its own, as a job at a terminal does.</param>
+    /// <param name="hostName">Runs it in a UTS namespace of its own with this host name, as if on another machine (needs root).</param>
+    public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null, IReadOnlyDictionary<string, string>? environment = null,
+        bool newProcessGroup = false, string? hostName = null)
     {
-        var start = new ProcessStartInfo(CliTool.Dotnet) { WorkingDirectory = Path };
+        ProcessStartInfo start;
+        if (hostName is not null)
+        {
+            // unshare and sh exec in place: the pid is the CLI's, as for a direct start.
+            start = new ProcessStartInfo("unshare") { WorkingDirectory = Path };
+            foreach (var argument in (string[])["-u", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", hostName, CliTool.Dotnet])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+        else if (newProcessGroup)
+        {
+            start = new ProcessStartInfo("setsid") { WorkingDirectory = Path };
+            start.ArgumentList.Add(CliTool.Dotnet);
+        }
+        else
+        {
+            start = new ProcessStartInfo(CliTool.Dotnet) { WorkingDirectory = Path };
+        }
+
         start.ArgumentList.Add(CliTool.AssemblyPath);
         if (withStore)
         {
@@ -255,6 +281,14 @@ internal sealed class CliSandbox : IDisposable
         public async Task SignalAsync(string signal)
         {
             using var kill = Process.Start("/bin/kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        /// <summary>Sends a signal to the process group the process leads (started with <c>newProcessGroup</c>), as a terminal's Ctrl-C does.</summary>
+        public async Task SignalGroupAsync(string signal)
+        {
+            using var kill = Process.Start("/bin/kill", [$"-{signal}", "--", $"-{_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]);
             await kill.WaitForExitAsync();
             Assert.Equal(0, kill.ExitCode);
         }

@@ -38,7 +38,7 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Runner_WorkflowWithALiveLeaseOfAnotherWorker_IsNotTaken()
+    public async Task Runner_WorkflowWithALiveLeaseOfAnotherWorker_IsNotTakenUntilTheLeaseLapses()
     {
         var clock = new ManualTimeProvider();
         var attempts = new ConcurrentQueue<(int Attempt, string Key)>();
@@ -49,16 +49,23 @@ public sealed class RecoveryTests : IDisposable
 
         await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
         var runner = engine.CreateRunner();
-        await runner.RunUntilIdleAsync(timeout.Token);
+        var untilIdle = runner.RunUntilIdleAsync(timeout.Token);
+        Assert.Equal(new RecoveryReport(0, 0, 0), await runner.Recovery.WaitAsync(timeout.Token));
 
+        // Held by a worker this machine cannot see die: it is neither run nor given up on ("idle") while the lease holds.
         var workflow = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
         Assert.Equal((WorkflowStatus.Running, 1, "live-worker"), (workflow.Status, workflow.Attempt, workflow.LeaseOwner));
         Assert.Empty(attempts);
-        Assert.Equal(new RecoveryReport(0, 0, 0), await runner.Recovery);
+        Assert.False(untilIdle.IsCompleted, "--until-idle gave up on work another worker's lease still held.");
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await untilIdle;
+        Assert.Equal(WorkflowStatus.Completed, (await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token)).Status);
+        Assert.Equal([(2, $"{id}/Work/2")], attempts);
     }
 
     [Fact]
-    public async Task Runner_StoppedAbruptlyMidNode_NextRunnerRunsTheNodeAgainAsTheNextAttempt()
+    public async Task Runner_StoppedMidNode_ParksItInterruptedAndTheNextRunnerRunsTheSameAttemptAgain()
     {
         var attempts = new ConcurrentQueue<int>();
         var firstAttemptRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,8 +74,9 @@ public sealed class RecoveryTests : IDisposable
             .Node("Work", async (context, cancellationToken) =>
             {
                 attempts.Enqueue(context.Attempt);
-                if (context.Attempt == 1)
+                if (attempts.Count == 1)
                 {
+                    // Only the first run hangs: the run after the interruption is the same attempt.
                     firstAttemptRunning.TrySetResult();
                     await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
                 }
@@ -86,17 +94,20 @@ public sealed class RecoveryTests : IDisposable
             await firstAttemptRunning.Task.WaitAsync(timeout.Token);
         }
 
+        // A runner that stops its node knows it was not a failure: no retry used up, the same attempt runs again.
         var left = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
-        Assert.Equal((WorkflowStatus.Running, "Work", 1), (left.Status, left.CurrentNode, left.Attempt));
+        Assert.Equal((WorkflowStatus.Waiting, WaitReason.Interrupted, "Work", 1, (string?)null),
+            (left.Status, left.WaitReason, left.CurrentNode, left.Attempt, left.LeaseOwner));
         var next = engine.CreateRunner();
         await next.RunUntilIdleAsync(timeout.Token);
 
         var done = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
         Assert.Equal(WorkflowStatus.Completed, done.Status);
-        Assert.Equal([1, 2], attempts);
-        Assert.Equal([("Prepare", 1), ("Work", 2)], (await engine.Store.GetStepsAsync(id, timeout.Token)).Select(s => (s.Node, s.Attempt)));
-        Assert.Single(await engine.Store.GetEventsAsync(id, cancellationToken: timeout.Token), e => e.Type == AuditEventTypes.Recovered);
-        Assert.Equal(1, (await next.Recovery).ResumedWorkflows);
+        Assert.Equal([1, 1], attempts);
+        Assert.Equal([("Prepare", 1), ("Work", 1)], (await engine.Store.GetStepsAsync(id, timeout.Token)).Select(s => (s.Node, s.Attempt)));
+        var events = await engine.Store.GetEventsAsync(id, cancellationToken: timeout.Token);
+        Assert.Equal(("Work", 1), Assert.Single(events, e => e.Type == AuditEventTypes.Interrupted) is var interrupted ? (interrupted.Node, interrupted.Attempt) : default);
+        Assert.DoesNotContain(events, e => e.Type == AuditEventTypes.Recovered);
     }
 
     [Fact]

@@ -503,7 +503,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     /// </summary>
     private async Task WatchOwnershipAsync()
     {
-        var interval = _options.OwnershipCheckInterval;
+        var interval = _options.OwnershipCheckInterval < _options.LeaseDuration / 3 ? _options.OwnershipCheckInterval : _options.LeaseDuration / 3;
 
         // Stop a little before the lease lapses by this clock: another worker's clock may run a little ahead.
         var margin = _options.LeaseDuration / 6;
@@ -511,7 +511,8 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(interval, _engine.Clock, _leasesDone.Token);
+                // Ticking at half the interval, a node is looked at within one interval of the change.
+                await Task.Delay(interval / 2, _engine.Clock, _leasesDone.Token);
             }
             catch (OperationCanceledException)
             {
@@ -528,7 +529,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                     continue;
                 }
 
-                if (execution.Current is not { } expected || now - execution.Since < interval)
+                if (execution.Current is not { } expected || now - execution.Since < interval / 2)
                 {
                     continue;
                 }
