@@ -59,12 +59,14 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         await OpenAsync();
         using var first = Sandbox.Start(["run", "flow.yaml", "--id", "dup-1"]);
         await WaitForStartAsync("build", first);
+        var shown = await Sandbox.RunAsync("state", "show", "dup-1");
         var second = await Sandbox.RunAsync("run", "flow.yaml", "--id", "dup-1");
         var firstResult = await first.WaitAsync();
 
         Assert.True(firstResult.ExitCode == 0, firstResult.ToString());
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Contains("is running in pid", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"is running in pid {first.Id} on", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Running (running in pid {first.Id} on", shown.Stdout, StringComparison.Ordinal);
         AssertEachNodeOnce(["build", "after"]);
         Assert.Equal(WorkflowStatus.Completed, (await Store.GetRequiredWorkflowAsync("dup-1")).Status);
     }
@@ -111,6 +113,9 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
 
         // Nothing may be left of attempt 1 once ratchet is gone: not even before anyone resumes the workflow.
         Assert.True(await Eventually.TrueAsync(() => !IsRunning(started.Pid), seconds: 15), $"attempt 1's command (pid {started.Pid}) outlived the killed ratchet.");
+        var listed = await Sandbox.RunAsync("state", "list");
+        Assert.Contains($"interrupted: pid {run.Id} on", listed.Stdout, StringComparison.Ordinal);
+        Assert.Contains("is gone; `ratchet resume kill-1` takes it over", listed.Stdout, StringComparison.Ordinal);
         var resumed = await Sandbox.RunAsync("resume", "kill-1");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -118,6 +123,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         Assert.Equal(1, lines.Count(l => l.Node == "build" && l.Kind == "end"));
         var second = Assert.Single(lines, l => l.Node == "build" && l.Kind == "start" && l.Attempt == 2);
         Assert.False(second.OthersAlive, "attempt 2 started while attempt 1's command still ran.");
+        Assert.DoesNotContain(lines, l => l.Node == "build" && l.Kind == "end" && l.Attempt == 1);
         AssertNoOverlap(lines);
     }
 
