@@ -1,4 +1,5 @@
 using Ratchet.Conformance;
+using Ratchet.Sqlite;
 
 namespace Ratchet.Engine.Tests;
 
@@ -68,15 +69,66 @@ public sealed class OwnershipTests : IDisposable
         Assert.Equal([StepOutcome.Cancelled], (await running.Store.GetStepsAsync(id, timeout.Token)).Select(s => s.Outcome));
     }
 
-    /// <summary>A one-node definition whose node runs until it is cancelled, and says when it started and when it was stopped.</summary>
-    private static (WorkflowDefinition Definition, TaskCompletionSource Started, TaskCompletionSource Stopped) Blocking(string name)
+    [Fact]
+    public async Task Runner_LeaseNotRenewedBeforeItLapses_StopsTheNodeAndCommitsNothing()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = new ManualTimeProvider();
+        var (definition, started, stopped) = Blocking("unrenewed");
+        using var timeout = Within.Seconds(30);
+        await using var engine = await new RatchetBuilder()
+            .UseSqlite(_scratch.Database, o =>
+            {
+                o.TimeProvider = clock;
+                o.BusyTimeout = TimeSpan.FromMilliseconds(100);
+            })
+            .UseClock(clock)
+            .Configure(o => o.PollInterval = TestEngines.FastPoll)
+            .AddWorkflow(definition)
+            .BuildAsync(timeout.Token);
+        var runner = engine.CreateRunner();
+        await runner.StartAsync(timeout.Token);
+        var id = (await engine.StartAsync("unrenewed", cancellationToken: timeout.Token)).Id;
+        await started.Task.WaitAsync(timeout.Token);
+
+        // Another process holds the store's write lock: nothing can be written, so no lease can be renewed. Once the
+        // lease would have lapsed, another worker may run the workflow: this one must stop its node.
+        await using (var blocker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_scratch.Database}"))
+        {
+            await blocker.OpenAsync(timeout.Token);
+            await using (var begin = blocker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync(timeout.Token);
+            }
+
+            for (var second = 0; second < 40 && !stopped.Task.IsCompleted; second++)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                await Task.WhenAny(stopped.Task, Task.Delay(TimeSpan.FromMilliseconds(150), timeout.Token));
+            }
+
+            Assert.True(stopped.Task.IsCompleted, "the node ran on after its lease lapsed unrenewed.");
+            Assert.True(clock.GetUtcNow() - (await started.Task).At >= TimeSpan.FromSeconds(20), "the node was stopped before its lease was near its end.");
+            await using var rollback = blocker.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(timeout.Token);
+        }
+
+        await runner.StopAsync(timeout.Token);
+        var after = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
+        Assert.Equal((WorkflowStatus.Running, 1), (after.Status, after.Attempt));
+        Assert.Empty(await engine.Store.GetStepsAsync(id, timeout.Token));
+    }
+
+    /// <summary>A one-node definition whose node runs until it is cancelled, and says when it started and when it was stopped.</summary>
+    private static (WorkflowDefinition Definition, TaskCompletionSource<NodeStart> Started, TaskCompletionSource Stopped) Blocking(string name)
+    {
+        var started = new TaskCompletionSource<NodeStart>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var definition = new WorkflowBuilder(name)
-            .Node("Work", async (_, cancellationToken) =>
+            .Node("Work", async (context, cancellationToken) =>
             {
-                started.TrySetResult();
+                started.TrySetResult(new NodeStart(context.Clock.GetUtcNow()));
                 try
                 {
                     await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
@@ -92,6 +144,8 @@ public sealed class OwnershipTests : IDisposable
             .Build();
         return (definition, started, stopped);
     }
+
+    private sealed record NodeStart(DateTimeOffset At);
 
     /// <summary>
     /// Moves the clock on a second at a time (at most five, well inside the 30 s lease, so the lease itself never runs

@@ -41,8 +41,9 @@ public sealed partial class WorkflowRunner
         }
         catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == id)
         {
-            // Someone else moved the workflow on (a cancel, or a worker that took it over): our work is void.
-            holdsLease = false;
+            // Someone else moved the workflow on (a cancel, or a worker that took it over): our work is void. A cancel
+            // left us the lease (a takeover did not: releasing is a no-op then), unless we took it back ourselves.
+            holdsLease = !_superseded.ContainsKey(id);
             Log.LostOwnership(_engine.Logger, id, ex);
             activity?.SetTag(RatchetTelemetry.Tags.Outcome, "lost");
         }
@@ -451,7 +452,8 @@ public sealed partial class WorkflowRunner
                 continue;
             }
 
-            if (await group.StopAsync(_options.StopGracePeriod, _engine.Clock))
+            // Real processes take real time to exit, whatever clock the engine runs on.
+            if (await group.StopAsync(_options.StopGracePeriod, TimeProvider.System))
             {
                 Log.LeftoverProcessStopped(_engine.Logger, workflow.Id, node, workflow.Attempt, group.ToString());
                 plan.Changes.AppendEvent(new AuditEvent
