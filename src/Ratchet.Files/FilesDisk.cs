@@ -83,7 +83,7 @@ internal sealed class FilesDisk
             if (File.Exists(backup))
             {
                 throw new StoreCorruptException(
-                    $"The file '{full}' is missing although its last good copy '{backup}' is there, so it was removed after its last commit and the store will not guess its content. {Remedy(backup, drop)}",
+                    $"The file '{full}' is missing although its last good copy '{backup}' is there, so it was removed after its last commit and the store will not guess its content. {Remedy(hasBackup: true, drop)}",
                     ex);
             }
 
@@ -96,16 +96,17 @@ internal sealed class FilesDisk
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
-            var copy = File.Exists(backup)
+            var hasBackup = File.Exists(backup);
+            var copy = hasBackup
                 ? $"; its last good copy '{backup}' holds the content from before the file's last commit, so the store will not serve it in its place"
                 : " and it has no last good copy";
-            throw new StoreCorruptException($"The file '{full}' is damaged ({ex.Message}){copy}. {Remedy(File.Exists(backup) ? backup : null, drop)}", ex);
+            throw new StoreCorruptException($"The file '{full}' is damaged ({ex.Message}){copy}. {Remedy(hasBackup, drop)}", ex);
         }
     }
 
-    private static string Remedy(string? backup, string drop) => backup is null
-        ? $"Restore the file from a backup, or {drop}."
-        : $"Restore the file from a backup, copy '{backup}' over it to accept losing that commit, or {drop}.";
+    private static string Remedy(bool hasBackup, string drop) => hasBackup
+        ? $"Restore the file from a backup, copy the .bak over it to accept losing that commit, or {drop}."
+        : $"Restore the file from a backup, or {drop}.";
 
     /// <summary>
     /// Applies <paramref name="operations"/> all or none: first the intent (every operation with its data) is written
