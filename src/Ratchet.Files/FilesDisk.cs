@@ -35,6 +35,8 @@ internal sealed class FilesDisk
 
     public bool Exists(string relative) => File.Exists(Full(relative));
 
+    public bool FolderExists(string relative) => Directory.Exists(Full(relative));
+
     /// <summary>The sub-folders of a folder, as relative paths; none if the folder does not exist.</summary>
     public IEnumerable<string> Folders(string relative)
     {

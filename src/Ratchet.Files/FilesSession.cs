@@ -253,7 +253,7 @@ internal sealed class FilesSession
     private WorkflowRecord? ReadState(string folder, string drop)
     {
         var record = _disk.Read(folder + "/state.json", FilesJson.ParseWorkflow, drop);
-        if (record is null && RecordFiles.FirstOrDefault(name => _disk.Exists(folder + "/" + name)) is { } found)
+        if (record is null && _disk.FolderExists(folder) && RecordFiles.FirstOrDefault(name => _disk.Exists(folder + "/" + name)) is { } found)
         {
             throw new StoreCorruptException(
                 $"The workflow folder '{_disk.Full(folder)}' holds '{found}' but no 'state.json', so the state was removed after its last commit and the store will not guess it. Restore 'state.json' from a backup, or {drop}.");
