@@ -9,7 +9,7 @@ internal sealed record FileOperation(string Path, byte[]? Data);
 
 /// <summary>
 /// The store's files: atomic single-file writes, the write-ahead intent that makes a multi-file commit all-or-nothing,
-/// its replay after a crash, and reads that fall back to a file's last good copy.
+/// its replay after a crash, and reads that refuse a damaged file rather than serve its older last good copy.
 /// </summary>
 /// <remarks>Every member runs with the root's lock held.</remarks>
 internal sealed class FilesDisk
@@ -29,9 +29,13 @@ internal sealed class FilesDisk
 
     public string Root => _root;
 
+    public ILogger Logger => _logger;
+
     public string Full(string relative) => Path.Combine(_root, relative);
 
     public bool Exists(string relative) => File.Exists(Full(relative));
+
+    public bool FolderExists(string relative) => Directory.Exists(Full(relative));
 
     /// <summary>The sub-folders of a folder, as relative paths; none if the folder does not exist.</summary>
     public IEnumerable<string> Folders(string relative)
@@ -55,23 +59,36 @@ internal sealed class FilesDisk
     }
 
     /// <summary>
-    /// Reads and parses a file; null if it does not exist. A file that cannot be parsed is replaced by its last good
-    /// copy (<c>.bak</c>) if that one parses, with a warning; otherwise <see cref="StoreCorruptException"/> names it.
+    /// Reads and parses a file; null if neither it nor its <c>.bak</c> exists. A file that does not parse, or that is
+    /// missing while its <c>.bak</c> is there, is refused with <see cref="StoreCorruptException"/> naming it and saying
+    /// what to do (<paramref name="drop"/> completes "…, or " with how to give up the record); nothing is written.
     /// </summary>
-    public T? Read<T>(string relative, Func<byte[], T> parse) where T : class
+    /// <remarks>
+    /// The <c>.bak</c> is never served. Every read runs after <see cref="Recover"/>, so no commit is in flight: each
+    /// file holds what the last commit to it wrote, which that commit reported durable, and its <c>.bak</c> holds what
+    /// the commit before wrote. A damaged file was damaged after its commit, so its <c>.bak</c> is older than what was
+    /// committed, and serving it would silently undo that commit (a completed workflow back to Running, a restored
+    /// checkpoint rolled back). A crash during a commit, the case the copies were for, is completed by the intent.
+    /// </remarks>
+    public T? Read<T>(string relative, Func<byte[], T> parse, string drop) where T : class
     {
         var full = Full(relative);
+        var backup = full + BackupSuffix;
         byte[] bytes;
         try
         {
             bytes = File.ReadAllBytes(full);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
+            // A delete removes the file and its .bak together, so a .bak alone means the file went outside the store.
+            if (File.Exists(backup))
+            {
+                throw new StoreCorruptException(
+                    $"The file '{full}' is missing although its last good copy '{backup}' is there, so it was removed after its last commit and the store will not guess its content. {Remedy(hasBackup: true, drop)}",
+                    ex);
+            }
+
             return null;
         }
 
@@ -81,35 +98,17 @@ internal sealed class FilesDisk
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
-            var backup = full + BackupSuffix;
-            if (File.Exists(backup))
-            {
-                var good = File.ReadAllBytes(backup);
-                T parsed;
-                try
-                {
-                    parsed = parse(good);
-                }
-                catch (Exception backupError) when (backupError is JsonException or FormatException or InvalidOperationException or ArgumentException)
-                {
-                    throw new StoreCorruptException(
-                        $"The file '{full}' is damaged ({ex.Message}) and so is its last good copy '{backup}' ({backupError.Message}); restore the store from a backup or repair the file by hand.",
-                        ex);
-                }
-
-                // Put the good copy back in place, keeping the damaged file beside it for inspection.
-                File.Copy(full, full + ".corrupt", overwrite: true);
-                WriteFile(full, good, keepBackup: false);
-                NativeMethods.FsyncDirectory(Path.GetDirectoryName(full)!);
-                Log.FileRestored(_logger, full, backup, ex);
-                return parsed;
-            }
-
-            throw new StoreCorruptException(
-                $"The file '{full}' is damaged ({ex.Message}) and has no last good copy '{backup}'; restore the store from a backup or repair the file by hand.",
-                ex);
+            var hasBackup = File.Exists(backup);
+            var copy = hasBackup
+                ? $"; its last good copy '{backup}' holds the content from before the file's last commit, so the store will not serve it in its place"
+                : " and it has no last good copy";
+            throw new StoreCorruptException($"The file '{full}' is damaged ({ex.Message}){copy}. {Remedy(hasBackup, drop)}", ex);
         }
     }
+
+    private static string Remedy(bool hasBackup, string drop) => hasBackup
+        ? $"Restore the file from a backup, copy the .bak over it to accept losing that commit, or {drop}."
+        : $"Restore the file from a backup, or {drop}.";
 
     /// <summary>
     /// Applies <paramref name="operations"/> all or none: first the intent (every operation with its data) is written

@@ -29,7 +29,7 @@ public sealed partial class FilesRatchetStore
             var statuses = query.Statuses is { Count: > 0 } s ? s.ToHashSet() : null;
             var types = query.Types is { Count: > 0 } t ? t.ToHashSet(StringComparer.Ordinal) : null;
             var descending = query.Order == ListOrder.NewestFirst;
-            var matching = session.AllWorkflows().Where(w =>
+            var matching = session.AllWorkflows(OnDamage.Skip).Where(w =>
                 (query.IncludeArchived || w.ArchivedAt is null) &&
                 (statuses is null || statuses.Contains(w.Status)) &&
                 (types is null || types.Contains(w.Type)) &&
@@ -70,7 +70,7 @@ public sealed partial class FilesRatchetStore
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return RunAsync<IReadOnlyList<WorkflowRecord>>(
-            session => Due(session.AllWorkflows(), StoreTime.Truncate(asOf)).Take(limit).ToList(), cancellationToken);
+            session => Due(session.AllWorkflows(OnDamage.Skip), StoreTime.Truncate(asOf)).Take(limit).ToList(), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -105,8 +105,8 @@ public sealed partial class FilesRatchetStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default) =>
-        RunAsync<IReadOnlyList<WorkspaceRecord>>(session => session.AllWorkflows()
-            .Select(w => session.Workspace(w.Id))
+        RunAsync<IReadOnlyList<WorkspaceRecord>>(session => session.AllWorkflows(OnDamage.Skip)
+            .Select(w => session.WorkspaceOrSkip(w.Id))
             .OfType<WorkspaceRecord>()
             .Where(w => status is null || w.Status == status)
             .OrderBy(w => w.WorkflowId, StringComparer.Ordinal)
@@ -128,13 +128,13 @@ public sealed partial class FilesRatchetStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default) =>
-        RunAsync<IReadOnlyList<string>>(session => session.Namespaces(), cancellationToken);
+        RunAsync<IReadOnlyList<string>>(session => session.Namespaces(OnDamage.Skip), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
     {
         KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        return RunAsync<IReadOnlyList<CheckpointInfo>>(session => session.Checkpoints(@namespace)
+        return RunAsync<IReadOnlyList<CheckpointInfo>>(session => session.Checkpoints(@namespace, OnDamage.Skip)
             .OrderBy(c => c.CreatedAt)
             .ThenBy(c => c.Name, StringComparer.Ordinal)
             .Select(c => new CheckpointInfo { Namespace = c.Namespace, Name = c.Name, CreatedAt = c.CreatedAt, EntryCount = c.Entries.Count })
@@ -153,9 +153,10 @@ public sealed partial class FilesRatchetStore
     public Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
         RunAsync(session =>
         {
-            // One lock held throughout: every file is read at the same moment.
-            var workflows = session.AllWorkflows();
-            var namespaces = session.Namespaces();
+            // One lock held throughout: every file is read at the same moment. A damaged file refuses the export,
+            // which would otherwise pass for the whole store and leave the record out of a restore made from it.
+            var workflows = session.AllWorkflows(OnDamage.Refuse);
+            var namespaces = session.Namespaces(OnDamage.Refuse);
             return new StoreSnapshot
             {
                 Workflows = workflows,
@@ -164,7 +165,7 @@ public sealed partial class FilesRatchetStore
                 Commands = workflows.SelectMany(w => session.Commands(w.Id)).ToArray(),
                 Workspaces = workflows.Select(w => session.Workspace(w.Id)).OfType<WorkspaceRecord>().ToArray(),
                 Values = namespaces.SelectMany(session.Values).ToArray(),
-                Checkpoints = namespaces.SelectMany(session.Checkpoints).ToArray(),
+                Checkpoints = namespaces.SelectMany(n => session.Checkpoints(n, OnDamage.Refuse)).ToArray(),
             }.Canonicalize();
         }, cancellationToken);
 

@@ -157,7 +157,7 @@ public sealed partial class FilesRatchetStore
             var now = session.Now;
             var expires = StoreTime.Truncate(now + request.Duration);
             var types = request.Types is { Count: > 0 } t ? new HashSet<string>(t, StringComparer.Ordinal) : null;
-            var claimed = Due(session.AllWorkflows(), now)
+            var claimed = Due(session.AllWorkflows(OnDamage.Skip), now)
                 .Where(w => w.LeaseOwner is null || w.LeaseExpiresAt <= now)
                 .Where(w => types is null || types.Contains(w.Type))
                 .Take(request.MaxCount)
@@ -225,7 +225,7 @@ public sealed partial class FilesRatchetStore
         {
             var expires = StoreTime.Truncate(session.Now + duration);
             var count = 0;
-            foreach (var workflow in session.AllWorkflows().Where(w => w.LeaseOwner == owner))
+            foreach (var workflow in session.AllWorkflows(OnDamage.Skip).Where(w => w.LeaseOwner == owner))
             {
                 session.PutWorkflow(workflow with { LeaseExpiresAt = expires });
                 count++;
@@ -319,8 +319,10 @@ public sealed partial class FilesRatchetStore
         RunAsync(session =>
         {
             var now = session.Now;
-            var archived = session.AllWorkflows()
+            // A workflow whose events cannot be read is left as it is: its archived event has nowhere to go.
+            var archived = session.AllWorkflows(OnDamage.Skip)
                 .Where(w => w.CompletedAt is { } completed && completed < olderThan && w.ArchivedAt is null && w.IsTerminal)
+                .Where(w => session.EventsReadable(w.Id))
                 .OrderBy(w => w.Id, StringComparer.Ordinal)
                 .ToList();
             foreach (var workflow in archived)
@@ -354,7 +356,8 @@ public sealed partial class FilesRatchetStore
         ArgumentNullException.ThrowIfNull(snapshot);
         return RunAsync(session =>
         {
-            var hasData = session.AllWorkflows().Count > 0 || session.Namespaces().Count > 0;
+            // A damaged record is data too: an import must not pass a store holding one for empty.
+            var hasData = session.AllWorkflows(OnDamage.Skip).Count > 0 || session.Namespaces(OnDamage.Skip).Count > 0 || session.SkippedDamaged;
             if (hasData && mode != ImportMode.Merge)
             {
                 throw new StoreNotEmptyException(Description);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,10 +35,16 @@ namespace Ratchet.Files;
 /// on open or before any operation) and finds an intent applies it again: each operation sets a whole file, so doing
 /// it twice is harmless, and the commit ends up applied entirely. Checks (versions, existence) run against the files
 /// before the intent is written, so a refused commit writes nothing.</para>
-/// <para><b>Damaged files</b>: a file that does not parse is replaced by its <c>.bak</c> if that parses (the damaged
-/// one is kept as <c>.corrupt</c>, and a warning logged): that file goes back to its state before its last write.
-/// When the <c>.bak</c> is missing or damaged too, the operation fails with <see cref="StoreCorruptException"/> naming
-/// the file; the store never guesses.</para>
+/// <para><b>Damaged files</b>: the <c>.bak</c> is never served in place of a damaged file. Every read follows the
+/// replay of any interrupted commit, so each file holds what its last commit wrote (and reported durable) and its
+/// <c>.bak</c> what the commit before wrote: a file that does not parse, or is missing while its <c>.bak</c> is there,
+/// was damaged after it was committed, and its <c>.bak</c> is older than what was committed. Such a file, and a workflow
+/// folder holding records but no <c>state.json</c>, is refused with <see cref="StoreCorruptException"/> naming it and
+/// saying what to do; nothing is written, and the <c>.bak</c> stays for a person to inspect. A crash during a commit,
+/// the case the copies were for, is completed from the intent instead. The refusal covers the damaged record only:
+/// reads and writes of other workflows keep working; listings, due-work queries, claims, lease renewals, archiving and
+/// namespace and checkpoint listings leave a damaged record out with a warning (event 2203); an export, a namespace's
+/// values (a checkpoint copies them, a restore replaces them) and every direct read of the record refuse.</para>
 /// <para><b>Concurrency</b>: every operation, read or write, holds <c>&lt;root&gt;/.lock</c> (opened with
 /// <see cref="FileShare.None"/>: an exclusive <c>flock</c> on Unix) for its duration, so several processes can share a
 /// root; one waiting longer than <see cref="FilesStoreOptions.LockTimeout"/> fails with
@@ -185,7 +192,7 @@ public sealed partial class FilesRatchetStore : IRatchetStore
     /// Runs one operation: in-process turn, the root's lock, completion of an interrupted commit, the work on a
     /// session, then the session's writes as one commit.
     /// </summary>
-    private async Task<T> RunAsync<T>(Func<FilesSession, T> operation, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(Func<FilesSession, T> operation, CancellationToken cancellationToken, [CallerMemberName] string caller = "")
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -195,7 +202,7 @@ public sealed partial class FilesRatchetStore : IRatchetStore
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
             await using var held = await FileLock.AcquireAsync(_lockPath, _options.LockTimeout, Description, cancellationToken).ConfigureAwait(false);
             _disk.Recover();
-            var session = new FilesSession(_disk, _options.TimeProvider.GetStoreNow());
+            var session = new FilesSession(_disk, _options.TimeProvider.GetStoreNow(), caller);
             var result = operation(session);
             _disk.Commit(session.BuildPlan());
             return result;

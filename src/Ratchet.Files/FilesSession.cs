@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using Ratchet.Serialization;
@@ -15,6 +16,9 @@ internal sealed class FilesSession
     private const string WorkflowsFolder = "workflows";
     private const string KeyValueFolder = "kv";
 
+    /// <summary>The files of a workflow's folder besides <c>state.json</c>.</summary>
+    private static readonly string[] RecordFiles = ["steps.jsonl", "events.jsonl", "commands.jsonl", "workspace.json"];
+
     private readonly FilesDisk _disk;
     private readonly Dictionary<string, WorkflowRecord?> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<StepRecord>> _steps = new(StringComparer.Ordinal);
@@ -26,12 +30,19 @@ internal sealed class FilesSession
     private readonly HashSet<(FileKind Kind, string Id)> _dirty = [];
     private readonly HashSet<(string Namespace, string Key)> _dirtyValues = [];
     private readonly HashSet<(string Namespace, string Name)> _dirtyCheckpoints = [];
+    private readonly List<(string File, StoreCorruptException Error)> _damagedWorkflows = [];
+    private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+    private readonly string _operation;
     private bool _allWorkflowsLoaded;
 
-    public FilesSession(FilesDisk disk, DateTimeOffset now)
+    /// <param name="disk">The store's files.</param>
+    /// <param name="now">The store's time for this operation.</param>
+    /// <param name="operation">The store method running, for warnings.</param>
+    public FilesSession(FilesDisk disk, DateTimeOffset now, string operation)
     {
         _disk = disk;
         Now = now;
+        _operation = operation;
     }
 
     private enum FileKind
@@ -45,6 +56,9 @@ internal sealed class FilesSession
 
     /// <summary>The store's time for this operation, whole microseconds.</summary>
     public DateTimeOffset Now { get; }
+
+    /// <summary>Whether a read of many files left a damaged one out: the store holds more than it returned.</summary>
+    public bool SkippedDamaged { get; private set; }
 
     // ---- paths ------------------------------------------------------------------------------------------------
 
@@ -69,31 +83,51 @@ internal sealed class FilesSession
 
     public WorkflowRecord? Workflow(string id)
     {
-        var cached = _workflows.ContainsKey(id);
-        var record = Cached(_workflows, id, PathOf(FileKind.State, id), FilesJson.ParseWorkflow);
-        if (!cached && record is not null && !string.Equals(record.Id, id, StringComparison.Ordinal))
+        if (_workflows.TryGetValue(id, out var cached))
         {
-            _workflows.Remove(id);
-            throw new StoreCorruptException($"The file '{_disk.Full(PathOf(FileKind.State, id))}' holds workflow '{record.Id}' instead of '{id}'; repair or remove it.");
+            return cached;
         }
 
+        var folder = WorkflowFolder(id);
+        var record = ReadState(folder, DropWorkflow(id));
+        if (record is not null && !string.Equals(record.Id, id, StringComparison.Ordinal))
+        {
+            throw new StoreCorruptException($"The file '{_disk.Full(folder + "/state.json")}' holds workflow '{record.Id}' instead of '{id}'; repair or remove it.");
+        }
+
+        _workflows[id] = record;
         return record;
     }
 
-    public List<WorkflowRecord> AllWorkflows()
+    /// <summary>
+    /// Every readable workflow. A damaged one is left out with a warning (<see cref="OnDamage.Skip"/>), so that one
+    /// bad folder does not stop listings, claims and writes to the others; or it refuses the whole read.
+    /// </summary>
+    public List<WorkflowRecord> AllWorkflows(OnDamage onDamage)
     {
         if (!_allWorkflowsLoaded)
         {
             foreach (var folder in _disk.Folders(WorkflowsFolder))
             {
-                var record = _disk.Read(folder + "/state.json", FilesJson.ParseWorkflow);
-                if (record is not null)
+                try
                 {
-                    _workflows.TryAdd(record.Id, record);
+                    if (ReadState(folder, $"delete the folder '{_disk.Full(folder)}' to drop that workflow") is { } record)
+                    {
+                        _workflows.TryAdd(record.Id, record);
+                    }
+                }
+                catch (StoreCorruptException ex)
+                {
+                    _damagedWorkflows.Add((folder + "/state.json", ex));
                 }
             }
 
             _allWorkflowsLoaded = true;
+        }
+
+        foreach (var (file, error) in _damagedWorkflows)
+        {
+            Skip(file, error, onDamage);
         }
 
         return _workflows.Values.OfType<WorkflowRecord>().ToList();
@@ -105,18 +139,50 @@ internal sealed class FilesSession
 
     public List<CommandExecution> Commands(string id) => Lines(_commands, FileKind.Commands, id, FilesJson.ParseCommands);
 
+    /// <summary>Whether the workflow's events can be read (and appended to); a damaged file is skipped with a warning.</summary>
+    public bool EventsReadable(string id)
+    {
+        try
+        {
+            Events(id);
+            return true;
+        }
+        catch (StoreCorruptException ex)
+        {
+            Skip(PathOf(FileKind.Events, id), ex, OnDamage.Skip);
+            return false;
+        }
+    }
+
     public WorkspaceRecord? Workspace(string id) =>
-        Cached(_workspaces, id, PathOf(FileKind.Workspace, id), FilesJson.ParseWorkspace);
+        Cached(_workspaces, id, PathOf(FileKind.Workspace, id), FilesJson.ParseWorkspace, DropWorkflow(id));
+
+    /// <summary>The workflow's workspace, or null with a warning when its file is damaged (for listings).</summary>
+    public WorkspaceRecord? WorkspaceOrSkip(string id)
+    {
+        try
+        {
+            return Workspace(id);
+        }
+        catch (StoreCorruptException ex)
+        {
+            Skip(PathOf(FileKind.Workspace, id), ex, OnDamage.Skip);
+            return null;
+        }
+    }
 
     public KeyValueEntry? Value(string @namespace, string key) =>
-        Cached(_values, (@namespace, key), ValuePath(@namespace, key), FilesJson.ParseValue);
+        Cached(_values, (@namespace, key), ValuePath(@namespace, key), FilesJson.ParseValue, $"delete it and its .bak to drop key '{key}' of namespace '{@namespace}'");
 
-    /// <summary>The namespace's entries, ordered by key (ordinal).</summary>
+    /// <summary>
+    /// The namespace's entries, ordered by key (ordinal). A damaged entry refuses the whole read: a namespace is read
+    /// as one state (a checkpoint copies it, a restore replaces it), and leaving a key out would misstate it.
+    /// </summary>
     public List<KeyValueEntry> Values(string @namespace)
     {
         foreach (var file in _disk.Files(NamespaceFolder(@namespace) + "/values", ".json"))
         {
-            var entry = _disk.Read(file, FilesJson.ParseValue);
+            var entry = _disk.Read(file, FilesJson.ParseValue, $"delete it and its .bak to drop that key of namespace '{@namespace}'");
             if (entry is not null && string.Equals(entry.Namespace, @namespace, StringComparison.Ordinal))
             {
                 _values.TryAdd((entry.Namespace, entry.Key), entry);
@@ -130,14 +196,14 @@ internal sealed class FilesSession
     }
 
     public CheckpointRecord? Checkpoint(string @namespace, string name) =>
-        Cached(_checkpoints, (@namespace, name), CheckpointPath(@namespace, name), FilesJson.ParseCheckpoint);
+        Cached(_checkpoints, (@namespace, name), CheckpointPath(@namespace, name), FilesJson.ParseCheckpoint, $"delete it and its .bak to drop checkpoint '{name}' of namespace '{@namespace}'");
 
-    public List<CheckpointRecord> Checkpoints(string @namespace)
+    public List<CheckpointRecord> Checkpoints(string @namespace, OnDamage onDamage)
     {
         foreach (var file in _disk.Files(NamespaceFolder(@namespace) + "/checkpoints", ".json"))
         {
-            var checkpoint = _disk.Read(file, FilesJson.ParseCheckpoint);
-            if (checkpoint is not null && string.Equals(checkpoint.Namespace, @namespace, StringComparison.Ordinal))
+            if (ReadOrSkip(file, FilesJson.ParseCheckpoint, $"delete it and its .bak to drop that checkpoint of namespace '{@namespace}'", onDamage) is { } checkpoint &&
+                string.Equals(checkpoint.Namespace, @namespace, StringComparison.Ordinal))
             {
                 _checkpoints.TryAdd((checkpoint.Namespace, checkpoint.Name), checkpoint);
             }
@@ -149,57 +215,90 @@ internal sealed class FilesSession
     }
 
     /// <summary>Every namespace that holds a value or a checkpoint (names read from the files, never from folder names).</summary>
-    public List<string> Namespaces()
+    public List<string> Namespaces(OnDamage onDamage)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var folder in _disk.Folders(KeyValueFolder))
         {
             foreach (var file in _disk.Files(folder + "/values", ".json"))
             {
-                if (_disk.Read(file, FilesJson.ParseValue) is { } entry)
+                if (ReadOrSkip(file, FilesJson.ParseValue, "delete it and its .bak to drop that key", onDamage) is { } entry)
                 {
-                    names.Add(entry.Namespace);
                     _values.TryAdd((entry.Namespace, entry.Key), entry);
                 }
             }
 
             foreach (var file in _disk.Files(folder + "/checkpoints", ".json"))
             {
-                if (_disk.Read(file, FilesJson.ParseCheckpoint) is { } checkpoint)
+                if (ReadOrSkip(file, FilesJson.ParseCheckpoint, "delete it and its .bak to drop that checkpoint", onDamage) is { } checkpoint)
                 {
-                    names.Add(checkpoint.Namespace);
                     _checkpoints.TryAdd((checkpoint.Namespace, checkpoint.Name), checkpoint);
                 }
             }
         }
 
-        foreach (var ((ns, _), entry) in _values)
+        // From the session's view, so that a namespace this session emptied is not listed.
+        return _values.Where(p => p.Value is not null).Select(p => p.Key.Namespace)
+            .Concat(_checkpoints.Where(p => p.Value is not null).Select(p => p.Key.Namespace))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private string DropWorkflow(string id) => $"delete the folder '{_disk.Full(WorkflowFolder(id))}' to drop workflow '{id}'";
+
+    /// <summary>
+    /// A workflow's state; null when its folder holds none of its records. A store's delete removes every file of the
+    /// folder under one intent, so records without a state mean the state was removed outside the store: damage, not absence.
+    /// </summary>
+    private WorkflowRecord? ReadState(string folder, string drop)
+    {
+        var record = _disk.Read(folder + "/state.json", FilesJson.ParseWorkflow, drop);
+        if (record is null && _disk.FolderExists(folder) && RecordFiles.FirstOrDefault(name => _disk.Exists(folder + "/" + name)) is { } found)
         {
-            if (entry is not null)
-            {
-                names.Add(ns);
-            }
+            throw new StoreCorruptException(
+                $"The workflow folder '{_disk.Full(folder)}' holds '{found}' but no 'state.json', so the state was removed after its last commit and the store will not guess it. Restore 'state.json' from a backup, or {drop}.");
         }
 
-        foreach (var ((ns, _), checkpoint) in _checkpoints)
+        return record;
+    }
+
+    private T? ReadOrSkip<T>(string relative, Func<byte[], T> parse, string drop, OnDamage onDamage) where T : class
+    {
+        try
         {
-            if (checkpoint is not null)
-            {
-                names.Add(ns);
-            }
+            return _disk.Read(relative, parse, drop);
+        }
+        catch (StoreCorruptException ex)
+        {
+            Skip(relative, ex, onDamage);
+            return null;
+        }
+    }
+
+    /// <summary>Leaves a damaged file out with a warning, or refuses the operation with its error.</summary>
+    private void Skip(string relative, StoreCorruptException error, OnDamage onDamage)
+    {
+        if (onDamage == OnDamage.Refuse)
+        {
+            ExceptionDispatchInfo.Throw(error);
         }
 
-        return names.Where(n => Values(n).Count > 0 || Checkpoints(n).Count > 0).Order(StringComparer.Ordinal).ToList();
+        if (_skipped.Add(relative))
+        {
+            Log.DamagedFileSkipped(_disk.Logger, _disk.Full(relative), _operation, error);
+        }
+
+        SkippedDamaged = true;
     }
 
     /// <summary>A file's record, read once per session (an absent file is remembered as null too).</summary>
-    private T? Cached<TKey, T>(Dictionary<TKey, T?> cache, TKey key, string path, Func<byte[], T> parse)
+    private T? Cached<TKey, T>(Dictionary<TKey, T?> cache, TKey key, string path, Func<byte[], T> parse, string drop)
         where TKey : notnull
         where T : class
     {
         if (!cache.TryGetValue(key, out var value))
         {
-            value = _disk.Read(path, parse);
+            value = _disk.Read(path, parse, drop);
             cache[key] = value;
         }
 
@@ -210,7 +309,7 @@ internal sealed class FilesSession
     {
         if (!cache.TryGetValue(id, out var list))
         {
-            list = _disk.Read(PathOf(kind, id), parse) ?? [];
+            list = _disk.Read(PathOf(kind, id), parse, DropWorkflow(id)) ?? [];
             cache[id] = list;
         }
 
@@ -340,6 +439,16 @@ internal sealed class FilesSession
     }
 
     private static long NextSequence(long last) => last + 1;
+}
+
+/// <summary>What a read of many files does with a damaged one.</summary>
+internal enum OnDamage
+{
+    /// <summary>Refuse the whole operation with the file's <see cref="StoreCorruptException"/> (exports, whole-namespace reads).</summary>
+    Refuse,
+
+    /// <summary>Leave the record out with a warning (listings, due work, claims, maintenance), so one damaged record does not stop the rest.</summary>
+    Skip,
 }
 
 /// <summary>How records are kept in files: JSON documents (indented, for people) and JSON lines, times in whole microseconds.</summary>

@@ -11,6 +11,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Re-applied an interrupted commit of {Count} file operations found in {Intent}")]
     public static partial void IntentReplayed(ILogger logger, int count, string intent);
 
-    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "The file {File} was unreadable; restored its last good copy {Backup}")]
-    public static partial void FileRestored(ILogger logger, string file, string backup, Exception exception);
+    // 2202 was "restored a last good copy": retired with that behaviour, since a .bak is older than what was committed.
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "Left the damaged file {File} out of {Operation}; the other records are served, a direct read of this one is refused")]
+    public static partial void DamagedFileSkipped(ILogger logger, string file, string operation, Exception exception);
 }
