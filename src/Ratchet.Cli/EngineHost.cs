@@ -54,6 +54,7 @@ internal sealed class EngineHost : IAsyncDisposable
             var progress = new ProgressObserver(context);
             var builder = new RatchetBuilder()
                 .UseStore(store)
+                .UseLoggerFactory(context.LoggerFactory)
                 .Configure(o =>
                 {
                     o.WorkerId = LeaseOwners.ForThisProcess();

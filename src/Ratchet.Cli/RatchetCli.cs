@@ -70,7 +70,7 @@ internal static class RatchetCli
     public static Func<ParseResult, CancellationToken, Task<int>> Action(TextWriter output, TextWriter error, Func<CliContext, ParseResult, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>
         {
-            var context = new CliContext(parse, output, error);
+            using var context = new CliContext(parse, output, error);
             try
             {
                 return await body(context, parse, cancellationToken);
@@ -114,6 +114,6 @@ internal static class RatchetCli
         _ => ("internal", ExitCodes.Failed),
     };
 
-    private static string OneLine(string message) =>
+    internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
