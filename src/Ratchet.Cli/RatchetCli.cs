@@ -103,7 +103,7 @@ internal static class RatchetCli
         UsageException => ("usage", ExitCodes.BadInput),
         StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
-            UnknownWorkflowTypeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
+            UnknownWorkflowTypeException or UnknownNodeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
             TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
