@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Spectre.Console;
 
 namespace Ratchet.Cli;
 
-/// <summary>What every command gets: where the store is, how to print, and the global flags.</summary>
-internal sealed class CliContext
+/// <summary>What every command gets: where the store is, how to print, where to log, and the global flags.</summary>
+internal sealed class CliContext : IDisposable
 {
+    private readonly Lock _errorGate = new();
+
     public static readonly Option<string?> StoreOption = new("--store")
     {
         Description = $"The store URI (default: ${StoreLocation.EnvironmentVariable}, else {StoreLocation.DefaultUri}).",
@@ -23,7 +26,7 @@ internal sealed class CliContext
 
     public static readonly Option<bool> VerboseOption = new("--verbose")
     {
-        Description = "Show stack traces with errors.",
+        Description = "Show stack traces with errors, and informational log lines.",
         Recursive = true,
     };
 
@@ -43,6 +46,7 @@ internal sealed class CliContext
             ColorSystem = IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = IsTerminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        LoggerFactory = CliLogging.Create(this);
     }
 
     /// <summary>The command line as parsed, for options that several commands share (see <see cref="Observability"/>).</summary>
@@ -63,19 +67,42 @@ internal sealed class CliContext
 
     public IAnsiConsole Console { get; }
 
+    /// <summary>What is running now, for the live status line on a terminal (see <see cref="EngineHost"/>).</summary>
+    public LiveProgress Live { get; } = new();
+
+    /// <summary>Where the store, the engine and the observers log: one line per warning or error on standard error (see <see cref="CliLogging"/>).</summary>
+    public ILoggerFactory LoggerFactory { get; }
+
     public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) => OpenStoreAsync(Location, cancellationToken);
 
-    /// <summary>Opens a store, and says on standard error when its server's settings break the durability promise.</summary>
-    public async Task<IRatchetStore> OpenStoreAsync(StoreLocation location, CancellationToken cancellationToken)
-    {
-        var store = await location.OpenAsync(TimeSpan.FromSeconds(5), cancellationToken);
-        if (store is Ratchet.Redis.RedisRatchetStore { PersistenceWarning: { } warning })
-        {
-            await Error.WriteLineAsync($"ratchet: warning: {warning}");
-        }
+    /// <summary>
+    /// Opens a store with the command's loggers, so that what it warns about (a Redis server whose settings break the
+    /// durability promise, a damaged file restored from its last good copy) is said on standard error.
+    /// </summary>
+    public Task<IRatchetStore> OpenStoreAsync(StoreLocation location, CancellationToken cancellationToken) =>
+        location.OpenAsync(TimeSpan.FromSeconds(5), LoggerFactory, cancellationToken);
 
-        return store;
+    /// <summary>
+    /// A line for standard error (progress, warnings). While the live status line is shown, the line goes through the
+    /// console that draws it, so that it scrolls above the status instead of tearing through it. Lines come from
+    /// several threads (the observer loop, runners, the store): one at a time.
+    /// </summary>
+    public void WriteErrorLine(string line)
+    {
+        lock (_errorGate)
+        {
+            if (Live.IsShown)
+            {
+                Console.MarkupLine(Markup.Escape(line));
+            }
+            else
+            {
+                Error.WriteLine(line);
+            }
+        }
     }
+
+    public void Dispose() => LoggerFactory.Dispose();
 
     /// <summary>Ratchet's JSON conventions, indented, for Ratchet's records and for any other value a command prints.</summary>
     private static readonly JsonSerializerOptions PrintOptions = new(RatchetJsonContext.Default.Options)

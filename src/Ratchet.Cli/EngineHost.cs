@@ -55,6 +55,7 @@ internal sealed class EngineHost : IAsyncDisposable
             var progress = new ProgressObserver(context);
             var builder = new RatchetBuilder()
                 .UseStore(store)
+                .UseLoggerFactory(context.LoggerFactory)
                 .Configure(o =>
                 {
                     o.WorkerId = WorkerIdentity.NewOwnerId();
@@ -228,7 +229,11 @@ internal sealed class EngineHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Prints how a workflow ended (or why it waits) and returns the matching exit code.</summary>
+    /// <summary>
+    /// Prints how a workflow stands and returns the matching exit code: 0 completed, 1 failed or cancelled, 3 waiting for
+    /// a human or a signal, and 0 for a workflow that goes on without one (pending, running, in a retry back-off or
+    /// waiting for a sub-workflow): that is where a <c>--detach</c> command leaves it, having done what was asked.
+    /// </summary>
     public int Report(WorkflowRecord workflow)
     {
         if (Context.Json)
@@ -244,8 +249,11 @@ internal sealed class EngineHost : IAsyncDisposable
                 WorkflowStatus.Cancelled => $"Workflow {workflow.Id} was cancelled: {workflow.Error?.Message.TrimEnd('.')}.",
                 WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Approval =>
                     $"Workflow {workflow.Id} waits for approval at node '{workflow.CurrentNode}'. Approve it with `ratchet approve {workflow.Id}` or reject it with `ratchet reject {workflow.Id} --comment \"...\"`.",
-                WorkflowStatus.Waiting => $"Workflow {workflow.Id} waits for the signal '{workflow.WaitDetail}' at node '{workflow.CurrentNode}'.",
-                _ => $"Workflow {workflow.Id} is {workflow.Status}.",
+                WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Signal =>
+                    $"Workflow {workflow.Id} waits for the signal '{workflow.WaitDetail}' at node '{workflow.CurrentNode}'.",
+                WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Child =>
+                    $"Workflow {workflow.Id} waits at node '{workflow.CurrentNode}' for its sub-workflow {workflow.WaitDetail}: a `ratchet worker` runs them, or `ratchet resume {workflow.Id}` here.",
+                _ => $"Workflow {workflow.Id} goes on{(workflow.CurrentNode is null ? "" : $" at node '{workflow.CurrentNode}'")}{(workflow.WaitReason == WaitReason.Timer ? " after its retry back-off or delay" : "")}: a `ratchet worker` runs it, or `ratchet resume {workflow.Id}` here.",
             };
             Context.Output.WriteLine(line);
         }
@@ -253,8 +261,9 @@ internal sealed class EngineHost : IAsyncDisposable
         return workflow.Status switch
         {
             WorkflowStatus.Completed => ExitCodes.Ok,
-            WorkflowStatus.Waiting => ExitCodes.Waiting,
-            _ => ExitCodes.Failed,
+            WorkflowStatus.Failed or WorkflowStatus.Cancelled => ExitCodes.Failed,
+            WorkflowStatus.Waiting when workflow.WaitReason is WaitReason.Approval or WaitReason.Signal => ExitCodes.Waiting,
+            _ => ExitCodes.Ok,
         };
     }
 

@@ -91,7 +91,7 @@ internal sealed class Observability : IAsyncDisposable
             {
                 Token = token,
                 BaseUrl = api is null ? GitHubProgressOptions.DefaultBaseUrl : new Uri(api),
-            });
+            }, loggerFactory: context.LoggerFactory);
             builder.AddObserver(github);
         }
 

@@ -12,7 +12,7 @@ namespace Ratchet.Cli;
 internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
 {
     /// <summary>What is running now, for the live status line on a terminal.</summary>
-    public LiveProgress Live { get; } = new();
+    public LiveProgress Live => context.Live;
 
     public ValueTask OnEventAsync(WorkflowEvent workflowEvent, CancellationToken cancellationToken)
     {
@@ -42,15 +42,7 @@ internal sealed class ProgressObserver(CliContext context) : IWorkflowObserver
         };
         if (line is not null)
         {
-            if (Live.IsShown)
-            {
-                // Printed through Spectre, so the lines scroll above the live status instead of through it.
-                context.Console.MarkupLine(Spectre.Console.Markup.Escape(line));
-            }
-            else
-            {
-                context.Error.WriteLine(line);
-            }
+            context.WriteErrorLine(line);
         }
 
         return ValueTask.CompletedTask;

@@ -121,7 +121,7 @@ internal static class RatchetCli
     public static Func<ParseResult, CancellationToken, Task<int>> Action(TextWriter output, TextWriter error, Func<CliContext, ParseResult, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>
         {
-            var context = new CliContext(parse, output, error);
+            using var context = new CliContext(parse, output, error);
             try
             {
                 return await body(context, parse, cancellationToken);
@@ -154,7 +154,7 @@ internal static class RatchetCli
         UsageException => ("usage", ExitCodes.BadInput),
         StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
-            UnknownWorkflowTypeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
+            UnknownWorkflowTypeException or UnknownNodeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
             TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
@@ -165,6 +165,6 @@ internal static class RatchetCli
         _ => ("internal", ExitCodes.Failed),
     };
 
-    private static string OneLine(string message) =>
+    internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

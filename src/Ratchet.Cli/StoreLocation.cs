@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ratchet.Files;
 using Ratchet.Postgres;
 using Ratchet.Redis;
@@ -59,9 +60,9 @@ internal sealed record StoreLocation(string Uri)
         }
     }
 
-    /// <summary>Opens the store.</summary>
+    /// <summary>Opens the store, logging to <paramref name="loggerFactory"/>.</summary>
     /// <exception cref="UsageException">The URI names no supported store.</exception>
-    public async Task<IRatchetStore> OpenAsync(TimeSpan busyTimeout, CancellationToken cancellationToken)
+    public async Task<IRatchetStore> OpenAsync(TimeSpan busyTimeout, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         if (Uri.StartsWith("sqlite:", StringComparison.Ordinal))
         {
@@ -70,7 +71,7 @@ internal sealed record StoreLocation(string Uri)
                 throw new UsageException("The store URI 'sqlite:' names no file; write e.g. sqlite:.ratchet/ratchet.db.");
             }
 
-            return await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = SqlitePath, BusyTimeout = busyTimeout }, cancellationToken);
+            return await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = SqlitePath, BusyTimeout = busyTimeout, LoggerFactory = loggerFactory }, cancellationToken);
         }
 
         if (Uri.StartsWith("files:", StringComparison.Ordinal))
@@ -80,17 +81,21 @@ internal sealed record StoreLocation(string Uri)
                 throw new UsageException("The store URI 'files:' names no folder; write e.g. files:.ratchet/state.");
             }
 
-            return await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = FilesRoot, LockTimeout = busyTimeout }, cancellationToken);
+            return await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = FilesRoot, LockTimeout = busyTimeout, LoggerFactory = loggerFactory }, cancellationToken);
         }
 
         if (IsPostgres)
         {
-            return await PostgresRatchetStore.OpenAsync(ParseOptions(Uri, PostgresStoreOptions.FromUri), cancellationToken);
+            var postgres = ParseOptions(Uri, PostgresStoreOptions.FromUri);
+            postgres.LoggerFactory = loggerFactory;
+            return await PostgresRatchetStore.OpenAsync(postgres, cancellationToken);
         }
 
         if (Uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Uri.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
         {
-            return await RedisRatchetStore.OpenAsync(ParseOptions(Uri, RedisStoreOptions.FromUri), cancellationToken);
+            var redis = ParseOptions(Uri, RedisStoreOptions.FromUri);
+            redis.LoggerFactory = loggerFactory;
+            return await RedisRatchetStore.OpenAsync(redis, cancellationToken);
         }
 
         throw new UsageException(

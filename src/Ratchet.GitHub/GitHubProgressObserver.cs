@@ -17,7 +17,9 @@ namespace Ratchet.GitHub;
 /// Events only mark a workflow as changed; one background loop renders each changed workflow from the store and sends
 /// the edit, so a burst of events costs one request (the latest state wins) and a slow or unreachable GitHub never
 /// delays the engine. The comment's id is saved in the store (<see cref="StateNamespace"/>, keyed by workflow id), so
-/// a resumed workflow, in this process or another, edits the same comment. Errors are logged, never thrown.
+/// a resumed workflow, in this process or another, edits the same comment. Errors are logged, never thrown: the first
+/// trouble since GitHub last answered is a warning, what follows it until GitHub answers again is information, so a
+/// GitHub that is down costs a log one warning rather than one per attempt.
 /// Dispose it after the engine, so the final summary is sent before the process exits.
 /// </remarks>
 public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
@@ -30,6 +32,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
     private readonly GitHubRestClient _client;
     private readonly HttpClient? _ownedHttp;
     private readonly ILogger _logger;
+    private readonly GitHubTrouble _trouble = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Tracked> _workflows = new(StringComparer.Ordinal);
     private readonly Channel<Tracked> _changed = Channel.CreateUnbounded<Tracked>(new UnboundedChannelOptions { SingleReader = true });
@@ -55,7 +58,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
             httpClient = _ownedHttp;
         }
 
-        _client = new GitHubRestClient(httpClient, options, _logger);
+        _client = new GitHubRestClient(httpClient, options, _logger, _trouble);
         _loop = Task.Run(RunAsync);
     }
 
@@ -96,7 +99,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            Log.Undrained(_logger, _changed.Reader.Count + 1);
+            Log.Undrained(_logger, _trouble.Level(), Unsent());
             await _stopping.CancelAsync().ConfigureAwait(false);
             await _loop.ConfigureAwait(false);
         }
@@ -113,6 +116,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
             {
                 // Events from here on queue it again: they may not be in what this pass reads.
                 tracked.Queued = false;
+                tracked.Sending = true;
             }
 
             try
@@ -127,8 +131,25 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.UpdateFailed(_logger, tracked.Id, ex);
+                Log.UpdateFailed(_logger, _trouble.Level(), tracked.Id, ex);
             }
+            finally
+            {
+                lock (_gate)
+                {
+                    tracked.Sending = false;
+                }
+            }
+        }
+    }
+
+    /// <summary>How many workflows have progress not yet sent: queued, or being sent now.</summary>
+    private int Unsent()
+    {
+        lock (_gate)
+        {
+            // Counted here rather than from the channel: its single-reader reader cannot count what it holds.
+            return _workflows.Values.Count(t => t.Queued || t.Sending);
         }
     }
 
@@ -151,7 +172,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
             if (status == HttpStatusCode.NotFound)
             {
                 // Someone deleted it: progress goes on in a new one rather than nowhere.
-                Log.CommentGone(_logger, state.CommentId, tracked.Id);
+                Log.CommentGone(_logger, _trouble.Level(), state.CommentId, tracked.Id);
                 tracked.State = null;
             }
             else if (status is { } s && (int)s is >= 200 and < 300)
@@ -220,7 +241,7 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
         tracked.State = state;
     }
 
-    /// <summary>What this process knows of one workflow's comment. Queued and Ignored under the gate; the rest only on the loop.</summary>
+    /// <summary>What this process knows of one workflow's comment. Queued, Ignored and Sending under the gate; the rest only on the loop.</summary>
     private sealed class Tracked(string id)
     {
         public string Id { get; } = id;
@@ -228,6 +249,8 @@ public sealed class GitHubProgressObserver : IWorkflowObserver, IAsyncDisposable
         public bool Queued { get; set; }
 
         public bool Ignored { get; set; }
+
+        public bool Sending { get; set; }
 
         public GitHubTarget? Target { get; set; }
 

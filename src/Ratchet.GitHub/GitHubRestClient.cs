@@ -12,7 +12,7 @@ namespace Ratchet.GitHub;
 /// rate limit and failed connections are tried again after a back-off (or the reset time GitHub gives); any other 4xx is
 /// final. Returns null instead of throwing, so callers never fail a workflow over a comment.
 /// </summary>
-internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions options, ILogger logger)
+internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions options, ILogger logger, GitHubTrouble trouble)
 {
     /// <summary>Creates a comment; its id, or null if GitHub refused or could not be reached.</summary>
     public async Task<long?> CreateCommentAsync(GitHubTarget target, string body, CancellationToken cancellationToken)
@@ -52,6 +52,7 @@ internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions op
                 last = response.StatusCode;
                 if (response.IsSuccessStatusCode)
                 {
+                    trouble.Cleared();
                     var comment = response.Content.Headers.ContentLength == 0
                         ? null
                         : await response.Content.ReadFromJsonAsync(GitHubJsonContext.Default.CommentResponse, cancellationToken);
@@ -60,14 +61,14 @@ internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions op
 
                 if (RetryDelay(response, attempt) is not { } wait)
                 {
-                    Log.Refused(logger, method.Method, path, (int)response.StatusCode, response.ReasonPhrase ?? "");
+                    Log.Refused(logger, trouble.Level(), method.Method, path, (int)response.StatusCode, response.ReasonPhrase ?? "");
                     return (response.StatusCode, null);
                 }
 
                 delay = wait;
                 if (attempt < options.MaxAttempts)
                 {
-                    Log.Retrying(logger, method.Method, path, (int)response.StatusCode, attempt, options.MaxAttempts, delay);
+                    Log.Retrying(logger, trouble.Level(), method.Method, path, (int)response.StatusCode, attempt, options.MaxAttempts, delay);
                 }
             }
             catch (HttpRequestException ex)
@@ -75,7 +76,7 @@ internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions op
                 delay = Backoff(attempt);
                 if (attempt < options.MaxAttempts)
                 {
-                    Log.Unreachable(logger, method.Method, path, attempt, options.MaxAttempts, delay, ex);
+                    Log.Unreachable(logger, trouble.Level(), method.Method, path, attempt, options.MaxAttempts, delay, ex);
                 }
             }
             catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -84,13 +85,13 @@ internal sealed class GitHubRestClient(HttpClient http, GitHubProgressOptions op
                 delay = Backoff(attempt);
                 if (attempt < options.MaxAttempts)
                 {
-                    Log.Unreachable(logger, method.Method, path, attempt, options.MaxAttempts, delay, ex);
+                    Log.Unreachable(logger, trouble.Level(), method.Method, path, attempt, options.MaxAttempts, delay, ex);
                 }
             }
 
             if (attempt >= options.MaxAttempts)
             {
-                Log.GaveUp(logger, method.Method, path, attempt, (int?)last ?? 0);
+                Log.GaveUp(logger, trouble.Level(), method.Method, path, attempt, (int?)last ?? 0);
                 return (null, null);
             }
 

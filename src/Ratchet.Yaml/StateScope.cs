@@ -17,17 +17,30 @@ public static class StateScope
     public static JsonElement Build(NodeContext context, WorkflowFile file, string? workspace, JsonElement? output)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return Build(context.Workflow, context.Node, context.Attempt, file, workspace, output);
+    }
+
+    /// <summary>
+    /// Builds the scope for node <paramref name="node"/> of <paramref name="workflow"/> at <paramref name="attempt"/>,
+    /// for what is rendered outside a running node (an approval's prompt, when the workflow parks there).
+    /// </summary>
+    public static JsonElement Build(WorkflowRecord workflow, string node, int attempt, WorkflowFile file, string? workspace, JsonElement? output)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(file);
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
             writer.WriteStartObject("workflow");
-            writer.WriteString("id", context.WorkflowId);
-            writer.WriteString("type", context.WorkflowType);
-            writer.WriteString("node", context.Node);
-            writer.WriteNumber("attempt", context.Attempt);
-            writer.WriteString("idempotencyKey", context.IdempotencyKey);
+            writer.WriteString("id", workflow.Id);
+            writer.WriteString("type", workflow.Type);
+            writer.WriteString("node", node);
+            writer.WriteNumber("attempt", attempt);
+
+            // As NodeContext.IdempotencyKey names an attempt.
+            writer.WriteString("idempotencyKey", $"{workflow.Id}/{node}/{Invariant(attempt)}");
             writer.WriteString("dir", file.Directory);
             if (workspace is not null)
             {
@@ -36,7 +49,7 @@ public static class StateScope
 
             writer.WriteEndObject();
             writer.WriteStartObject("inputs");
-            var given = context.Input is { ValueKind: JsonValueKind.Object } input ? input : (JsonElement?)null;
+            var given = workflow.Input is { ValueKind: JsonValueKind.Object } input ? input : (JsonElement?)null;
             if (given is { } values)
             {
                 foreach (var property in values.EnumerateObject())
@@ -59,7 +72,7 @@ public static class StateScope
             writer.WriteEndObject();
 
             writer.WriteStartObject("artifacts");
-            foreach (var (key, value) in context.Artifacts)
+            foreach (var (key, value) in workflow.Artifacts)
             {
                 writer.WritePropertyName(key);
                 value.WriteTo(writer);

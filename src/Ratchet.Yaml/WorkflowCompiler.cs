@@ -109,7 +109,15 @@ public static partial class WorkflowCompiler
                     builder.Node(node.Name, new ShellCommandNode(file, node, options));
                     break;
                 case NodeSpecKind.Approval:
-                    builder.Approval(node.Name, node.Prompt ?? "Approve?");
+                    var prompt = Template.Parse(node.Prompt ?? "Approve?");
+                    var workspaces = file.Workspace == WorkspaceMode.Isolated ? Path.GetFullPath(options.WorkspacesDirectory) : null;
+                    var name = node.Name;
+                    builder.Approval(name, prompt.Text, workflow =>
+                    {
+                        // The workflow as it parks: its attempt there is the one the waiting event records.
+                        var workspace = workspaces is null ? null : Path.Combine(workspaces, workflow.Id);
+                        return prompt.Render(StateScope.Build(workflow, name, Math.Max(1, workflow.Attempt), file, workspace, output: null));
+                    });
                     break;
                 default:
                     var with = node.With.Select(w => (w.Key, Template.Parse(w.Value))).ToArray();

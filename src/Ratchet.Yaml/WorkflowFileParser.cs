@@ -300,6 +300,11 @@ public static class WorkflowFileParser
                     case "approval":
                         prompt = Text(value, "approval");
                         kinds.Add(NodeSpecKind.Approval);
+                        if (prompt is not null)
+                        {
+                            CheckTemplate(prompt, value, $"the prompt of node '{name}'");
+                        }
+
                         break;
                     case "workflow":
                         workflow = Text(value, "workflow");

@@ -45,6 +45,30 @@ public sealed class ApprovalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_ApprovalPromptTemplate_IsShownRenderedWhileItWaitsAndByStateShow()
+    {
+        _sandbox.Write("pr.yaml", """
+            name: pr
+            inputs:
+              issue: int
+            nodes:
+              branch:
+                run: echo fix/$RATCHET_INPUT_ISSUE
+              ask:
+                approval: "Open a PR for #{{ inputs.issue }} from {{ artifacts.branch }}?"
+            """);
+
+        var waiting = await _sandbox.RunAsync("run", "pr.yaml", "--id", "pr-1", "--input", "issue=42");
+        var shown = await _sandbox.RunAsync("state", "show", "pr-1");
+
+        Assert.True(waiting.ExitCode == 3, waiting.ToString());
+        Assert.EndsWith("pr-1 pr: ⏸ waiting for Approval: Open a PR for #42 from fix/42?", Assert.Single(waiting.StderrLines, l => l.Contains('⏸', StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Contains("  prompt:    Open a PR for #42 from fix/42?", shown.StdoutLines);
+        Assert.DoesNotContain("{{", waiting.Stderr + shown.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reject_WorkflowWaitingForApproval_FailsItWithExitOne()
     {
         await _sandbox.RunAsync("run", "release.yaml", "--id", "rel-2");

@@ -135,4 +135,36 @@ public sealed class ObservabilityTests : IDisposable
         Assert.Contains("- [x] ✅ **three** — attempt 1", progress, StringComparison.Ordinal);
         Assert.Contains(github.Comments.Values, c => c.Contains("**Completed**", StringComparison.Ordinal) && !c.Contains("- [", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Run_GitHubUnreachable_ExitsWithTheWorkflowsCodeAndOneWarning()
+    {
+        // A loopback port nobody listens on: every attempt is refused at once, and the retries outlast the drain timeout.
+        var api = $"http://127.0.0.1:{FakeGitHub.FreePort()}/";
+        var environment = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "test-token-not-a-secret" };
+
+        var run = await _sandbox.Start(["run", "flow.yaml", "--id", "gh-down", "--input", "repo=acme/widgets", "--input", "issue=12", "--github-api-url", api], environment: environment).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith("Workflow gh-down completed in ", run.StdoutLines[^1], StringComparison.Ordinal);
+        var warning = Assert.Single(run.StderrLines, l => l.StartsWith("ratchet: ", StringComparison.Ordinal) && !l.StartsWith("ratchet: info", StringComparison.Ordinal));
+        Assert.StartsWith("ratchet: warning: GitHub could not be reached for POST repos/acme/widgets/issues/12/comments", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("test-token-not-a-secret", run.Stderr + run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_GitHubRefusesTheFirstComment_WarnsOnceAndPostsItOnTheNextChange()
+    {
+        await using var github = new FakeGitHub();
+        github.Fail(422);
+        var environment = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "test-token-not-a-secret" };
+
+        var run = await _sandbox.Start(["run", "flow.yaml", "--id", "gh-422", "--input", "repo=acme/widgets", "--input", "issue=14", "--github-api-url", github.BaseUrl.AbsoluteUri], environment: environment).WaitAsync();
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var warning = Assert.Single(run.StderrLines, l => l.StartsWith("ratchet: ", StringComparison.Ordinal));
+        Assert.StartsWith("ratchet: warning: GitHub refused POST repos/acme/widgets/issues/14/comments with 422", warning, StringComparison.Ordinal);
+        Assert.Equal(422, github.Requests[0].Status);
+        Assert.Contains(github.Comments.Values, c => c.Contains("- [x] ✅ **three** — attempt 1", StringComparison.Ordinal));
+    }
 }

@@ -120,6 +120,23 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Retry_FromAnUnknownNode_IsExitTwoNamingItAndListingTheNodes()
+    {
+        _sandbox.Write("fixable.yaml", "name: fixable\nnodes:\n  prepare: { run: echo prepared }\n  check: { run: test -f fixed.txt }\n");
+        var failed = await _sandbox.RunAsync("run", "fixable.yaml", "--id", "fix-2");
+
+        var retried = await _sandbox.RunAsync("retry", "fix-2", "--from", "nope");
+
+        Assert.True(failed.ExitCode == 1, failed.ToString());
+        Assert.True(retried.ExitCode == 2, retried.ToString());
+        var line = Assert.Single(retried.StderrLines);
+        Assert.StartsWith("ratchet: error[unknown-node]: Workflow 'fixable' (version ", line, StringComparison.Ordinal);
+        Assert.EndsWith("has no node 'nope'. Its nodes are: prepare, check.", line, StringComparison.Ordinal);
+        await using var store = await _sandbox.OpenStoreAsync();
+        Assert.Equal(WorkflowStatus.Failed, (await store.GetRequiredWorkflowAsync("fix-2")).Status);
+    }
+
+    [Fact]
     public async Task Run_Detached_PrintsTheIdAndAWorkerRunsIt()
     {
         _sandbox.Write("simple.yaml", Simple);

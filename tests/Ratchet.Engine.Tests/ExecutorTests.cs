@@ -274,6 +274,28 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task RetryAsync_FromAnUnknownNode_IsRefusedNamingItAndTheNodesAndChangesNothing()
+    {
+        var definition = new WorkflowBuilder("broken")
+            .Node("A", Nodes.Ok()).Then("B")
+            .Node("B", (_, _) => throw new InvalidOperationException("down")).WithRetry(RetryPolicy.None)
+            .Build();
+        await using var engine = await TestEngines.BuildAsync(_scratch.Database, definition);
+        var started = await engine.StartAsync("broken");
+        using var timeout = Within.Seconds();
+        await engine.CreateRunner().RunUntilIdleAsync(timeout.Token);
+        var failed = await engine.Store.GetRequiredWorkflowAsync(started.Id, timeout.Token);
+
+        var error = await Assert.ThrowsAsync<UnknownNodeException>(() => engine.RetryAsync(started.Id, "nope", timeout.Token));
+
+        Assert.Equal(("broken", definition.Version, "nope", "unknown-node"), (error.WorkflowType, error.Version, error.Node, error.ErrorCode));
+        Assert.Equal(["A", "B"], error.Nodes);
+        Assert.Equal($"Workflow 'broken' (version {definition.Version}) has no node 'nope'. Its nodes are: A, B.", error.Message);
+        var after = await engine.Store.GetRequiredWorkflowAsync(started.Id, timeout.Token);
+        Assert.Equal((WorkflowStatus.Failed, failed.Version), (after.Status, after.Version));
+    }
+
+    [Fact]
     public async Task SignalAsync_WaitingForIt_PayloadBecomesTheOutputAndTheWorkflowGoesOn()
     {
         string? seenByNext = null;

@@ -129,6 +129,66 @@ public sealed class GitHubProgressObserverTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Dispose_GitHubDownPastTheDrainTimeout_StopsQuietlyWithOneWarning()
+    {
+        // As the CLI runs it: retries that outlast the drain timeout, so disposing gives up on what is still unsent.
+        var logs = new CapturingLoggerFactory();
+        var observer = await ObserverAsync(new Uri($"http://127.0.0.1:{FakeGitHub.FreePort()}/"), logs, o =>
+        {
+            o.MaxAttempts = 5;
+            o.RetryDelay = TimeSpan.FromSeconds(1);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.DrainTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        var type = Type();
+        await using (var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database).AddWorkflow(Definition(type)).AddObserver(observer)))
+        {
+            using var timeout = Within.Seconds(30);
+            var id = (await engine.StartAsync(type, new { repo = "acme/widgets", issue = 6 }, cancellationToken: timeout.Token)).Id;
+            Assert.Equal(WorkflowStatus.Completed, (await engine.WaitForCompletionAsync(id, timeout.Token)).Status);
+        }
+
+        var disposing = observer.DisposeAsync().AsTask();
+        Assert.Same(disposing, await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Null(await Record.ExceptionAsync(() => disposing));
+
+        var entries = logs.Entries.Where(e => e.Category == typeof(GitHubProgressObserver).FullName).ToArray();
+        var warning = Assert.Single(entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Equal(3002, warning.EventId.Id);
+        Assert.Contains(entries, e => e.EventId.Id == 3007 && e.Level == Microsoft.Extensions.Logging.LogLevel.Information);
+    }
+
+    [Fact]
+    public async Task Run_GitHubRefusesThenAnswers_WarnsOncePerSpellOfTrouble()
+    {
+        var logs = new CapturingLoggerFactory();
+        var observer = await ObserverAsync(logs: logs);
+        var type = Type();
+        await using (var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database).AddWorkflow(Definition(type)).AddObserver(observer)))
+        {
+            using var timeout = Within.Seconds(30);
+            _github.Fail(422);
+            _github.Fail(500);
+            var first = (await engine.StartAsync(type, new { repo = "acme/widgets", issue = 8 }, cancellationToken: timeout.Token)).Id;
+            await engine.WaitForCompletionAsync(first, timeout.Token);
+
+            // The summary is the last request of a workflow: after it, the next failure falls on the second one.
+            await WaitForAsync(() => _github.Comments.Values.Any(c => c.Contains("**Completed**", StringComparison.Ordinal) && !c.Contains("- [", StringComparison.Ordinal)), timeout.Token);
+            _github.Fail(502);
+            var second = (await engine.StartAsync(type, new { repo = "acme/widgets", issue = 9 }, cancellationToken: timeout.Token)).Id;
+            await engine.WaitForCompletionAsync(second, timeout.Token);
+        }
+
+        await observer.DisposeAsync();
+
+        // 422, then 500 in the same spell of trouble: one warning. The 502 after GitHub answered again is news.
+        var warnings = logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.EventId.Id).ToArray();
+        Assert.Equal([3004, 3001], warnings);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 3001 && e.Level == Microsoft.Extensions.Logging.LogLevel.Information);
+        Assert.Equal(2, _github.Comments.Values.Count(c => c.Contains("- [x] ✅ **Test**", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Run_WorkflowWithoutIssue_SendsNothing()
     {
         var (_, workflow) = await RunAsync(Type(), new { repo = "acme/widgets" });
@@ -209,11 +269,11 @@ public sealed class GitHubProgressObserverTests : IAsyncDisposable
     }
 
     /// <summary>An observer with its own connection to the test's store, as another process would have.</summary>
-    private async Task<GitHubProgressObserver> ObserverAsync(Uri? baseUrl = null)
+    private async Task<GitHubProgressObserver> ObserverAsync(Uri? baseUrl = null, CapturingLoggerFactory? logs = null, Action<GitHubProgressOptions>? configure = null)
     {
         var store = await OpenStoreAsync();
         _stores.Add(store);
-        return new GitHubProgressObserver(store, new GitHubProgressOptions
+        var options = new GitHubProgressOptions
         {
             Token = Token,
             BaseUrl = baseUrl ?? _github.BaseUrl,
@@ -221,7 +281,9 @@ public sealed class GitHubProgressObserverTests : IAsyncDisposable
             RetryDelay = TimeSpan.FromMilliseconds(20),
             MaxRetryDelay = TimeSpan.FromMilliseconds(200),
             DrainTimeout = TimeSpan.FromSeconds(10),
-        });
+        };
+        configure?.Invoke(options);
+        return new GitHubProgressObserver(store, options, loggerFactory: logs);
     }
 
     private async Task<IRatchetStore> OpenStoreAsync() =>

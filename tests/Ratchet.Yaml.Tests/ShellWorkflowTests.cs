@@ -656,6 +656,49 @@ public sealed class ShellWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_ApprovalPromptTemplate_IsRenderedWithTheStateItParksIn()
+    {
+        await using var run = await StartAsync("""
+            name: templated-approval
+            inputs:
+              issue: int
+              repo: { type: string, default: acme/widgets }
+            nodes:
+              plan:
+                run: 'echo "{\"branch\": \"fix/$RATCHET_INPUT_ISSUE\"}"'
+                outputs: json
+              ask:
+                approval: "Open a PR for #{{ inputs.issue }} in {{ inputs.repo }} from {{ artifacts.plan.branch }} ({{ workflow.node }}, attempt {{ workflow.attempt }})? {{{{ stays }}"
+            """);
+
+        var waiting = await run.RunAsync("issue=42");
+
+        Assert.Equal((WorkflowStatus.Waiting, WaitReason.Approval), (waiting.Status, waiting.WaitReason));
+        var parked = Assert.Single(await run.Store.GetEventsAsync(waiting.Id), e => e.Type == AuditEventTypes.Waiting);
+        Assert.Equal("Open a PR for #42 in acme/widgets from fix/42 (ask, attempt 1)? {{ stays }}", parked.Payload!.Value.GetProperty("prompt").GetString());
+
+        // The definition keeps the prompt as written: it is what its version and graph are made of.
+        Assert.StartsWith("Open a PR for #{{ inputs.issue }}", run.Compiled[0].Definition.Nodes.Single(n => n.Name == "ask").Prompt, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ApprovalPromptThatFailsToRender_StillParksShowingTheTemplateAndTheProblem()
+    {
+        await using var run = await StartAsync("""
+            name: broken-prompt
+            nodes:
+              ask:
+                approval: "Ship {{ number('many') + 1 }} copies?"
+            """);
+
+        var waiting = await run.RunAsync();
+
+        Assert.Equal((WorkflowStatus.Waiting, WaitReason.Approval), (waiting.Status, waiting.WaitReason));
+        var prompt = Assert.Single(await run.Store.GetEventsAsync(waiting.Id), e => e.Type == AuditEventTypes.Waiting).Payload!.Value.GetProperty("prompt").GetString();
+        Assert.StartsWith("Ship {{ number('many') + 1 }} copies? (the prompt could not be rendered: ", prompt, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ShellOptionsTailBytes_CapsTheRecordedOutput()
     {
         var path = _scratch.Write("big.yaml", """

@@ -327,6 +327,22 @@ public sealed class WorkflowFileParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_BadTemplateInAnApprovalPrompt_IsRefusedAtThePrompt()
+    {
+        const string yaml = """
+            name: templates
+            nodes:
+              ask:
+                approval: Ship {{ inputs.issue ?
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(4, problem.Position?.Line);
+        Assert.Contains("The prompt of node 'ask' has a bad template", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_TransitionThatDoesNotFitTheNode_IsRefused()
     {
         const string yaml = """

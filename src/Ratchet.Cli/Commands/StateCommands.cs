@@ -146,14 +146,31 @@ internal static class StateCommands
                 return ExitCodes.Ok;
             }
 
-            WriteDetails(context, workflow, steps, commands, workspace, children);
+            WriteDetails(context, workflow, steps, commands, workspace, children, ApprovalPrompt(workflow, events));
             return ExitCodes.Ok;
         }));
         return command;
     }
 
+    /// <summary>
+    /// What a workflow waiting for approval asks: the prompt as rendered when it parked, kept in its last
+    /// <c>waiting</c> event (the definition only has the template).
+    /// </summary>
+    private static string? ApprovalPrompt(WorkflowRecord workflow, IReadOnlyList<AuditEvent> events)
+    {
+        if (workflow is not { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval })
+        {
+            return null;
+        }
+
+        var parked = events.LastOrDefault(e => e.Type == AuditEventTypes.Waiting && e.Node == workflow.CurrentNode);
+        return parked?.Payload is { ValueKind: JsonValueKind.Object } payload && payload.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String
+            ? prompt.GetString()
+            : null;
+    }
+
     private static void WriteDetails(CliContext context, WorkflowRecord workflow, IReadOnlyList<StepRecord> steps, IReadOnlyList<CommandExecution> commands,
-        WorkspaceRecord? workspace, IReadOnlyList<WorkflowRecord> children)
+        WorkspaceRecord? workspace, IReadOnlyList<WorkflowRecord> children, string? prompt)
     {
         var o = context.Output;
         o.WriteLine($"Workflow {workflow.Id} ({workflow.Type}): {StatusText(workflow)}");
@@ -165,6 +182,12 @@ internal static class StateCommands
         if (workflow.Status == WorkflowStatus.Waiting)
         {
             o.WriteLine($"  waiting:   {WaitingText(workflow)}");
+        }
+
+        if (prompt is not null)
+        {
+            // A prompt of several lines (a YAML block) stays in the column it starts in.
+            o.WriteLine($"  prompt:    {prompt.TrimEnd().ReplaceLineEndings(Environment.NewLine + new string(' ', 13))}");
         }
 
         if (workflow.Error is { } failure)

@@ -43,7 +43,7 @@ public sealed class NodeDefinition
     /// <summary>How long one attempt may run; null for no limit of its own.</summary>
     public TimeSpan? Timeout { get; internal set; }
 
-    /// <summary>For an approval: what the human is asked.</summary>
+    /// <summary>For an approval: what the human is asked, as written (a template when the definition renders it; see <see cref="WorkflowBuilder.Approval(string, string, Func{WorkflowRecord, string})"/>).</summary>
     public string? Prompt { get; internal set; }
 
     /// <summary>For a signal wait: the signal's name.</summary>
@@ -58,6 +58,32 @@ public sealed class NodeDefinition
     internal Func<IServiceProvider, IWorkflowNode>? Factory { get; set; }
 
     internal Func<NodeContext, JsonElement?>? ChildInput { get; set; }
+
+    internal Func<WorkflowRecord, string>? PromptRenderer { get; set; }
+
+    /// <summary>
+    /// What the human is asked when <paramref name="workflow"/> parks at this approval: the rendered prompt, or the
+    /// prompt as written when there is no renderer. A renderer that fails does not keep the workflow from parking
+    /// (it could do nothing else but fail again): the prompt is shown as written, with what went wrong.
+    /// </summary>
+    internal string? PromptFor(WorkflowRecord workflow)
+    {
+        if (PromptRenderer is null)
+        {
+            return Prompt;
+        }
+
+        try
+        {
+            return PromptRenderer(workflow);
+        }
+#pragma warning disable CA1031 // Whatever the renderer throws is shown to the human who decides, in the prompt itself.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return $"{Prompt} (the prompt could not be rendered: {ex.Message})";
+        }
+    }
 
     internal void AddTransition(string outcome, string target) => _transitions[outcome] = target;
 

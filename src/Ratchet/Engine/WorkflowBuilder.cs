@@ -70,6 +70,22 @@ public sealed class WorkflowBuilder
         return Add(new NodeDefinition(name, NodeKind.Approval) { Prompt = prompt, Retry = RetryPolicy.None });
     }
 
+    /// <summary>
+    /// Adds an approval node whose prompt is rendered from the workflow as it is when it parks there (its input, the
+    /// artifacts of the nodes before it): what <paramref name="render"/> returns is what the human is asked, in the
+    /// <c>waiting</c> audit event's <c>prompt</c> and the observers' waiting event.
+    /// </summary>
+    /// <param name="name">The node's name.</param>
+    /// <param name="prompt">The prompt as written (a template): part of the definition's version, shown in graphs.</param>
+    /// <param name="render">Renders the prompt from the workflow. If it throws, the prompt is shown as written, with the error.</param>
+    public WorkflowBuilder Approval(string name, string prompt, Func<WorkflowRecord, string> render)
+    {
+        ArgumentNullException.ThrowIfNull(render);
+        Approval(name, prompt);
+        Current.PromptRenderer = render;
+        return this;
+    }
+
     /// <summary>Adds a node that waits for the signal <paramref name="signalName"/>; the signal's payload is its output.</summary>
     public WorkflowBuilder WaitForSignal(string name, string signalName)
     {

@@ -115,3 +115,23 @@ public sealed class WorkflowDefinitionException(string workflow, IReadOnlyList<s
     /// <inheritdoc />
     public override string ErrorCode => "invalid-definition";
 }
+
+/// <summary>A node was asked for by name (e.g. where to retry from) that the workflow's definition does not have.</summary>
+public sealed class UnknownNodeException(string workflowType, string version, string node, IReadOnlyList<string> nodes)
+    : RatchetException($"Workflow '{workflowType}' (version {version}) has no node '{node}'. Its nodes are: {string.Join(", ", nodes)}.")
+{
+    /// <summary>The workflow type whose definition was searched.</summary>
+    public string WorkflowType { get; } = workflowType;
+
+    /// <summary>The version of the definition searched.</summary>
+    public string Version { get; } = version;
+
+    /// <summary>The name asked for.</summary>
+    public string Node { get; } = node;
+
+    /// <summary>The definition's nodes, in the order they were declared.</summary>
+    public IReadOnlyList<string> Nodes { get; } = nodes;
+
+    /// <inheritdoc />
+    public override string ErrorCode => "unknown-node";
+}

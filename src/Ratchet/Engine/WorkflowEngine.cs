@@ -280,13 +280,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     /// <summary>Runs a Failed workflow again from the node that failed (or <paramref name="fromNode"/>); audited.</summary>
     /// <exception cref="InvalidTransitionException">It is not Failed.</exception>
+    /// <exception cref="UnknownNodeException">The definition it runs has no node <paramref name="fromNode"/>.</exception>
     public async Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default)
     {
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
         if (fromNode is not null)
         {
             var definition = ResolveDefinition(workflow) ?? Definitions.Latest(workflow.Type);
-            _ = definition[fromNode];
+            if (!definition.HasNode(fromNode))
+            {
+                throw new UnknownNodeException(definition.Name, definition.Version, fromNode, [.. definition.Nodes.Select(n => n.Name)]);
+            }
         }
 
         var now = Clock.GetStoreNow();

@@ -176,8 +176,7 @@ public sealed partial class WorkflowRunner
             switch (node.Kind)
             {
                 case NodeKind.Approval:
-                    plan = Steps.Park(workflow, node, WaitReason.Approval, null, null, now, observe,
-                        Steps.Payload(("reason", nameof(WaitReason.Approval)), ("prompt", node.Prompt)));
+                    plan = Steps.ParkForApproval(workflow, node, now, observe);
                     break;
                 case NodeKind.Signal:
                     plan = Steps.Park(workflow, node, WaitReason.Signal, node.SignalName, null, now, observe);
