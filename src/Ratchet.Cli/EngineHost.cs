@@ -45,10 +45,8 @@ internal sealed class EngineHost : IAsyncDisposable
         Observability? observability = null;
         try
         {
-            var shell = new ShellOptions
+            var shell = Commands.RunCommands.ShellDefaults(context) with
             {
-                RunsDirectory = context.Location.RunsDirectory,
-                WorkspacesDirectory = context.Location.WorkspacesDirectory,
                 Store = store,
                 ResolveAgent = AgentVariables.Resolver(new Ratchet.Agents.AgentDirectory(store)),
             };

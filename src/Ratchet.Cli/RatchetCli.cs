@@ -156,7 +156,8 @@ internal static class RatchetCli
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
             UnknownWorkflowTypeException or UnknownNodeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
-            TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
+            TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException or
+            ReservedNamespaceException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
         Ratchet.Secrets.SecretException secret => (secret.ErrorCode, ExitCodes.KeyProblem),
         RatchetException ratchet => (ratchet.ErrorCode, ExitCodes.Failed),

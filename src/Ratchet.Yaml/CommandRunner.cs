@@ -13,7 +13,7 @@ public sealed record CommandRequest
     /// <summary>The working directory; must exist.</summary>
     public required string WorkingDirectory { get; init; }
 
-    /// <summary>Variables added to the inherited environment.</summary>
+    /// <summary>Variables added to the inherited environment (which lacks <see cref="ShellOptions.WithheldVariables"/>); they may set a withheld one.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Text written to the command's standard input (then closed).</summary>
@@ -103,6 +103,12 @@ public sealed class CommandRunner(ShellOptions options)
         {
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(request.CommandLine);
+        }
+
+        // Ratchet's own secrets stay in this process: a command that prints its environment must have none to print.
+        foreach (var name in options.WithheldVariables)
+        {
+            start.Environment.Remove(name);
         }
 
         foreach (var (name, value) in request.Environment)

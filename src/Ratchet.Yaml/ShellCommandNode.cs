@@ -62,10 +62,10 @@ internal sealed class ShellCommandNode : IVersionedNode
                 ? await resolve(agentName, cancellationToken)
                 : throw new InvalidOperationException($"Node '{_spec.Name}' names the agent '{agentName}', but no agent profiles are available here.")
             : null;
-        var redactor = agent is null ? _options.Redactor : _options.Redactor.With(agent.Secrets);
+        var artifactRedactor = agent is null ? _options.ArtifactRedactor : _options.ArtifactRedactor.With(agent.Secrets);
 
         var variables = Variables(context, scope, workspace, agent);
-        redactor = redactor.With(variables.Where(v => SecretRedactor.IsSecretName(v.Key)).Select(v => v.Value));
+        var redactor = _options.Redactor.With(artifactRedactor).With(variables.Where(v => SecretRedactor.IsSecretName(v.Key)).Select(v => v.Value));
         var started = context.Clock.GetStoreNow();
         var logPath = Path.Combine(Path.GetFullPath(_options.RunsDirectory), context.WorkflowId, "logs", $"{_spec.Name}.log");
         CommandResult result;
@@ -92,9 +92,9 @@ internal sealed class ShellCommandNode : IVersionedNode
 
         var exitCode = result.ExitCode;
 
-        // The artifact is stored and exported; an agent's key that Ratchet itself put in the environment must not be,
-        // even if the command prints it.
-        var printed = agent is null ? result.Output : new SecretRedactor(agent.Secrets).Redact(result.Output);
+        // The artifact is stored and exported; Ratchet's own keys (an agent's key that Ratchet itself put in the
+        // environment, the master key) must not be, even if the command prints them.
+        var printed = artifactRedactor.Redact(result.Output);
         Record(context, redactor, commandLine, directory, exitCode, result.Duration, result.StdoutTail, result.StderrTail, started);
         if (result.OutputOverflowed)
         {

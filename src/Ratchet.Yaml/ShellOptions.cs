@@ -23,8 +23,34 @@ public sealed record ShellOptions
     /// <summary>The store, for workspace records. Null: workspaces are created but not recorded.</summary>
     public IRatchetStore? Store { get; init; }
 
-    /// <summary>Secrets to mask beyond the environment's secret-named variables.</summary>
+    /// <summary>
+    /// Secrets masked wherever a command is recorded: its command line, output tails, log and events. Default every
+    /// secret of the process's environment (<see cref="SecretRedactor.FromEnvironment"/>); the node's own secret-named
+    /// variables, <see cref="ArtifactRedactor"/>'s secrets and an agent's API key are always added.
+    /// </summary>
     public SecretRedactor Redactor { get; init; } = SecretRedactor.FromEnvironment(EnvironmentVariables());
+
+    /// <summary>
+    /// Secrets masked in a node's artifact (its standard output) as well: keys Ratchet holds and never gives a command,
+    /// so a command can only print one it found elsewhere, and no store, export or trace may hold it. They are long and
+    /// random, so masking them never changes an artifact by chance (unlike a user's own secrets, which are masked only
+    /// in records). Default the master keys of <c>RATCHET_MASTER_KEY</c>; an agent's API key is added per node.
+    /// </summary>
+    public SecretRedactor ArtifactRedactor { get; init; } = SecretRedactor.MasterKeysFromEnvironment(EnvironmentVariables());
+
+    /// <summary>
+    /// Variables of this process that commands do not inherit. Default <see cref="DefaultWithheldVariables"/>: Ratchet's
+    /// own secrets. A node's <c>env</c> (or a request's variables) may still set one explicitly. Withholding a variable
+    /// does not mask its value: add it to <see cref="Redactor"/> for that.
+    /// </summary>
+    public IReadOnlyCollection<string> WithheldVariables { get; init; } = DefaultWithheldVariables;
+
+    /// <summary>
+    /// <c>RATCHET_MASTER_KEY</c> and <c>RATCHET_MASTER_KEY_FILE</c> (the master key, and where to find it) and
+    /// <c>RATCHET_STORE</c> (the store URI, which may carry the store's password).
+    /// </summary>
+    public static IReadOnlyCollection<string> DefaultWithheldVariables { get; } =
+        [Ratchet.Secrets.MasterKeySource.KeyVariable, Ratchet.Secrets.MasterKeySource.KeyFileVariable, SecretRedactor.StoreVariable];
 
     /// <summary>Settings added to a command's environment by an <c>agent:</c> name, and secrets to mask; null: agents are not available.</summary>
     public Func<string, CancellationToken, Task<AgentEnvironment>>? ResolveAgent { get; init; }

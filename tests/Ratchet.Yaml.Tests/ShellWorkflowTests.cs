@@ -435,6 +435,57 @@ public sealed class ShellWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_SecretInputWithAQuote_IsMaskedInTheShellQuotedCommandLineTooNotOnlyInItsOutput()
+    {
+        // RATCHET_INPUT_TOKEN's name makes the input a secret; in `run:` it is rendered as 'pass'\''word_42'.
+        const string secret = "pass'word_42";
+        await using var run = await StartAsync("""
+            name: quoted-secret
+            inputs:
+              token: string
+            nodes:
+              use:
+                run: echo {{ inputs.token }} && echo "$RATCHET_INPUT_TOKEN" >&2
+                outputs: none
+            """);
+
+        var workflow = await run.RunAsync($"token={secret}");
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        var command = Assert.Single(await run.Store.GetCommandsAsync(workflow.Id));
+        Assert.Equal($"echo '{SecretRedactor.Mask}' && echo \"$RATCHET_INPUT_TOKEN\" >&2", command.CommandLine);
+        Assert.Equal(SecretRedactor.Mask, command.StdoutTail.Trim());
+        Assert.Equal(SecretRedactor.Mask, command.StderrTail.Trim());
+        var events = await run.Store.GetEventsAsync(workflow.Id);
+        Assert.Equal(command.CommandLine, Assert.Single(events, e => e.Type == AuditEventTypes.CommandExecuted).Payload?.GetProperty("command").GetString());
+        Assert.All(events, e => Assert.DoesNotContain("word_42", e.Payload?.GetRawText() ?? "", StringComparison.Ordinal));
+        var log = await File.ReadAllTextAsync(run.LogPath(workflow.Id, "use"));
+        Assert.Contains($"echo '{SecretRedactor.Mask}'", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("word_42", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_WithheldVariable_IsNotInheritedButANodesEnvMaySetIt()
+    {
+        Assert.NotNull(Environment.GetEnvironmentVariable("HOME"));
+        var path = _scratch.Write("flow.yaml", """
+            name: withheld
+            nodes:
+              inherit:
+                run: echo "home=${HOME-none}"
+              own:
+                run: echo "home=${HOME-none}"
+                env: { HOME: /elsewhere }
+            """);
+        await using var run = await YamlRun.StartAsync(_scratch, path, configure: shell => shell with { WithheldVariables = ["HOME"] });
+
+        var workflow = await run.RunAsync();
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        Assert.Equal(("home=none", "home=/elsewhere"), (workflow.Artifacts["inherit"].GetString(), workflow.Artifacts["own"].GetString()));
+    }
+
+    [Fact]
     public async Task Run_EachNode_RecordsItsCommandWithDirectoryExitCodeAndTails()
     {
         _scratch.Write("sub/keep.txt", "x");

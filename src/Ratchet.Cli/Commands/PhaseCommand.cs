@@ -292,7 +292,8 @@ internal static class PhaseCommand
         private async Task<AttemptResult> RunAttemptAsync(WorkflowRecord workflow, int attempt, string logPath, CancellationToken cancellationToken)
         {
             var idempotencyKey = $"{workflow.Id}/{request.Name}/{attempt}";
-            var redactor = SecretRedactor.FromEnvironment(ShellOptions.EnvironmentVariables());
+            var shell = RunCommands.ShellDefaults(context);
+            var redactor = shell.Redactor.With(shell.ArtifactRedactor);
             var directory = Directory.GetCurrentDirectory();
             var started = _clock.GetStoreNow();
             _changes.AppendEvent(new AuditEvent { WorkflowId = workflow.Id, Type = AuditEventTypes.NodeStarted, Node = request.Name, Attempt = attempt, At = started });
@@ -306,7 +307,7 @@ internal static class PhaseCommand
             CommandResult? result = null;
             try
             {
-                result = await new CommandRunner(RunCommands.ShellDefaults(context)).RunAsync(new CommandRequest
+                result = await new CommandRunner(shell).RunAsync(new CommandRequest
                 {
                     CommandLine = request.CommandLine,
                     WorkingDirectory = directory,
@@ -347,7 +348,7 @@ internal static class PhaseCommand
                     ("durationMs", ((long)command.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))),
             });
 
-            var outcome = Evaluate(result, logPath);
+            var outcome = Evaluate(result, shell.ArtifactRedactor, logPath);
             if (outcome.Error is { } error)
             {
                 _changes.AppendStep(new StepRecord
@@ -372,8 +373,11 @@ internal static class PhaseCommand
             return outcome;
         }
 
-        /// <summary>The attempt's artifact, or why it failed (a message that names the phase and points to its log).</summary>
-        private AttemptResult Evaluate(CommandResult? result, string logPath)
+        /// <summary>
+        /// The attempt's artifact (Ratchet's own keys masked, as for workflow nodes), or why it failed (a message that
+        /// names the phase and points to its log).
+        /// </summary>
+        private AttemptResult Evaluate(CommandResult? result, SecretRedactor artifactRedactor, string logPath)
         {
             if (result is null)
             {
@@ -392,7 +396,8 @@ internal static class PhaseCommand
                 return Failed("command-failed", $"wrote more than {RunCommands.ShellDefaults(context).MaxOutputBytes / 1048576} MiB to standard output; write large results to a file and print its path.", "too much output");
             }
 
-            var text = result.Output.EndsWith('\n') ? result.Output[..^1] : result.Output;
+            var output = artifactRedactor.Redact(result.Output);
+            var text = output.EndsWith('\n') ? output[..^1] : output;
             if (!request.JsonOutput)
             {
                 return new AttemptResult(JsonSerializer.SerializeToElement(text, RatchetJsonContext.Default.String));
@@ -429,8 +434,9 @@ internal static class PhaseCommand
                 ["RATCHET_IDEMPOTENCY_KEY"] = idempotencyKey,
                 ["RATCHET_RUN_DIR"] = Path.Combine(context.Location.RunsDirectory, workflow.Id),
 
-                // So that a phase's own `ratchet kv ...` calls use the same store.
-                [StoreLocation.EnvironmentVariable] = context.Location.Uri,
+                // So that a phase's own `ratchet kv ...` calls use the same store; never its password, which is Ratchet's
+                // secret (such calls find it where Npgsql looks: PGPASSWORD, ~/.pgpass).
+                [StoreLocation.EnvironmentVariable] = StoreUri.WithoutPassword(context.Location.Uri),
             };
             if (workflow.Input is { ValueKind: JsonValueKind.Object } input)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ratchet.Engine;
+using Ratchet.Storage;
 using Ratchet.Yaml;
 
 namespace Ratchet.Cli.Commands;
@@ -96,9 +97,14 @@ internal static class RunCommands
         return command;
     }
 
+    /// <summary>
+    /// Shell settings beside the store. A password in <c>--store</c> is a secret this process knows though no variable
+    /// holds it: masked in records like those of the environment.
+    /// </summary>
     internal static ShellOptions ShellDefaults(CliContext context) => new()
     {
         RunsDirectory = context.Location.RunsDirectory,
         WorkspacesDirectory = context.Location.WorkspacesDirectory,
+        Redactor = SecretRedactor.FromEnvironment(ShellOptions.EnvironmentVariables(), StoreUri.Passwords(context.Location.Uri)),
     };
 }

@@ -23,7 +23,9 @@ public sealed record StateManagerOptions
 /// <summary>
 /// Key-value state of one namespace, the way agent scripts want it: save, load, delete, list, and named checkpoints
 /// to restore. Values are JSON. Every write is one durable commit; reads are cached (see
-/// <see cref="StateManagerOptions.CacheDuration"/>).
+/// <see cref="StateManagerOptions.CacheDuration"/>). A reserved <c>ratchet.*</c> namespace (see
+/// <see cref="ReservedNamespaces"/>) can be read but not written: saves, deletes, checkpoints and restores there throw
+/// <see cref="ReservedNamespaceException"/>.
 /// </summary>
 public sealed class StateManager
 {
@@ -45,8 +47,10 @@ public sealed class StateManager
     public string Namespace { get; }
 
     /// <summary>Saves <paramref name="value"/> (any JSON-serializable value) under <paramref name="key"/>.</summary>
+    /// <exception cref="ReservedNamespaceException">The namespace is reserved.</exception>
     public async Task SaveAsync<T>(string key, T value, CancellationToken cancellationToken = default)
     {
+        RequireWritable("save keys in it");
         var json = NodeResult.ToJson(value);
         await _store.CommitAsync(new ChangeSet().SaveValue(Namespace, key, json), cancellationToken);
         Forget(key);
@@ -88,8 +92,10 @@ public sealed class StateManager
     }
 
     /// <summary>Deletes <paramref name="key"/>; false if it did not exist.</summary>
+    /// <exception cref="ReservedNamespaceException">The namespace is reserved.</exception>
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
+        RequireWritable("delete keys from it");
         KeyValueNames.Validate(Namespace, key);
         var existed = await _store.GetValueAsync(Namespace, key, cancellationToken) is not null;
         await _store.CommitAsync(new ChangeSet().DeleteValue(Namespace, key), cancellationToken);
@@ -106,8 +112,13 @@ public sealed class StateManager
         _store.ListValuesAsync(Namespace, cancellationToken);
 
     /// <summary>Copies the whole namespace under <paramref name="name"/> (default <c>auto-yyyyMMdd-HHmmss-fff</c>); returns the name.</summary>
+    /// <exception cref="ReservedNamespaceException">
+    /// The namespace is reserved: a copy of its records would escape their owner (a key rotation does not re-encrypt
+    /// it) and could only be put back by a restore, which is refused too. Back those up with the store's export or backup.
+    /// </exception>
     public async Task<string> CheckpointAsync(string? name = null, CancellationToken cancellationToken = default)
     {
+        RequireWritable("make checkpoints of it");
         name ??= "auto-" + _options.TimeProvider.GetUtcNow().ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture);
         await _store.CreateCheckpointAsync(Namespace, name, cancellationToken);
         return name;
@@ -119,13 +130,18 @@ public sealed class StateManager
 
     /// <summary>Makes the namespace hold exactly the checkpoint's values.</summary>
     /// <exception cref="CheckpointNotFoundException">There is no such checkpoint.</exception>
+    /// <exception cref="ReservedNamespaceException">The namespace is reserved.</exception>
     public async Task RestoreAsync(string name, CancellationToken cancellationToken = default)
     {
+        RequireWritable("restore checkpoints into it");
         await _store.RestoreCheckpointAsync(Namespace, name, cancellationToken);
         _cache.Clear();
     }
 
-    /// <summary>Deletes a checkpoint; false if there was none.</summary>
+    /// <summary>
+    /// Deletes a checkpoint; false if there was none. Allowed in a reserved namespace too: it never touches the
+    /// owner's records, and it is how copies made before such namespaces were read-only are cleaned up.
+    /// </summary>
     public Task<bool> DeleteCheckpointAsync(string name, CancellationToken cancellationToken = default) =>
         _store.DeleteCheckpointAsync(Namespace, name, cancellationToken);
 
@@ -133,6 +149,14 @@ public sealed class StateManager
     public void InvalidateCache() => _cache.Clear();
 
     private void Forget(string key) => _cache.TryRemove(key, out _);
+
+    private void RequireWritable(string operation)
+    {
+        if (ReservedNamespaces.IsReserved(Namespace))
+        {
+            throw new ReservedNamespaceException(Namespace, operation);
+        }
+    }
 }
 
 /// <summary>A key that holds no value.</summary>
