@@ -35,7 +35,11 @@ public sealed class RatchetOptions
     /// <summary>An active workspace whose heartbeat is older than this, with nobody holding its workflow, is orphaned. Default 10 minutes.</summary>
     public TimeSpan WorkspaceOrphanAfter { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The runner's identity in leases; default host name, process id and a random suffix.</summary>
+    /// <summary>
+    /// The runner's identity in leases; default <see cref="WorkerIdentity.NewOwnerId"/> (host, pid, the kernel's start time of
+    /// the process, boot id, a random part), which lets other processes of the machine tell for certain whether it still
+    /// runs. A custom id cannot be checked that way: its leases are always waited out.
+    /// </summary>
     public string? WorkerId { get; set; }
 
     /// <summary>
