@@ -13,6 +13,9 @@ internal static class CliLogging
     /// <summary>The engine's "node failed" (event 1100): the progress line of that failure already says it.</summary>
     private const int NodeFailedEventId = 1100;
 
+    /// <summary>The SQLite store's "batch failed" (event 2003): every write of the batch fails with it, and its caller says so.</summary>
+    private const int SqliteBatchFailedEventId = 2003;
+
     public static ILoggerFactory Create(CliContext context)
     {
         var filter = new LoggerFilterOptions { MinLevel = context.Verbose ? LogLevel.Information : LogLevel.Warning };
@@ -39,14 +42,21 @@ internal static class CliLogging
 
     private sealed class Provider(CliContext context) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => new Logger(context, categoryName == typeof(WorkflowEngine).FullName);
+        public ILogger CreateLogger(string categoryName) => new Logger(context, categoryName switch
+        {
+            _ when categoryName == typeof(WorkflowEngine).FullName => NodeFailedEventId,
+            _ when categoryName.StartsWith("Ratchet.Sqlite", StringComparison.Ordinal) => SqliteBatchFailedEventId,
+            _ => null,
+        });
 
         public void Dispose()
         {
         }
     }
 
-    private sealed class Logger(CliContext context, bool isEngine) : ILogger
+    /// <param name="context">Where to write.</param>
+    /// <param name="repeatedEventId">An event of this category that another line already reports, shown only with --verbose.</param>
+    private sealed class Logger(CliContext context, int? repeatedEventId) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -56,7 +66,7 @@ internal static class CliLogging
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             ArgumentNullException.ThrowIfNull(formatter);
-            if (!IsEnabled(logLevel) || (isEngine && eventId.Id == NodeFailedEventId && !context.Verbose))
+            if (!IsEnabled(logLevel) || (eventId.Id == repeatedEventId && !context.Verbose))
             {
                 return;
             }

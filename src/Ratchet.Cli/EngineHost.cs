@@ -120,7 +120,22 @@ internal sealed class EngineHost : IAsyncDisposable
         WorkflowRecord final;
         try
         {
-            final = await WaitShowingProgressAsync(workflowId, cancellationToken);
+            using var following = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var waiting = WaitShowingProgressAsync(workflowId, following.Token);
+            if (await Task.WhenAny(waiting, runner.StoreFailure) != waiting)
+            {
+                // The store would not take the node's result, even after trying again: stop here rather than run the
+                // node again and again, and say how to go on once the store works.
+                await following.CancelAsync();
+                await waiting.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                using var now = new CancellationTokenSource();
+                await now.CancelAsync();
+                await runner.StopAsync(now.Token);
+                await Context.Error.WriteLineAsync($"ratchet: workflow {workflowId} is left as last committed; once the store works again, `ratchet resume {workflowId}` runs it on.");
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(await runner.StoreFailure).Throw();
+            }
+
+            final = await waiting;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -30,11 +30,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Recovery of worker {Owner}: {Resumed} interrupted workflows resumed, {Claimed} due workflows claimed, {Orphaned} orphaned workspaces marked")]
     public static partial void RecoverySummary(ILogger logger, string owner, int resumed, int claimed, int orphaned);
 
-    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Runner {Owner} could not reach the store; retrying")]
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Runner {Owner} could not reach the store; it keeps trying, less and less often, and says when the store answers again")]
     public static partial void StoreTrouble(ILogger logger, string owner, Exception exception);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Workflow {WorkflowId} failed for a reason outside its nodes")]
     public static partial void ExecutionFailed(ILogger logger, string workflowId, Exception exception);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "Runner {Owner}: the store answers again")]
+    public static partial void StoreBack(ILogger logger, string owner);
 
     [LoggerMessage(EventId = 1107, Level = LogLevel.Information, Message = "Runner {Owner} started with up to {MaxConcurrency} workflows at once")]
     public static partial void RunnerStarted(ILogger logger, string owner, int maxConcurrency);
@@ -50,6 +53,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Workflow {WorkflowId}: node {Node} attempt {Attempt} ran in {Group}, which cannot be checked from this machine; its lease has lapsed, so it runs again here")]
     public static partial void RemoteProcessGroup(ILogger logger, string workflowId, string node, int attempt, string group);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Workflow {WorkflowId}: commit try {Attempt} failed; trying again in {Delay}")]
+    public static partial void CommitRetrying(ILogger logger, string workflowId, int attempt, TimeSpan delay, Exception exception);
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Observer {Observer} failed on {Kind} of workflow {WorkflowId}; the workflow goes on")]
     public static partial void ObserverFailed(ILogger logger, string observer, WorkflowEventKind kind, string workflowId, Exception exception);

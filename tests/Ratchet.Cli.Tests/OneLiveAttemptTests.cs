@@ -13,12 +13,13 @@ namespace Ratchet.Cli.Tests;
 /// </summary>
 public abstract class OneLiveAttemptTests : IAsyncLifetime
 {
-    // 'build' takes a while (long enough to start a second process against it), 'after' is quick.
+    // 'build' runs until the test lets it end (the file 'release'), so a second process started against it certainly
+    // finds it running however slowly processes start on a loaded machine; 'after' is quick.
     private const string Flow = """
         name: once
         nodes:
           build:
-            run: ./effect.sh build 4
+            run: ./effect.sh build hold
           after:
             run: ./effect.sh after 0
         """;
@@ -60,7 +61,10 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         using var first = Sandbox.Start(["run", "flow.yaml", "--id", "dup-1"]);
         await WaitForStartAsync("build", first);
         var shown = await Sandbox.RunAsync("state", "show", "dup-1");
-        var second = await Sandbox.RunAsync("run", "flow.yaml", "--id", "dup-1");
+        using var following = Sandbox.Start(["run", "flow.yaml", "--id", "dup-1"]);
+        await WaitForFollowingAsync(following);
+        Release();
+        var second = await following.WaitAsync();
         var firstResult = await first.WaitAsync();
 
         Assert.True(firstResult.ExitCode == 0, firstResult.ToString());
@@ -77,7 +81,10 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         await OpenAsync();
         using var run = Sandbox.Start(["run", "flow.yaml", "--id", "live-1"]);
         await WaitForStartAsync("build", run);
-        var resumed = await Sandbox.RunAsync("resume", "live-1");
+        using var resuming = Sandbox.Start(["resume", "live-1"]);
+        await WaitForFollowingAsync(resuming);
+        Release();
+        var resumed = await resuming.WaitAsync();
         var runResult = await run.WaitAsync();
 
         Assert.True(runResult.ExitCode == 0, runResult.ToString());
@@ -94,6 +101,11 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         using var run = Sandbox.Start(["run", "flow.yaml", "--id", "shared-1"]);
         await WaitForStartAsync("build", run);
         using var worker = Sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s"]);
+        Assert.True(await Eventually.TrueAsync(() => worker.Stderr.Contains("Worker ", StringComparison.Ordinal), seconds: 60), worker.Stderr);
+
+        // The worker polls every second: a few polls' time, while build is held, for it to take what it must not.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Release();
         var runResult = await run.WaitAsync();
         await worker.SignalAsync("INT");
         var workerResult = await worker.WaitAsync(TimeSpan.FromSeconds(30));
@@ -116,6 +128,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         var listed = await Sandbox.RunAsync("state", "list");
         Assert.Contains($"interrupted: pid {run.Id} on", listed.Stdout, StringComparison.Ordinal);
         Assert.Contains("is gone; `ratchet resume kill-1` takes it over", listed.Stdout, StringComparison.Ordinal);
+        Release();
         var resumed = await Sandbox.RunAsync("resume", "kill-1");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -167,7 +180,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
             name: retrying
             nodes:
               build:
-                run: ./effect.sh build 4
+                run: ./effect.sh build hold
                 retry: { max_attempts: 1 }
                 on:
                   success: after
@@ -192,6 +205,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         Assert.Equal((WorkflowStatus.Waiting, WaitReason.Interrupted, "build", 1), (left.Status, left.WaitReason, left.CurrentNode, left.Attempt));
         Assert.DoesNotContain(await Store.GetStepsAsync("ctrlc-1"), s => s.Outcome == StepOutcome.Failed);
 
+        Release();
         var resumed = await Sandbox.RunAsync("resume", "ctrlc-1");
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         var lines = Effects();
@@ -287,6 +301,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         using var local = Sandbox.Start(["worker", "--concurrency", "4", "--lease", "3s"]);
         await remote.KillAsync();
         var heldWhenKilled = await HeldByAsync("other-host:", count);
+        Release();
 
         // This machine cannot see whether other-host's worker lives: its workflows wait for its lease to lapse.
         var done = await Eventually.TrueAsync(async () =>
@@ -357,10 +372,22 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
             fi
             echo $$ >> "$pids"
             echo "start $RATCHET_WORKFLOW_ID $node $RATCHET_ATTEMPT $$ $(date +%s.%N) $alive" >> "$log"
-            sleep "$seconds"
+            if [ "$seconds" = hold ]; then
+              i=0; while [ ! -e release ] && [ "$i" -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+            else
+              sleep "$seconds"
+            fi
             echo "end $RATCHET_WORKFLOW_ID $node $RATCHET_ATTEMPT $$ $(date +%s.%N) -" >> "$log"
             """);
     }
+
+    /// <summary>Lets every held node end.</summary>
+    private void Release() => Sandbox.Write("release", "");
+
+    /// <summary>Waits until a second process says it only follows the running workflow.</summary>
+    private static async Task WaitForFollowingAsync(CliSandbox.CliProcess process) =>
+        Assert.True(await Eventually.TrueAsync(() => process.Stderr.Contains("is running in pid", StringComparison.Ordinal) || process.HasExited, seconds: 60),
+            $"the second process never said it follows the running workflow.\n{process.Stderr}");
 
     private sealed record Effect(string Kind, string Workflow, string Node, int Attempt, int Pid, double Time, bool OthersAlive);
 

@@ -206,7 +206,7 @@ public sealed class GitHubProgressObserverTests : IAsyncDisposable
             .Node("Plan", Nodes.Ok()).Then("Build")
             .Node("Build", async (_, cancellationToken) =>
             {
-                // The first process stops while Build runs; the second finishes it.
+                // The first process stops while Build runs (an interruption: the same attempt runs again); the second finishes it.
                 if (Interlocked.Increment(ref blocked) == 1)
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -235,7 +235,7 @@ public sealed class GitHubProgressObserverTests : IAsyncDisposable
         await second.DisposeAsync();
         var progress = Assert.Single(_github.Comments, c => c.Value.Contains("- [", StringComparison.Ordinal));
         Assert.Equal(2, _github.Requests.Count(r => r.Method == "POST"));
-        Assert.Contains("- [x] ✅ **Build** — attempt 2", progress.Value, StringComparison.Ordinal);
+        Assert.Contains("- [x] ✅ **Build** — attempt 1", progress.Value, StringComparison.Ordinal);
         Assert.Contains("**Completed**", progress.Value, StringComparison.Ordinal);
     }
 

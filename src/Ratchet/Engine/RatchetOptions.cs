@@ -32,6 +32,17 @@ public sealed class RatchetOptions
     /// </summary>
     public TimeSpan OwnershipCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many times a runner tries one commit when the store has trouble that may pass (unreachable, locked, failing
+    /// over), pausing <see cref="CommitRetryDelay"/> and then twice as long each time (up to 5 s), before it gives the
+    /// workflow up as it was last committed (resumable) and reports the error. Also how many polls in a row may fail
+    /// before <c>RunUntilIdleAsync</c> ends with the store's error. Default 5.
+    /// </summary>
+    public int CommitAttempts { get; set; } = 5;
+
+    /// <summary>The first pause before a commit is tried again; see <see cref="CommitAttempts"/>. Default 200 ms.</summary>
+    public TimeSpan CommitRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>An active workspace whose heartbeat is older than this, with nobody holding its workflow, is orphaned. Default 10 minutes.</summary>
     public TimeSpan WorkspaceOrphanAfter { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -73,6 +84,16 @@ public sealed class RatchetOptions
         if (StopGracePeriod < TimeSpan.Zero)
         {
             problems.Add($"StopGracePeriod is {StopGracePeriod}; it cannot be negative.");
+        }
+
+        if (CommitAttempts < 1)
+        {
+            problems.Add($"CommitAttempts is {CommitAttempts}; it must be at least 1.");
+        }
+
+        if (CommitRetryDelay < TimeSpan.Zero)
+        {
+            problems.Add($"CommitRetryDelay is {CommitRetryDelay}; it cannot be negative.");
         }
 
         if (OwnershipCheckInterval <= TimeSpan.Zero)

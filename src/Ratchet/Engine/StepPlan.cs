@@ -29,6 +29,9 @@ internal sealed class StepPlan(WorkflowRecord next)
 
     public List<WorkflowEvent> Events { get; } = [];
 
+    /// <summary>The workflows triggers start in this commit; null until the change set is complete (see WorkflowEngine.CommitAsync).</summary>
+    public IReadOnlyList<WorkflowRecord>? Triggered { get; set; }
+
     /// <summary>The record as stored once the commit succeeded.</summary>
     public WorkflowRecord Committed => Next with { Version = Next.Version + 1, LeaseOwner = Lease == LeaseAction.Release ? null : Next.LeaseOwner, LeaseExpiresAt = Lease == LeaseAction.Release ? null : Next.LeaseExpiresAt };
 }

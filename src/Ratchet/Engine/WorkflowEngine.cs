@@ -417,11 +417,21 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     /// </summary>
     internal async Task<WorkflowRecord> CommitAsync(StepPlan plan, WorkflowRecord before, string? reason, CancellationToken cancellationToken)
     {
-        Steps.AddStatusEvent(plan, before, reason);
-        var triggered = await _triggerFiring.AddFiringsAsync(plan, before, cancellationToken);
+        // Completing the plan's change set happens once: a commit that failed is sent again exactly as it was.
+        if (plan.Triggered is null)
+        {
+            Steps.AddStatusEvent(plan, before, reason);
+            plan.Triggered = await _triggerFiring.AddFiringsAsync(plan, before, cancellationToken);
+            if (plan.ParentToWake is null || !plan.Next.IsTerminal)
+            {
+                plan.Changes.UpdateWorkflow(plan.Next, plan.Lease);
+            }
+        }
+
+        var triggered = plan.Triggered;
         if (plan.ParentToWake is null || !plan.Next.IsTerminal)
         {
-            await Store.CommitAsync(plan.Changes.UpdateWorkflow(plan.Next, plan.Lease), cancellationToken);
+            await Store.CommitAsync(plan.Changes, cancellationToken);
         }
         else
         {

@@ -51,8 +51,22 @@ public sealed partial class WorkflowRunner
         {
             if (execution.AbandonedBecause is { } reason)
             {
-                // Someone else may run it now: nothing of ours may be committed, and the lease is not ours to release.
+                // Someone else may run it now: nothing of ours may be committed. If the lease still names this runner
+                // (it lapsed because the store could not be reached), it is released once the store answers again:
+                // renewing every lease of this runner would otherwise keep it from everyone. Releasing is a no-op
+                // when another owner holds it.
                 holdsLease = false;
+                if (!_superseded.ContainsKey(id))
+                {
+                    _unreleased[id] = 0;
+                }
+
+                if (execution.AbandonedForStoreError is { } storeError)
+                {
+                    // An outage, not a takeover: a run that follows this workflow ends with the store's error.
+                    Fault(id, storeError);
+                }
+
                 Log.LeaseLost(_engine.Logger, id, reason);
                 activity?.SetTag(RatchetTelemetry.Tags.Outcome, "lost");
             }
@@ -66,9 +80,12 @@ public sealed partial class WorkflowRunner
         }
         catch (Exception ex)
         {
-            // The store failed under us. The workflow stays as last committed and is taken up again.
+            // The store failed under us, past the commit's retries, or refused the result for good. The workflow stays
+            // as last committed, resumable; this runner does not run it again at once (its node would only run again
+            // to meet the same failure), and a run that follows it or a worker --until-idle ends with the error.
             Log.ExecutionFailed(_engine.Logger, id, ex);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            Fault(id, ex);
         }
         finally
         {
@@ -150,7 +167,7 @@ public sealed partial class WorkflowRunner
                 return null;
         }
 
-        var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        var committed = await CommitPlanAsync(plan, workflow);
         committedTo(committed);
         AfterCommit(plan, committed);
         return plan.Continue ? committed : null;
@@ -200,7 +217,21 @@ public sealed partial class WorkflowRunner
         }
 
         execution.Between();
-        var committed = await _engine.CommitAsync(plan, workflow, null, CancellationToken.None);
+        WorkflowRecord committed;
+        try
+        {
+            committed = await CommitPlanAsync(plan, workflow);
+        }
+        catch (Exception ex) when (node.Kind == NodeKind.Action && plan.Next.Status != WorkflowStatus.Failed && !IsStoreTrouble(ex) && ex is not WorkflowConcurrencyException)
+        {
+            // The store will not take this result (it cannot encode it, say), and running the node again would only
+            // meet the same refusal: the node fails instead, with the store's reason, which its failure path sees.
+            var error = new WorkflowError("store-refused", $"The store refused the result of node '{node.Name}': {ex.Message}");
+            plan = Steps.FailNode(workflow, definition, node, error, exception: null, now, _engine.Clock.GetStoreNow(),
+                continueHere: true, observe, Random.Shared, deadline);
+            committed = await CommitPlanAsync(plan, workflow);
+        }
+
         committedTo(committed);
         AfterCommit(plan, committed);
         return plan.Continue ? committed : null;
@@ -409,6 +440,57 @@ public sealed partial class WorkflowRunner
 
         return plan;
     }
+
+    /// <summary>
+    /// Commits a plan of this runner's, through brief store trouble: a transient failure is tried again with a growing
+    /// pause, up to <see cref="RatchetOptions.CommitAttempts"/> times. A try that failed may have committed all the same
+    /// (the answer was lost): the next one is then refused for its version, and the stored record tells whether it was
+    /// ours, in which case the result stands and nothing runs twice.
+    /// </summary>
+    private async Task<WorkflowRecord> CommitPlanAsync(StepPlan plan, WorkflowRecord before)
+    {
+        var delay = _options.CommitRetryDelay;
+        var failedBefore = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await _engine.CommitAsync(plan, before, null, CancellationToken.None);
+            }
+            catch (WorkflowConcurrencyException ex) when (failedBefore && ex.WorkflowId == before.Id)
+            {
+                if (await CommittedEarlierAsync(plan) is { } stored)
+                {
+                    return stored;
+                }
+
+                throw;
+            }
+            catch (Exception ex) when (IsStoreTrouble(ex) && attempt < _options.CommitAttempts)
+            {
+                failedBefore = true;
+                Log.CommitRetrying(_engine.Logger, before.Id, attempt, delay, ex);
+                await Task.Delay(delay, _engine.Clock);
+                delay = delay * 2 < TimeSpan.FromSeconds(5) ? delay * 2 : TimeSpan.FromSeconds(5);
+            }
+        }
+    }
+
+    /// <summary>The stored workflow, if it is the record <paramref name="plan"/> would have written (a lost answer to a commit that succeeded).</summary>
+    private async Task<WorkflowRecord?> CommittedEarlierAsync(StepPlan plan)
+    {
+        var expected = plan.Committed;
+        var stored = await _engine.Store.GetWorkflowAsync(expected.Id, CancellationToken.None);
+        return stored is not null && stored.Version == expected.Version && stored.UpdatedAt == expected.UpdatedAt &&
+            stored.Status == expected.Status && stored.WaitReason == expected.WaitReason &&
+            stored.CurrentNode == expected.CurrentNode && stored.Attempt == expected.Attempt
+            ? stored
+            : null;
+    }
+
+    /// <summary>Trouble that may pass (the store unreachable, locked, failing over): worth trying the same write again.</summary>
+    private static bool IsStoreTrouble(Exception exception) =>
+        exception is RatchetException { IsTransient: true } or TimeoutException;
 
     /// <summary>
     /// Records, in a commit of its own, the process group a node's command runs in, before the command may start: if

@@ -33,6 +33,13 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly CancellationTokenSource _leasesDone = new();
+    private readonly TaskCompletionSource<Exception> _storeFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _faulted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _unreleased = new(StringComparer.Ordinal);
+    private int _pollFailures;
+    private int _inTrouble;
+    private Exception? _lastStoreError;
+    private bool _untilIdle;
     private Task[] _slots = [];
     private Task _poller = Task.CompletedTask;
     private Task _renewer = Task.CompletedTask;
@@ -57,6 +64,14 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
     /// <summary>What the runner recovered when it started; completes after its first look at the store.</summary>
     public Task<RecoveryReport> Recovery => _recovery.Task;
+
+    /// <summary>
+    /// Completes with the first store error that stopped a workflow here (its result could not be committed through the
+    /// commit's retries, or was refused for good), or, for <see cref="RunUntilIdleAsync"/>, with the error of a store
+    /// that stayed unreachable. The workflow is left resumable as last committed. A command that follows a workflow
+    /// (<c>ratchet run</c>) ends with this error instead of running the node again and again.
+    /// </summary>
+    public Task<Exception> StoreFailure => _storeFailure.Task;
 
     /// <summary>How many workflows run in this runner right now.</summary>
     public int RunningCount => _inflight.Count;
@@ -152,6 +167,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     /// </summary>
     public async Task RunUntilIdleAsync(CancellationToken cancellationToken = default)
     {
+        _untilIdle = true;
         if (Volatile.Read(ref _state) == 0)
         {
             await StartAsync(cancellationToken);
@@ -159,7 +175,12 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
         try
         {
-            await _idle.Task.WaitAsync(cancellationToken);
+            // An unreachable store is an outage, not idleness: say so rather than leave work behind silently.
+            if (await Task.WhenAny(_idle.Task, _storeFailure.Task).WaitAsync(cancellationToken) == _storeFailure.Task)
+            {
+                var failure = await _storeFailure.Task;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
         }
         finally
         {
@@ -245,13 +266,23 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             DropTimersDueBy(_engine.Clock.GetUtcNow());
             var claimed = 0;
             var interrupted = 0;
+            var reached = false;
             try
             {
+                await ReleaseLeftoversAsync();
                 (claimed, interrupted) = await ClaimAsync();
+                reached = true;
+                Volatile.Write(ref _pollFailures, 0);
+                StoreAnswered();
             }
-            catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
+            catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException or TimeoutException)
             {
-                Log.StoreTrouble(_engine.Logger, Owner, ex);
+                var failures = Interlocked.Increment(ref _pollFailures);
+                StoreTrouble(ex);
+                if (_untilIdle && failures >= _options.CommitAttempts)
+                {
+                    _storeFailure.TrySetResult(ex);
+                }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -275,7 +306,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 _recovery.TrySetResult(report);
             }
 
-            if (claimed == 0 && _inflight.IsEmpty && Volatile.Read(ref _queued) == 0 && PendingTimers() == 0)
+            if (reached && claimed == 0 && _inflight.IsEmpty && Volatile.Read(ref _queued) == 0 && PendingTimers() == 0 && _unreleased.IsEmpty)
             {
                 // Due work held by a lease of someone else: a dead local owner's is taken over now; a live or remote
                 // owner's is waited for, since it is not done (the owner finishes it, or its lease lapses and it is ours).
@@ -286,7 +317,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
                 {
-                    Log.StoreTrouble(_engine.Logger, Owner, ex);
+                    StoreTrouble(ex);
                     heldElsewhere = 1;
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -326,6 +357,13 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             : await ClaimFocusedAsync();
         foreach (var workflow in claimed)
         {
+            if (_faulted.TryGetValue(workflow.Id, out var until) && until > _engine.Clock.GetUtcNow())
+            {
+                // Its result could not be committed a moment ago: leave it to others (or to later) rather than loop.
+                await TryReleaseAsync(workflow.Id);
+                continue;
+            }
+
             if (_inflight.ContainsKey(workflow.Id))
             {
                 // Our own lease lapsed while we ran it and we claimed it back: the running execution will be fenced
@@ -372,7 +410,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
         var now = _engine.Clock.GetStoreNow();
         var claimed = new List<WorkflowRecord>();
-        foreach (var id in ids.Where(id => !_inflight.ContainsKey(id)))
+        foreach (var id in ids.Where(id => !_inflight.ContainsKey(id) && !_faulted.ContainsKey(id)))
         {
             var workflow = await _engine.Store.GetWorkflowAsync(id, _stopping.Token);
             if (workflow is { IsTerminal: false, LeaseOwner: { } holder } && workflow.LeaseExpiresAt > now && holder != Owner &&
@@ -403,7 +441,10 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         var now = _engine.Clock.GetUtcNow();
         lock (_timers)
         {
-            var wait = _options.PollInterval;
+            // While the store cannot be reached, look less and less often (up to every 30 s), not every poll interval.
+            var failures = Volatile.Read(ref _pollFailures);
+            var wait = failures == 0 ? _options.PollInterval : TimeSpan.FromTicks(Math.Min(
+                _options.PollInterval.Ticks * (1L << Math.Min(failures, 16)), Math.Max(TimeSpan.FromSeconds(30).Ticks, _options.PollInterval.Ticks)));
             if (_timers.TryPeek(out _, out var next) && next - now < wait)
             {
                 wait = next - now;
@@ -463,10 +504,53 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             catch (Exception ex) when (ex is RatchetException)
             {
                 // Try again soon: when the leases lapse unrenewed, the nodes they cover must stop (see WatchOwnershipAsync).
-                Log.StoreTrouble(_engine.Logger, Owner, ex);
+                StoreTrouble(ex);
                 wait = interval < _options.PollInterval ? interval : _options.PollInterval;
             }
         }
+    }
+
+    /// <summary>Releases the leases a release could not reach the store for, unless their workflow runs here again.</summary>
+    private async Task ReleaseLeftoversAsync()
+    {
+        foreach (var id in _unreleased.Keys)
+        {
+            if (_inflight.ContainsKey(id))
+            {
+                _unreleased.TryRemove(id, out _);
+                continue;
+            }
+
+            // False means another owner holds it by now: nothing of ours to release either way.
+            await _engine.Store.ReleaseLeaseAsync(id, Owner, _stopping.Token);
+            _unreleased.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>The store failed an operation: said once per spell of trouble (each part of the runner meets it), not at every try.</summary>
+    private void StoreTrouble(Exception exception)
+    {
+        Volatile.Write(ref _lastStoreError, exception);
+        if (Interlocked.Exchange(ref _inTrouble, 1) == 0)
+        {
+            Log.StoreTrouble(_engine.Logger, Owner, exception);
+        }
+    }
+
+    /// <summary>The store answered: a spell of trouble, if there was one, is over.</summary>
+    private void StoreAnswered()
+    {
+        if (Interlocked.Exchange(ref _inTrouble, 0) == 1)
+        {
+            Log.StoreBack(_engine.Logger, Owner);
+        }
+    }
+
+    /// <summary>A workflow's result could not be committed: it is left to others for a lease's time, and the failure reported.</summary>
+    private void Fault(string workflowId, Exception exception)
+    {
+        _faulted[workflowId] = _engine.Clock.GetUtcNow() + _options.LeaseDuration;
+        _storeFailure.TrySetResult(exception);
     }
 
     /// <summary>One more renewal before giving nodes up for want of one: a late renewer is not a lost lease.</summary>
@@ -481,7 +565,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
         catch (RatchetException ex)
         {
-            Log.StoreTrouble(_engine.Logger, Owner, ex);
+            StoreTrouble(ex);
             return false;
         }
         catch (OperationCanceledException)
@@ -525,7 +609,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             {
                 if (now >= leasesHoldUntil - margin && !await TryRenewNowAsync())
                 {
-                    execution.Abandon($"its lease ran out at {leasesHoldUntil:O} unrenewed (the store could not be reached)");
+                    execution.Abandon($"its lease ran out at {leasesHoldUntil:O} unrenewed (the store could not be reached)", Volatile.Read(ref _lastStoreError));
                     continue;
                 }
 
@@ -572,7 +656,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 catch (RatchetException ex)
                 {
                     // Unreadable now: the lease check above stops the node if this lasts until the lease lapses.
-                    Log.StoreTrouble(_engine.Logger, Owner, ex);
+                    StoreTrouble(ex);
                 }
             }
         }
@@ -662,12 +746,16 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     {
         try
         {
-            return await _engine.Store.ReleaseLeaseAsync(workflowId, Owner, CancellationToken.None);
+            var released = await _engine.Store.ReleaseLeaseAsync(workflowId, Owner, CancellationToken.None);
+            _unreleased.TryRemove(workflowId, out _);
+            return released;
         }
         catch (RatchetException ex)
         {
-            // The lease will lapse on its own; that only delays the takeover.
-            Log.StoreTrouble(_engine.Logger, Owner, ex);
+            // Released at the next poll that reaches the store: renewing every lease this runner holds would otherwise
+            // keep a workflow that nothing here runs any more from everyone.
+            StoreTrouble(ex);
+            _unreleased[workflowId] = 0;
             return false;
         }
         catch (ObjectDisposedException)
@@ -692,6 +780,9 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         /// <summary>Why this runner may no longer run the workflow (its lease is gone); null while it may.</summary>
         public string? AbandonedBecause { get; private set; }
 
+        /// <summary>The store's error, when the lease was given up because the store could not be reached to renew it.</summary>
+        public Exception? AbandonedForStoreError { get; private set; }
+
         /// <summary>The workflow as this runner last committed it, while its node runs; null between nodes.</summary>
         public WorkflowRecord? Current => Volatile.Read(ref _current);
 
@@ -713,9 +804,14 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
 
         /// <summary>The lease is lost: stop the node and commit nothing (the commit would be refused; someone else may run it now).</summary>
-        public void Abandon(string reason)
+        public void Abandon(string reason, Exception? storeError = null)
         {
-            AbandonedBecause ??= reason;
+            if (AbandonedBecause is null)
+            {
+                AbandonedBecause = reason;
+                AbandonedForStoreError = storeError;
+            }
+
             Stop();
         }
 
