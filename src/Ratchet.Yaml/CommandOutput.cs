@@ -13,7 +13,7 @@ internal sealed class OutputCapture(long maxBytes)
     private StringBuilder? _text = new();
 
     // The first half of a surrogate pair that ended a read: the pair is 4 bytes, each half alone would count as 3.
-    private char? _high;
+    private bool _highSurrogatePending;
 
     /// <summary>How many bytes were written in all, kept or not.</summary>
     public long Bytes { get; private set; }
@@ -44,9 +44,9 @@ internal sealed class OutputCapture(long maxBytes)
     private long CountBytes(ReadOnlySpan<char> chunk)
     {
         long bytes = 0;
-        if (_high is not null && chunk.Length > 0)
+        if (_highSurrogatePending && chunk.Length > 0)
         {
-            _high = null;
+            _highSurrogatePending = false;
             if (char.IsLowSurrogate(chunk[0]))
             {
                 bytes += 4;
@@ -60,7 +60,7 @@ internal sealed class OutputCapture(long maxBytes)
 
         if (chunk.Length > 0 && char.IsHighSurrogate(chunk[^1]))
         {
-            _high = chunk[^1];
+            _highSurrogatePending = true;
             chunk = chunk[..^1];
         }
 

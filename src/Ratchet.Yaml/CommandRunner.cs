@@ -19,7 +19,7 @@ public sealed record CommandRequest
     /// <summary>Text written to the command's standard input (then closed).</summary>
     public string StandardInput { get; init; } = "";
 
-    /// <summary>The log file both output streams are appended to (secrets masked); null for none.</summary>
+    /// <summary>The log file both output streams are appended to (secrets masked, up to <see cref="ShellOptions.MaxLogBytes"/> per run); null for none.</summary>
     public string? LogPath { get; init; }
 
     /// <summary>A header line for the log, e.g. the attempt.</summary>
