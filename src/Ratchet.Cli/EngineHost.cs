@@ -71,7 +71,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 builder.AddWorkflow(recorded.Definition);
             }
 
-            var current = currentFile is null ? null : WorkflowCompiler.Load(currentFile, shell);
+            var current = currentFile is null ? null : WorkflowCompiler.Load(currentFile, shell, cancellationToken);
             if (current is not null)
             {
                 // Recorded so that resume, approve and workers elsewhere run exactly this definition later.

@@ -19,7 +19,7 @@ public sealed record CommandRequest
     /// <summary>Text written to the command's standard input (then closed).</summary>
     public string StandardInput { get; init; } = "";
 
-    /// <summary>The log file both output streams are appended to (secrets masked); null for none.</summary>
+    /// <summary>The log file both output streams are appended to (secrets masked, up to <see cref="ShellOptions.MaxLogBytes"/> per run); null for none.</summary>
     public string? LogPath { get; init; }
 
     /// <summary>A header line for the log, e.g. the attempt.</summary>
@@ -40,12 +40,19 @@ public sealed record CommandRequest
 
 /// <summary>How a command ended.</summary>
 /// <param name="ExitCode">Its exit code.</param>
-/// <param name="Output">Its whole standard output (up to the cap).</param>
-/// <param name="OutputOverflowed">Whether standard output passed the cap (and was cut).</param>
+/// <param name="Output">Its whole standard output, as printed; empty if it passed the cap.</param>
+/// <param name="OutputOverflowed">Whether standard output passed the cap (<see cref="ShellOptions.MaxOutputBytes"/>).</param>
 /// <param name="StdoutTail">The end of standard output, secrets masked.</param>
 /// <param name="StderrTail">The end of standard error, secrets masked.</param>
 /// <param name="Duration">How long it ran.</param>
-public sealed record CommandResult(int ExitCode, string Output, bool OutputOverflowed, string StdoutTail, string StderrTail, TimeSpan Duration);
+public sealed record CommandResult(int ExitCode, string Output, bool OutputOverflowed, string StdoutTail, string StderrTail, TimeSpan Duration)
+{
+    /// <summary>How many bytes (UTF-8) the command wrote to standard output in all, counted past the cap too.</summary>
+    public long OutputBytes { get; init; }
+
+    /// <summary>How many bytes of output the log did not keep, past <see cref="ShellOptions.MaxLogBytes"/>.</summary>
+    public long LogBytesDropped { get; init; }
+}
 
 /// <summary>
 /// Runs shell commands the way Ratchet's nodes and phases do: <c>{shell} -c "command"</c>, standard input fed,
@@ -58,6 +65,9 @@ public sealed record CommandResult(int ExitCode, string Output, bool OutputOverf
 /// </summary>
 public sealed class CommandRunner(ShellOptions options)
 {
+    // Big enough that a fast writer is read in few calls, small enough to be nothing beside the caps.
+    private const int ReadBufferChars = 16 * 1024;
+
     // Reads the gate line ("go") from standard input, then becomes the command (same pid, so the group's leader). If
     // ratchet dies before opening the gate, the read meets end of input and the command never runs.
     private const string Gate = "IFS= read -r go || exit 125; [ \"$go\" = go ] || exit 125; exec \"$2\" -c \"$1\"";
@@ -121,10 +131,10 @@ public sealed class CommandRunner(ShellOptions options)
             Directory.CreateDirectory(Path.GetDirectoryName(request.LogPath)!);
         }
 
-        await using var log = new LogWriter(request.LogPath, request.Redactor);
+        await using var log = new NodeLog(request.LogPath, options.MaxLogBytes);
         if (request.LogHeader is not null)
         {
-            await log.WriteLineAsync(request.LogHeader);
+            await log.WriteLineAsync(request.Redactor.Redact(request.LogHeader));
         }
 
         var clock = Stopwatch.StartNew();
@@ -141,10 +151,10 @@ public sealed class CommandRunner(ShellOptions options)
         var group = SetsidPath is null ? null : await GroupOfAsync(process);
         group?.MarkRunningHere();
         using var watchdog = group is null ? null : Watchdog.Start(group, request.StopGracePeriod);
-        var stdout = new OutputCapture(options.MaxOutputBytes, options.TailBytes);
-        var stderr = new OutputCapture(0, options.TailBytes);
-        var readOut = PumpAsync(process.StandardOutput, stdout, log, "");
-        var readErr = PumpAsync(process.StandardError, stderr, log, "[stderr] ");
+        var stdout = new StreamCapture(request.Redactor, log, "", options.TailBytes, options.MaxOutputBytes);
+        var stderr = new StreamCapture(request.Redactor, log, "[stderr] ", options.TailBytes, maxOutputBytes: null);
+        var readOut = PumpAsync(process.StandardOutput, stdout);
+        var readErr = PumpAsync(process.StandardError, stderr);
         try
         {
             if (group is not null && request.RecordGroup is { } record)
@@ -187,17 +197,29 @@ public sealed class CommandRunner(ShellOptions options)
         }
 
         await log.WriteLineAsync($"== exit {process.ExitCode} after {clock.Elapsed.TotalSeconds:0.###}s");
-        return new CommandResult(process.ExitCode, stdout.Text, stdout.Overflowed,
-            request.Redactor.Redact(stdout.Tail), request.Redactor.Redact(stderr.Tail), clock.Elapsed);
+        // The tails come masked from the captures: masked as the output streamed, a secret cut at a tail's start included.
+        var output = stdout.Output!;
+        return new CommandResult(process.ExitCode, output.Text, output.Overflowed, stdout.Tail.ToString(), stderr.Tail.ToString(), clock.Elapsed)
+        {
+            OutputBytes = output.Bytes,
+            LogBytesDropped = log.Dropped,
+        };
     }
 
-    private static async Task PumpAsync(StreamReader reader, OutputCapture capture, LogWriter log, string prefix)
+    /// <summary>
+    /// Reads a stream a buffer at a time, never a line at a time: one line of hundreds of megabytes costs no more
+    /// memory than many short ones, since nothing downstream keeps more than its cap.
+    /// </summary>
+    private static async Task PumpAsync(StreamReader reader, StreamCapture capture)
     {
-        while (await reader.ReadLineAsync() is { } line)
+        var buffer = new char[ReadBufferChars];
+        int read;
+        while ((read = await reader.ReadAsync(buffer.AsMemory())) > 0)
         {
-            capture.Append(line);
-            await log.WriteLineAsync(prefix + line);
+            await capture.AppendAsync(buffer.AsMemory(0, read));
         }
+
+        await capture.CompleteAsync();
     }
 
     /// <summary>
@@ -315,77 +337,6 @@ public sealed class CommandRunner(ShellOptions options)
             // Reaped in the background: it exits at once after Release.
             var process = _process;
             _ = process.WaitForExitAsync().ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
-        }
-    }
-
-    /// <summary>Standard output kept whole (up to a cap) and/or its tail.</summary>
-    private sealed class OutputCapture(int maxBytes, int tailBytes)
-    {
-        private readonly StringBuilder? _all = maxBytes > 0 ? new StringBuilder() : null;
-        private readonly Queue<string> _tail = new();
-        private int _tailLength;
-
-        public bool Overflowed { get; private set; }
-
-        public string Text => _all?.ToString() ?? "";
-
-        public string Tail => string.Join('\n', _tail);
-
-        public void Append(string line)
-        {
-            if (_all is not null && !Overflowed)
-            {
-                if (_all.Length + line.Length + 1 > maxBytes)
-                {
-                    Overflowed = true;
-                }
-                else
-                {
-                    _all.Append(line).Append('\n');
-                }
-            }
-
-            _tail.Enqueue(line);
-            _tailLength += line.Length + 1;
-            while (_tailLength > tailBytes && _tail.Count > 1)
-            {
-                _tailLength -= _tail.Dequeue().Length + 1;
-            }
-        }
-    }
-
-    /// <summary>Appends output, secrets masked, to a log file (or nowhere).</summary>
-    private sealed class LogWriter(string? path, SecretRedactor redactor) : IAsyncDisposable
-    {
-        private readonly StreamWriter? _writer = path is null ? null : new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        private readonly SemaphoreSlim _gate = new(1, 1);
-
-        public async Task WriteLineAsync(string line)
-        {
-            if (_writer is null)
-            {
-                return;
-            }
-
-            await _gate.WaitAsync();
-            try
-            {
-                await _writer.WriteLineAsync(redactor.Redact(line));
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_writer is not null)
-            {
-                await _writer.DisposeAsync();
-            }
-
-            _gate.Dispose();
         }
     }
 }

@@ -44,7 +44,7 @@ public static class DefinitionCatalog
             var root = entry.Value.GetProperty("root").GetString()!;
             var files = entry.Value.GetProperty("files").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
             WorkflowFile Resolve(string path) => files.TryGetValue(path, out var text)
-                ? WorkflowFileParser.Parse(text, path)
+                ? WorkflowFileParser.Parse(text, path, cancellationToken: cancellationToken)
                 : throw new WorkflowFileException([new WorkflowFileProblem(path, null, $"The recorded definition '{entry.Key}' lacks this file; run the workflow again from its file.")]);
 
             all.AddRange(WorkflowCompiler.Compile(Resolve(root), options, Resolve));

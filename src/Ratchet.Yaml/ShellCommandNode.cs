@@ -99,7 +99,7 @@ internal sealed class ShellCommandNode : IVersionedNode
         if (result.OutputOverflowed)
         {
             throw new CommandFailedException(_spec.Name, exitCode,
-                $"Node '{_spec.Name}' wrote more than {_options.MaxOutputBytes / 1048576} MiB to standard output; write large results to a file and print its path.");
+                $"Node '{_spec.Name}' wrote more than {Sizes.Format(_options.MaxOutputBytes)} to standard output ({result.OutputBytes} bytes); write large results to a file and print its path.");
         }
 
         if (exitCode != 0)

@@ -14,11 +14,23 @@ public sealed record ShellOptions
     /// <summary>The shell. Default <c>/bin/sh</c>; commands run as <c>{Shell} -c "command"</c>.</summary>
     public string Shell { get; init; } = "/bin/sh";
 
-    /// <summary>How much of standard output and standard error the audit keeps, from the end. Default 4 KiB.</summary>
+    /// <summary>
+    /// How much of standard output and standard error the audit keeps, from the end, in characters (secrets masked),
+    /// however long the lines. Default 4 KiB.
+    /// </summary>
     public int TailBytes { get; init; } = 4096;
 
-    /// <summary>The largest standard output a node may produce as its artifact. Default 16 MiB.</summary>
+    /// <summary>
+    /// The largest standard output (UTF-8 bytes) a node may produce as its artifact. Past it the node fails; the rest
+    /// of its output is counted, not kept. Default 16 MiB.
+    /// </summary>
     public int MaxOutputBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How much of both output streams (UTF-8 bytes) one attempt writes to the node's log. Past it the log says it was
+    /// cut, and at the end how much it did not keep; the command runs on regardless. Default 64 MiB.
+    /// </summary>
+    public long MaxLogBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>The store, for workspace records. Null: workspaces are created but not recorded.</summary>
     public IRatchetStore? Store { get; init; }

@@ -17,8 +17,9 @@ public static partial class WorkflowCompiler
 {
     /// <summary>Loads and compiles the file at <paramref name="path"/> and every file it includes; the root comes first.</summary>
     /// <exception cref="WorkflowFileException">A file is invalid, missing, or includes itself.</exception>
-    public static IReadOnlyList<CompiledWorkflow> Load(string path, ShellOptions options) =>
-        Compile(WorkflowFileParser.Load(path), options, static full => WorkflowFileParser.Load(full));
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static IReadOnlyList<CompiledWorkflow> Load(string path, ShellOptions options, CancellationToken cancellationToken = default) =>
+        Compile(WorkflowFileParser.Load(path, cancellationToken), options, full => WorkflowFileParser.Load(full, cancellationToken));
 
     /// <summary>Compiles <paramref name="root"/> and, through <paramref name="resolve"/> (full path → file), the files it includes.</summary>
     /// <exception cref="WorkflowFileException">A file is invalid, missing, or includes itself.</exception>

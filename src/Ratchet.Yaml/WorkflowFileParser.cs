@@ -16,6 +16,18 @@ public static class WorkflowFileParser
     /// <summary>The target that ends the workflow.</summary>
     public const string EndTarget = "end";
 
+    /// <summary>How many aliases (<c>*name</c>) a file may use.</summary>
+    public const int MaxAliases = 1_000;
+
+    /// <summary>
+    /// How many values a file's aliases may repeat in all, each alias counting every value its anchor holds (aliases
+    /// inside expanded too): the guard against alias bombs, where anchors that alias anchors multiply.
+    /// </summary>
+    public const int MaxAliasExpansion = 100_000;
+
+    /// <summary>How deep sequences and mappings may nest.</summary>
+    public const int MaxDepth = 64;
+
     private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "nodes"];
     private static readonly string[] NodeKeys = ["run", "approval", "workflow", "with", "description", "retry", "timeout", "env", "outputs", "working_directory", "next", "on", "fails_workflow", "agent"];
     private static readonly string[] DefaultKeys = ["retry", "timeout", "env", "working_directory"];
@@ -24,7 +36,8 @@ public static class WorkflowFileParser
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
     /// <exception cref="WorkflowFileException">The file is missing or invalid; every problem is listed.</exception>
-    public static WorkflowFile Load(string path)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static WorkflowFile Load(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = System.IO.Path.GetFullPath(path);
@@ -33,15 +46,20 @@ public static class WorkflowFileParser
             throw new WorkflowFileException([new WorkflowFileProblem(path, null, "The file does not exist. Check the path (relative paths are relative to the current directory).")]);
         }
 
-        return Parse(File.ReadAllText(full), full, displayPath: path);
+        return Parse(File.ReadAllText(full), full, displayPath: path, cancellationToken);
     }
 
-    /// <summary>Reads and validates workflow text as if it were the file at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Reads and validates workflow text as if it were the file at <paramref name="path"/>. A file past
+    /// <see cref="MaxAliases"/>, <see cref="MaxAliasExpansion"/> or <see cref="MaxDepth"/>, or with an alias inside the
+    /// value it names, is refused as soon as the parser meets the alias (or value) that passes, at its position.
+    /// </summary>
     /// <exception cref="WorkflowFileException">The text is invalid; every problem is listed.</exception>
-    public static WorkflowFile Parse(string text, string path, string? displayPath = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static WorkflowFile Parse(string text, string path, string? displayPath = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var reader = new Reader(displayPath ?? path);
+        var reader = new Reader(displayPath ?? path, cancellationToken);
         var file = reader.Read(text, System.IO.Path.GetFullPath(path));
         if (reader.Problems.Count > 0 || file is null)
         {
@@ -51,7 +69,7 @@ public static class WorkflowFileParser
         return file;
     }
 
-    private sealed class Reader(string file)
+    private sealed class Reader(string file, CancellationToken cancellationToken)
     {
         public List<WorkflowFileProblem> Problems { get; } = [];
 
@@ -60,7 +78,12 @@ public static class WorkflowFileParser
             var stream = new YamlStream();
             try
             {
-                stream.Load(new StringReader(text));
+                stream.Load(new LimitedYamlParser(new Parser(new StringReader(text)), cancellationToken));
+            }
+            catch (YamlException ex) when ((ex as YamlLimitException ?? ex.InnerException as YamlLimitException) is { } limit)
+            {
+                Problem(new SourcePosition((int)limit.Start.Line, (int)limit.Start.Column), limit.Message);
+                return null;
             }
             catch (YamlException ex)
             {
@@ -148,6 +171,7 @@ public static class WorkflowFileParser
             var specs = new List<NodeSpec>();
             foreach (var (keyNode, value) in nodes.Children)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var nodeName = Key(keyNode);
                 if (nodeName == EndTarget)
                 {

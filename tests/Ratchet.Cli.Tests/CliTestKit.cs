@@ -113,11 +113,20 @@ internal sealed class CliSandbox : IDisposable
     /// <param name="environment">Variables beyond the sandbox's.</param>
     /// <param name="newProcessGroup">Whether it leads a process group (and session) of its own, as a job at a terminal does.</param>
     /// <param name="hostName">Runs it in a UTS namespace of its own with this host name, as if on another machine (needs root).</param>
+    /// <param name="wrapper">A program (and its arguments) that runs the CLI as its child, such as <c>/usr/bin/time</c>.</param>
     public CliProcess Start(string[] args, bool withStore = true, string? standardInput = null, IReadOnlyDictionary<string, string>? environment = null,
-        bool newProcessGroup = false, string? hostName = null)
+        bool newProcessGroup = false, string? hostName = null, IReadOnlyList<string>? wrapper = null)
     {
         ProcessStartInfo start;
-        if (hostName is not null)
+        if (wrapper is not null)
+        {
+            start = new ProcessStartInfo(wrapper[0]) { WorkingDirectory = Path };
+            foreach (var argument in wrapper.Skip(1).Append(CliTool.Dotnet))
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+        else if (hostName is not null)
         {
             // unshare and sh exec in place: the pid is the CLI's, as for a direct start.
             start = new ProcessStartInfo("unshare") { WorkingDirectory = Path };
@@ -155,6 +164,40 @@ internal sealed class CliSandbox : IDisposable
         }
 
         return CliProcess.Start(start, standardInput);
+    }
+
+    /// <summary>
+    /// Runs <c>ratchet --store STORE args...</c> to its end and measures the most memory it held: its peak resident set
+    /// from the kernel's accounting through <c>/usr/bin/time</c> when that is installed, else the highest VmHWM (the
+    /// peak resident set so far) seen polling <c>/proc/PID/status</c>. Meanwhile the CLI is killed, failing the test,
+    /// once its resident set passes <paramref name="abortAboveBytes"/>, so that a regression fails at once instead of
+    /// taking the machine's memory; and after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<MeasuredRun> RunMeasuredAsync(string[] args, long abortAboveBytes, TimeSpan timeout)
+    {
+        var timeFile = File("peak-rss.txt");
+        var exact = System.IO.File.Exists("/usr/bin/time");
+        var clock = Stopwatch.StartNew();
+        using var process = Start(args, wrapper: exact ? ["/usr/bin/time", "-f", "%M", "-o", timeFile] : null);
+        var cli = exact ? await PeakMemory.ChildOfAsync(process.Id) : process.Id;
+        var waiting = process.WaitAsync(timeout);
+        long polled = 0;
+        while (!waiting.IsCompleted)
+        {
+            polled = Math.Max(polled, cli is { } pid ? PeakMemory.HighWaterMark(pid) : 0);
+            if (polled > abortAboveBytes)
+            {
+                PeakMemory.Kill(cli!.Value);
+                var killed = await waiting;
+                Assert.Fail($"`ratchet {string.Join(' ', args)}` held {polled / (1024 * 1024)} MiB, past {abortAboveBytes / (1024 * 1024)} MiB, and was killed after {clock.Elapsed.TotalSeconds:0.0}s.\n{killed}");
+            }
+
+            await Task.WhenAny(waiting, Task.Delay(10));
+        }
+
+        var result = await waiting;
+        var peak = exact ? PeakMemory.FromTimeFile(timeFile) : polled;
+        return new MeasuredRun(result, Math.Max(peak, polled), clock.Elapsed);
     }
 
     /// <summary>Runs a bash script in the sandbox with <c>ratchet</c> (on this sandbox's store) on the PATH.</summary>
@@ -333,6 +376,99 @@ internal sealed class CliSandbox : IDisposable
                     into.Append(buffer, 0, read);
                 }
             }
+        }
+    }
+}
+
+/// <summary>How a measured CLI process ended, the most memory it held (bytes of resident set) and how long it ran.</summary>
+internal sealed record MeasuredRun(CliResult Result, long PeakRssBytes, TimeSpan Elapsed)
+{
+    public long PeakRssMiB => PeakRssBytes / (1024 * 1024);
+
+    public override string ToString() => $"peak resident set {PeakRssMiB} MiB, {Elapsed.TotalSeconds:0.0}s, {Result}";
+}
+
+/// <summary>Reading another process's memory use from Linux's /proc.</summary>
+internal static class PeakMemory
+{
+    /// <summary>The peak resident set of <paramref name="pid"/> so far (VmHWM), in bytes; 0 once it is gone.</summary>
+    public static long HighWaterMark(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Gone between the check and the read.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Gone, and its number taken by a process of another user.
+        }
+
+        return 0;
+    }
+
+    /// <summary>The process <paramref name="parent"/> started (a wrapper's only child), once it exists; null if the parent ended first.</summary>
+    public static async Task<int?> ChildOfAsync(int parent)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10) && Directory.Exists($"/proc/{parent}"))
+        {
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(System.IO.Path.GetFileName(directory), out var pid) && ParentOf(pid) == parent)
+                {
+                    return pid;
+                }
+            }
+
+            await Task.Delay(5);
+        }
+
+        return null;
+    }
+
+    /// <summary>The peak resident set that <c>/usr/bin/time -f %M</c> wrote (KiB, on the file's last line), in bytes.</summary>
+    public static long FromTimeFile(string path) =>
+        long.Parse(File.ReadAllLines(path).Last(l => l.Trim().Length > 0).Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+
+    public static void Kill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+        }
+        catch (ArgumentException)
+        {
+            // It has ended already.
+        }
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // "pid (comm) state ppid ...": the command name may hold spaces and parentheses, so read after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

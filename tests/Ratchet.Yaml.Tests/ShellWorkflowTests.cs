@@ -771,6 +771,56 @@ public sealed class ShellWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_OneLineLongerThanTheTail_RecordsOnlyItsLastCharacters()
+    {
+        var path = _scratch.Write("long.yaml", """
+            name: long
+            nodes:
+              long:
+                run: head -c 1000000 /dev/zero | tr '\0' y; echo END; echo 'short error' >&2
+                outputs: none
+            """);
+        await using var run = await YamlRun.StartAsync(_scratch, path, configure: o => o with { TailBytes = 100 });
+
+        var workflow = await run.RunAsync();
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        var command = Assert.Single(await run.Store.GetCommandsAsync(workflow.Id));
+        Assert.Equal((new string('y', 97) + "END", "short error"), (command.StdoutTail, command.StderrTail));
+        // The long line is logged as it comes, so standard error's line may land inside it; the rest is the line whole.
+        var log = await File.ReadAllLinesAsync(run.LogPath(workflow.Id, "long"));
+        Assert.Equal(new string('y', 1000000) + "END", string.Concat(log[1..^1].Where(l => l != "[stderr] short error")));
+        Assert.Contains("[stderr] short error", log);
+    }
+
+    [Fact]
+    public async Task Run_OneHugeLineFullOfSecrets_MasksEachInTheLogAndTailAndCutsTheLogAtMaxLogBytes()
+    {
+        const string secret = "s3cr3t-Token-9f8e7d";
+        var path = _scratch.Write("secrets.yaml", """
+            name: secrets
+            nodes:
+              leak:
+                run: awk 'BEGIN { for (i = 0; i < 300000; i++) printf "ab%s", ENVIRON["API_TOKEN"] }'
+                env: { API_TOKEN: "SECRET" }
+                outputs: none
+            """.Replace("SECRET", secret, StringComparison.Ordinal));
+        await using var run = await YamlRun.StartAsync(_scratch, path, configure: o => o with { MaxLogBytes = 1 << 20 });
+
+        var workflow = await run.RunAsync();
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        var masked = string.Concat(Enumerable.Repeat("ab" + SecretRedactor.Mask, 300000));
+        var command = Assert.Single(await run.Store.GetCommandsAsync(workflow.Id));
+        Assert.Equal(masked[^4096..], command.StdoutTail);
+        var log = await File.ReadAllLinesAsync(run.LogPath(workflow.Id, "leak"));
+        Assert.Equal(
+            [masked[..(1 << 20)], "== log cut at 1 MiB: the rest of this attempt's output is not logged", $"== 440.8 KiB ({masked.Length - (1 << 20)} bytes) of output not logged: the log keeps 1 MiB of output per attempt"],
+            log[1..^1]);
+        Assert.StartsWith("== exit 0 after ", log[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_StateScopeInCondition_SeesInputsAndArtifacts()
     {
         await using var run = await StartAsync("""

@@ -528,4 +528,95 @@ public sealed class WorkflowFileParserTests : IDisposable
         Assert.Equal(["parent", "child"], first.Select(c => c.Definition.Name));
         Assert.Equal(first.Select(c => c.Definition.Version), second.Select(c => c.Definition.Version));
     }
+
+    [Fact]
+    public void Parse_AliasBomb_IsRefusedAtTheAliasThatPassesTheExpansionLimit()
+    {
+        // 6 levels of 9 aliases: 9^6 (531,441) values from 300 bytes; the alias limit is 100,000.
+        var yaml = "name: bomb\ndefaults:\n  env:\n    L0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+            + string.Concat(Enumerable.Range(1, 5).Select(level => $"    L{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 9))}]\n"))
+            + "nodes:\n  a:\n    run: echo $L5\n";
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        // l4 stands for 1 + 9 * 7,381 = 66,430 values; aliases repeat 74,718 values up to L4, so L5's first alias passes 100,000.
+        Assert.Equal(new SourcePosition(9, 14), problem.Position);
+        Assert.Equal("The alias '*l4' stands for 66,430 values, which brings the values that aliases repeat to more than 100,000, the most a workflow file may have (anchors that alias anchors multiply: is this an alias bomb?); write the values out, or use fewer aliases.", problem.Message);
+    }
+
+    [Fact]
+    public void Parse_AliasesWithinTheLimits_ShareTheirValues()
+    {
+        var file = WorkflowFileParser.Parse($$"""
+            name: shared
+            defaults:
+              env: &common { MODE: test, LEVEL: "3" }
+            nodes:
+              a:
+                run: echo a
+                env: *common
+              b:
+                run: echo b
+                env:
+                  ALL: [{{string.Join(", ", Enumerable.Repeat("*common", WorkflowFileParser.MaxAliases - 1))}}]
+            """, "/srv/demo/shared.yaml");
+
+        Assert.Equal([new KeyValuePair<string, string>("MODE", "test"), new KeyValuePair<string, string>("LEVEL", "3")], file.Nodes[0].Env);
+        var all = System.Text.Json.JsonDocument.Parse(Assert.Single(file.Nodes[1].Env).Value).RootElement;
+        Assert.Equal(WorkflowFileParser.MaxAliases - 1, all.GetArrayLength());
+        Assert.All(all.EnumerateArray(), e => Assert.Equal("test", e.GetProperty("MODE").GetString()));
+    }
+
+    [Fact]
+    public void Parse_MoreAliasesThanTheLimit_IsRefusedAtTheOneTooMany()
+    {
+        var yaml = $"name: many\ndefaults:\n  env:\n    ONE: &one x\n    ALL: [{string.Join(", ", Enumerable.Repeat("*one", WorkflowFileParser.MaxAliases + 1))}]\nnodes:\n  a:\n    run: echo\n";
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(5, 11 + (WorkflowFileParser.MaxAliases * 6)), problem.Position);
+        Assert.Equal("The alias '*one' is one too many: a workflow file may use at most 1000 aliases.", problem.Message);
+    }
+
+    [Fact]
+    public void Parse_AliasInsideTheValueItNames_IsRefusedInsteadOfRecursingWithoutEnd()
+    {
+        const string yaml = """
+            name: cycle
+            inputs:
+              x:
+                type: json
+                default: &loop [1, *loop]
+            nodes:
+              a:
+                run: echo
+            """;
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        Assert.Equal(new SourcePosition(5, 24), problem.Position);
+        Assert.StartsWith("The alias '*loop' is inside the value its anchor '&loop' names", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestingDeeperThanTheLimit_IsRefused()
+    {
+        var depth = WorkflowFileParser.MaxDepth + 10;
+        var yaml = $"name: deep\ninputs:\n  x:\n    type: json\n    default: {new string('[', depth)}{new string(']', depth)}\nnodes:\n  a:\n    run: echo\n";
+
+        var problem = Assert.Single(Refused(yaml).Problems);
+
+        // The root mapping, inputs and x are three levels, so default's 62nd bracket opens the 65th.
+        Assert.Equal(new SourcePosition(5, 14 + WorkflowFileParser.MaxDepth - 3), problem.Position);
+        Assert.Equal("Values are nested more than 64 deep here; a workflow file needs far fewer levels.", problem.Message);
+    }
+
+    [Fact]
+    public void Parse_CancelledToken_StopsWithoutReadingTheFile()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.Throws<OperationCanceledException>(() => WorkflowFileParser.Parse("name: a\nnodes:\n  a:\n    run: echo\n", "/srv/demo/a.yaml", cancellationToken: cancelled.Token));
+    }
 }

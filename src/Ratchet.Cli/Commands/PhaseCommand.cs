@@ -393,7 +393,7 @@ internal static class PhaseCommand
 
             if (result.OutputOverflowed)
             {
-                return Failed("command-failed", $"wrote more than {RunCommands.ShellDefaults(context).MaxOutputBytes / 1048576} MiB to standard output; write large results to a file and print its path.", "too much output");
+                return Failed("command-failed", $"wrote more than {Sizes.Format(RunCommands.ShellDefaults(context).MaxOutputBytes)} to standard output ({result.OutputBytes} bytes); write large results to a file and print its path.", "too much output");
             }
 
             var output = artifactRedactor.Redact(result.Output);

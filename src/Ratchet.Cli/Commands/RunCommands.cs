@@ -29,7 +29,7 @@ internal static class RunCommands
         {
             // Checked before the store is opened: a bad file or input creates nothing.
             var path = parse.GetValue(file)!;
-            var root = WorkflowCompiler.Load(path, ShellDefaults(context))[0];
+            var root = WorkflowCompiler.Load(path, ShellDefaults(context), cancellationToken)[0];
             var input = WorkflowInputs.Bind(root.File, parse.GetValue(inputs) ?? []);
             await using var host = await EngineHost.OpenAsync(context, path, cancellationToken);
             var workflow = await host.Engine.StartAsync(root.Definition.Name, input, new StartOptions { Id = parse.GetValue(id) }, cancellationToken);
@@ -61,9 +61,9 @@ internal static class RunCommands
     {
         var file = new Argument<string>("file") { Description = "The workflow file (YAML)." };
         var command = new Command("validate", "Check a workflow file (and the files it includes) without running it.") { file };
-        command.SetAction(RatchetCli.Action(output, error, (context, parse, _) =>
+        command.SetAction(RatchetCli.Action(output, error, (context, parse, cancellationToken) =>
         {
-            var compiled = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context));
+            var compiled = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context), cancellationToken);
             if (context.Json)
             {
                 context.WriteJson(compiled.Select(c => new { name = c.Definition.Name, version = c.Definition.Version, file = c.File.Path, nodes = c.Definition.Nodes.Count }).ToList());
@@ -88,9 +88,9 @@ internal static class RunCommands
         var format = new Option<string>("--format") { Description = "mermaid (default) or dot.", DefaultValueFactory = _ => "mermaid" };
         format.AcceptOnlyFromAmong("mermaid", "dot");
         var command = new Command("graph", "Draw a workflow file as a Mermaid flowchart or a Graphviz DOT graph.") { file, format };
-        command.SetAction(RatchetCli.Action(output, error, (context, parse, _) =>
+        command.SetAction(RatchetCli.Action(output, error, (context, parse, cancellationToken) =>
         {
-            var definition = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context))[0].Definition;
+            var definition = WorkflowCompiler.Load(parse.GetValue(file)!, ShellDefaults(context), cancellationToken)[0].Definition;
             context.Output.Write(parse.GetValue(format) == "dot" ? definition.ToDot() : definition.ToMermaid());
             return Task.FromResult(ExitCodes.Ok);
         }));

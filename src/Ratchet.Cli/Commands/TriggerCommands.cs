@@ -62,7 +62,7 @@ internal static class TriggerCommands
 
             // A file is compiled before the store is opened: a bad file changes nothing.
             var target = parse.GetValue(start)!;
-            var file = LooksLikeFile(target) ? WorkflowCompiler.Load(target, RunCommands.ShellDefaults(context)) : null;
+            var file = LooksLikeFile(target) ? WorkflowCompiler.Load(target, RunCommands.ShellDefaults(context), cancellationToken) : null;
             var trigger = new TriggerDefinition
             {
                 Name = parse.GetValue(name)!,
