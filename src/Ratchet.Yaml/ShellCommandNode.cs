@@ -11,9 +11,10 @@ using Ratchet.Storage;
 namespace Ratchet.Yaml;
 
 /// <summary>
-/// A YAML <c>run:</c> node: renders its command template (every substituted value shell-quoted), runs it with the
-/// workflow's state as JSON on standard input and in <c>RATCHET_*</c> variables, logs both output streams, records
-/// the command (secrets masked) with the node's result, and turns the exit code and output into the node's outcome.
+/// A YAML <c>run:</c> node: renders its command template (each value written for its place in the command, so that
+/// the shell runs none of it), runs it with the workflow's state as JSON on standard input and in <c>RATCHET_*</c>
+/// variables, logs both output streams, records the command (secrets masked) with the node's result, and turns the
+/// exit code and output into the node's outcome.
 /// </summary>
 internal sealed class ShellCommandNode : IVersionedNode
 {

@@ -400,6 +400,73 @@ public sealed class ShellWorkflowTests : IDisposable
         Assert.False(File.Exists("/tmp/pwned"));
     }
 
+    public static TheoryData<string> HostileInputs => new(
+        "$(touch MARKER)",
+        "`touch MARKER`",
+        "\"; touch MARKER; echo \"",
+        "'; touch MARKER; '",
+        "a\ntouch MARKER\nb",
+        "\\\"$(touch MARKER)\\\"",
+        "${IFS}$(touch MARKER)$HOME",
+        "x'\"`$\\\n; touch MARKER #");
+
+    [Theory]
+    [MemberData(nameof(HostileInputs))]
+    public async Task Run_HostileInputInDoubleQuotesSubstitutionOrQuotedHeredoc_ArrivesAsTextAndRunsNothing(string hostile)
+    {
+        var marker = _scratch.File("pwned");
+        var value = hostile.Replace("MARKER", marker, StringComparison.Ordinal);
+        await using var run = await StartAsync("""
+            name: contexts
+            inputs:
+              v: string
+            nodes:
+              quoted:
+                run: printf '%s' "Fixing {{ inputs.v }}!"
+              bare:
+                run: printf '%s' {{ inputs.v }}
+              substituted:
+                run: printf '%s' "$(printf '[%s]' {{ inputs.v }})"
+              heredoc:
+                run: |-
+                  cat <<'EOF'
+                  <{{ inputs.v }}>
+                  EOF
+            """);
+
+        var workflow = await run.RunAsync($"v={value}");
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        Assert.Equal(
+            [$"Fixing {value}!", value, $"[{value}]", $"<{value}>"],
+            new[] { "quoted", "bare", "substituted", "heredoc" }.Select(n => workflow.Artifacts[n].GetString()));
+        Assert.False(File.Exists(marker), "A hostile input value was run as a command.");
+    }
+
+    [Fact]
+    public async Task Run_ValueThatWouldEndItsHeredoc_FailsTheNodeAndRunsNothing()
+    {
+        var marker = _scratch.File("pwned");
+        await using var run = await StartAsync("""
+            name: heredoc
+            inputs:
+              v: string
+            nodes:
+              write:
+                run: |-
+                  cat > notes.md <<'EOF'
+                  {{ inputs.v }}
+                  EOF
+            """);
+
+        var workflow = await run.RunAsync($"v=notes\nEOF\ntouch {marker}");
+
+        Assert.Equal((WorkflowStatus.Failed, "write"), (workflow.Status, workflow.Error?.Node));
+        Assert.Contains("makes a line 'EOF', which would end the here-document early", workflow.Error?.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "A value's line ran as a command.");
+        Assert.Empty(await run.Store.GetCommandsAsync(workflow.Id));
+    }
+
     [Fact]
     public async Task Run_SecretEnvironmentValue_IsMaskedInCommandRecordEventsAndLog()
     {
