@@ -141,9 +141,9 @@ internal sealed class ShellCommandNode : IVersionedNode
             {
                 return RatchetJson.Parse(text);
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or JsonTooDeepException)
             {
-                // Not JSON: kept as text below.
+                // Not a value Ratchet keeps as JSON: kept as text below.
             }
         }
 
@@ -164,7 +164,11 @@ internal sealed class ShellCommandNode : IVersionedNode
 
                 try
                 {
-                    return RatchetJson.Parse(text);
+                    return RatchetJson.Parse(text, $"The standard output of node '{_spec.Name}'");
+                }
+                catch (JsonTooDeepException ex)
+                {
+                    throw new CommandFailedException(_spec.Name, exitCode, ex.Message);
                 }
                 catch (JsonException ex)
                 {

@@ -58,6 +58,31 @@ public sealed class ShellWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_JsonOutputNestedDeeperThanTheLimit_FailsTheNodeSayingHowDeepNotThatItIsNotJson()
+    {
+        await using var run = await StartAsync("""
+            name: deep
+            inputs:
+              data: json
+            nodes:
+              shallow:
+                run: python3 -c "print('[' * 64 + ']' * 64)"
+                outputs: json
+              reuse:
+                run: printf '%s' {{ len(artifacts.shallow) }} {{ len(inputs.data) }}
+              deep:
+                run: python3 -c "print('[' * 100 + ']' * 100)"
+                outputs: json
+            """);
+
+        var workflow = await run.RunAsync("data=" + new string('[', 64) + new string(']', 64));
+
+        Assert.Equal((WorkflowStatus.Failed, "deep"), (workflow.Status, workflow.Error?.Node));
+        Assert.StartsWith("The standard output of node 'deep' is nested deeper than 64 levels of arrays and objects", workflow.Error?.Message, StringComparison.Ordinal);
+        Assert.Equal("11", workflow.Artifacts["reuse"].GetString());
+    }
+
+    [Fact]
     public async Task Run_TemplatesOverInputsArtifactsAndWorkflow_RenderIntoTheCommand()
     {
         await using var run = await StartAsync("""
