@@ -5,6 +5,7 @@ using System.Text.Json;
 using Ratchet.Cli.Commands;
 using Ratchet.Engine;
 using Ratchet.Expressions;
+using Ratchet.Serialization;
 using Ratchet.State;
 using Ratchet.Triggers;
 using Ratchet.Yaml;
@@ -159,6 +160,7 @@ internal static class RatchetCli
             TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException or
             ReservedNamespaceException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
+        JsonTooDeepException tooDeep => (tooDeep.ErrorCode, ExitCodes.BadInput),
         Ratchet.Secrets.SecretException secret => (secret.ErrorCode, ExitCodes.KeyProblem),
         RatchetException ratchet => (ratchet.ErrorCode, ExitCodes.Failed),
         ArgumentException or JsonException or FileNotFoundException or DirectoryNotFoundException => ("invalid-input", ExitCodes.BadInput),

@@ -27,7 +27,7 @@ public sealed partial class PostgresRatchetStore
                 await using var reader = await select.ExecuteReaderAsync(token);
                 while (await reader.ReadAsync(token))
                 {
-                    entries[reader.GetString(0)] = RatchetJson.Parse(reader.GetString(1));
+                    entries[reader.GetString(0)] = RatchetJson.ParseDocument(reader.GetString(1));
                 }
             }
 

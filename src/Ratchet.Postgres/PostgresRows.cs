@@ -255,14 +255,14 @@ internal static class PostgresRows
     {
         Namespace = r.GetString(0),
         Key = r.GetString(1),
-        Value = RatchetJson.Parse(r.GetString(2)),
+        Value = RatchetJson.ParseDocument(r.GetString(2)),
         Version = r.GetInt64(3),
         UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
 
     private static string? String(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 
-    private static JsonElement? Json(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : RatchetJson.Parse(r.GetString(ordinal));
+    private static JsonElement? Json(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : RatchetJson.ParseDocument(r.GetString(ordinal));
 
     private static DateTimeOffset? TimeOrNull(DbDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));

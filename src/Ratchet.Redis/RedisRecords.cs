@@ -219,7 +219,7 @@ internal static class RedisRecords
     {
         try
         {
-            return RatchetJson.Parse(text);
+            return RatchetJson.ParseDocument(text);
         }
         catch (JsonException ex)
         {

@@ -253,7 +253,7 @@ internal static class SqliteRows
     {
         Namespace = r.GetString(0),
         Key = r.GetString(1),
-        Value = RatchetJson.Parse(r.GetString(2)),
+        Value = RatchetJson.ParseDocument(r.GetString(2)),
         Version = r.GetInt64(3),
         UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
     };
@@ -269,7 +269,7 @@ internal static class SqliteRows
     private static string? String<TRow>(TRow r, int ordinal) where TRow : IRow => r.IsNull(ordinal) ? null : r.GetString(ordinal);
 
     private static System.Text.Json.JsonElement? Json<TRow>(TRow r, int ordinal) where TRow : IRow =>
-        r.IsNull(ordinal) ? null : RatchetJson.Parse(r.GetString(ordinal));
+        r.IsNull(ordinal) ? null : RatchetJson.ParseDocument(r.GetString(ordinal));
 
     private static DateTimeOffset? Time<TRow>(TRow r, int ordinal) where TRow : IRow =>
         r.IsNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));

@@ -394,7 +394,7 @@ internal sealed class SqliteWriteSession : IDisposable
         {
             while (rows.Read())
             {
-                entries[select.GetString(0)] = RatchetJson.Parse(select.GetString(1));
+                entries[select.GetString(0)] = RatchetJson.ParseDocument(select.GetString(1));
             }
         }
 

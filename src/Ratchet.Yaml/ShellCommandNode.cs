@@ -11,9 +11,10 @@ using Ratchet.Storage;
 namespace Ratchet.Yaml;
 
 /// <summary>
-/// A YAML <c>run:</c> node: renders its command template (every substituted value shell-quoted), runs it with the
-/// workflow's state as JSON on standard input and in <c>RATCHET_*</c> variables, logs both output streams, records
-/// the command (secrets masked) with the node's result, and turns the exit code and output into the node's outcome.
+/// A YAML <c>run:</c> node: renders its command template (each value written for its place in the command, so that
+/// the shell runs none of it), runs it with the workflow's state as JSON on standard input and in <c>RATCHET_*</c>
+/// variables, logs both output streams, records the command (secrets masked) with the node's result, and turns the
+/// exit code and output into the node's outcome.
 /// </summary>
 internal sealed class ShellCommandNode : IVersionedNode
 {
@@ -140,9 +141,9 @@ internal sealed class ShellCommandNode : IVersionedNode
             {
                 return RatchetJson.Parse(text);
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or JsonTooDeepException)
             {
-                // Not JSON: kept as text below.
+                // Not a value Ratchet keeps as JSON: kept as text below.
             }
         }
 
@@ -163,7 +164,11 @@ internal sealed class ShellCommandNode : IVersionedNode
 
                 try
                 {
-                    return RatchetJson.Parse(text);
+                    return RatchetJson.Parse(text, $"The standard output of node '{_spec.Name}'");
+                }
+                catch (JsonTooDeepException ex)
+                {
+                    throw new CommandFailedException(_spec.Name, exitCode, ex.Message);
                 }
                 catch (JsonException ex)
                 {

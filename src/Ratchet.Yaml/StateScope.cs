@@ -88,8 +88,8 @@ public static class StateScope
             writer.WriteEndObject();
         }
 
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
+        // The scope holds values a few levels down: a document, not a value.
+        return RatchetJson.ParseDocument(buffer.WrittenSpan);
     }
 
     /// <summary>A value as an environment variable or argument: strings as they are, other values as JSON.</summary>

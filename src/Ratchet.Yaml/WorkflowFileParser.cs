@@ -71,10 +71,13 @@ public static class WorkflowFileParser
 
     private sealed class Reader(string file, CancellationToken cancellationToken)
     {
+        private string[]? _lines;
+
         public List<WorkflowFileProblem> Problems { get; } = [];
 
         public WorkflowFile? Read(string text, string fullPath)
         {
+            _lines = text.Split('\n');
             var stream = new YamlStream();
             try
             {
@@ -317,7 +320,7 @@ public static class WorkflowFileParser
                         kinds.Add(NodeSpecKind.Run);
                         if (command is not null)
                         {
-                            CheckTemplate(command, value, $"the command of node '{name}'");
+                            CheckTemplate(command, value, $"the command of node '{name}'", shell: true);
                         }
 
                         break;
@@ -531,16 +534,69 @@ public static class WorkflowFileParser
             }
         }
 
-        private void CheckTemplate(string template, YamlNode at, string what)
+        private void CheckTemplate(string template, YamlNode at, string what, bool shell = false)
         {
+            Template parsed;
             try
             {
-                Template.Parse(template);
+                parsed = Template.Parse(template);
             }
             catch (ExpressionException ex)
             {
                 Problem(At(at), $"{what} has a bad template: {ex.Message}");
+                return;
             }
+
+            if (shell)
+            {
+                foreach (var problem in parsed.FindShellProblems())
+                {
+                    Problem(HoleAt(at, template, problem.Position), $"in {what}, {problem.Reason}.");
+                }
+            }
+        }
+
+        /// <summary>
+        /// Where the character at <paramref name="offset"/> of a scalar's value is in the file: exact for a literal block
+        /// (<c>run: |</c>) and for a one-line value, checked against the text; else the scalar's start.
+        /// </summary>
+        private SourcePosition HoleAt(YamlNode node, string value, int offset)
+        {
+            var start = At(node);
+            if (node is not YamlScalarNode scalar || _lines is null)
+            {
+                return start;
+            }
+
+            SourcePosition? guess = null;
+            var newlines = value.AsSpan(0, offset).Count('\n');
+            var column = offset - (offset == 0 ? 0 : value.LastIndexOf('\n', offset - 1) + 1);
+
+            if (scalar.Style == ScalarStyle.Literal)
+            {
+                // The block's lines follow the indicator's line, all at the indentation of its first non-empty line.
+                var first = start.Line;
+                while (first < _lines.Length && _lines[first].Trim().Length == 0)
+                {
+                    first++;
+                }
+
+                if (first < _lines.Length)
+                {
+                    var indent = _lines[first].Length - _lines[first].TrimStart(' ').Length;
+                    guess = new SourcePosition(start.Line + 1 + newlines, indent + column + 1);
+                }
+            }
+            else if (newlines == 0 && !value.Contains('\n', StringComparison.Ordinal))
+            {
+                var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted ? 1 : 0;
+                guess = new SourcePosition(start.Line, start.Column + quoted + offset);
+            }
+
+            return guess is { } at && at.Line - 1 < _lines.Length && at.Column - 1 >= 0 &&
+                string.CompareOrdinal(_lines[at.Line - 1], at.Column - 1, "{{", 0, 2) == 0
+                    ? at
+                    : start;
         }
 
         private RetrySpec? Retry(YamlNode node)

@@ -77,7 +77,7 @@ public static class WorkflowInputs
             throw new WorkflowInputException($"Inputs for '{file.Name}' do not fit: {string.Join(" ", problems.Select(Capitalize))}");
         }
 
-        return RatchetJson.Parse(RatchetJson.MapToText(values));
+        return RatchetJson.ParseDocument(RatchetJson.MapToText(values));
     }
 
     private static bool Convert(InputSpec spec, string text, out JsonElement value, out string? problem)
@@ -97,8 +97,14 @@ public static class WorkflowInputs
             case InputType.Json:
                 try
                 {
-                    value = RatchetJson.Parse(text);
+                    value = RatchetJson.Parse(text, $"Input '{spec.Name}'");
                     return true;
+                }
+                catch (JsonTooDeepException ex)
+                {
+                    value = default;
+                    problem = ex.Message;
+                    return false;
                 }
                 catch (JsonException ex)
                 {

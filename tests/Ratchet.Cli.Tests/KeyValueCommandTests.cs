@@ -34,6 +34,33 @@ public sealed class KeyValueCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Save_NestedDeeperThanTheLimit_IsRefusedAndAtTheLimitIsSavedAndExportsAndMigrates()
+    {
+        static string Nested(int depth) => new string('[', depth) + new string(']', depth);
+
+        var tooDeep = await _sandbox.RunAsync("kv", "save", "deep", Nested(65));
+        var farTooDeep = await _sandbox.RunAsync("kv", "save", "deep", Nested(10_000));
+        await OkAsync("kv", "save", "deep", Nested(64));
+        await OkAsync("kv", "checkpoint", "c1");
+
+        var json = await OkAsync("state", "export");
+        var lines = await OkAsync("state", "export", "--format", "jsonl");
+        await OkAsync("migrate", "--from", $"sqlite:{_sandbox.Database}", "--to", $"files:{_sandbox.File("copy")}");
+        var copied = await _sandbox.RunBareAsync("--store", $"files:{_sandbox.File("copy")}", "kv", "load", "deep", "--raw");
+
+        Assert.Equal(2, tooDeep.ExitCode);
+        Assert.StartsWith("ratchet: error[json-too-deep]: The value for key 'deep' is nested deeper than 64 levels", tooDeep.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("not JSON", tooDeep.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, farTooDeep.ExitCode);
+        Assert.Contains("nested deeper than 64", farTooDeep.Stderr, StringComparison.Ordinal);
+        var exported = JsonDocument.Parse(json.Stdout, new JsonDocumentOptions { MaxDepth = 200 }).RootElement;
+        Assert.Equal(Nested(64), exported.GetProperty("values")[0].GetProperty("value").GetRawText().Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal));
+        Assert.Equal(3, lines.StdoutLines.Count);
+        Assert.True(copied.ExitCode == 0, copied.ToString());
+        Assert.Equal(Nested(64), copied.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task Save_ValueFromStandardInput_IsSaved()
     {
         using var process = _sandbox.Start(["kv", "save", "report", "-"], standardInput: """{"passed": 42}""");

@@ -207,6 +207,47 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_HostileInputsInQuotedTemplates_RunNothingAndHolesInSingleQuotesAreRefused()
+    {
+        var marker = _sandbox.File("pwned");
+        _sandbox.Write("fix.yaml", """
+            name: fix
+            inputs:
+              issue: string
+            nodes:
+              say:
+                run: echo "Fixing {{ inputs.issue }}" > said.txt
+              note:
+                run: |-
+                  cat > note.txt <<'EOF'
+                  {{ inputs.issue }}
+                  EOF
+            """);
+        _sandbox.Write("single.yaml", """
+            name: single
+            inputs:
+              issue: string
+            nodes:
+              say:
+                run: echo 'Fixing {{ inputs.issue }}' > said.txt
+            """);
+        var hostile = $"$(touch {marker}) `touch {marker}` \"; touch {marker}; \" ' x";
+
+        var run = await _sandbox.RunAsync("run", "fix.yaml", "--input", $"issue={hostile}", "--id", "fix-q");
+        var validate = await _sandbox.RunAsync("validate", "single.yaml");
+        var refused = await _sandbox.RunAsync("run", "single.yaml", "--input", $"issue=$(touch {marker})");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal([$"Fixing {hostile}"], _sandbox.ReadLines("said.txt"));
+        Assert.Equal([hostile], _sandbox.ReadLines("note.txt"));
+        Assert.Equal(2, validate.ExitCode);
+        Assert.StartsWith("ratchet: error[invalid-workflow-file]: single.yaml:6:23: In the command of node 'say', '{{ inputs.issue }}' is inside single quotes", Assert.Single(validate.StderrLines), StringComparison.Ordinal);
+        Assert.Contains("env:", validate.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.False(File.Exists(marker), "A hostile input value was run as a command.");
+    }
+
+    [Fact]
     public async Task Validate_BadFile_ExitsTwoWithOneLineListingEveryProblem()
     {
         _sandbox.Write("bad.yaml", """

@@ -156,7 +156,7 @@ public sealed class TriggerCommandTests : IDisposable
         Assert.True(worker.ExitCode == 0, worker.ToString());
         var done = Assert.Single(await OfTypeAsync("deploy"));
         Assert.Equal(WorkflowStatus.Completed, done.Status);
-        Assert.Equal(["42 Deploy: Fix it"], _sandbox.ReadLines("shipped.txt").Select(l => l.Replace("'", "", StringComparison.Ordinal)));
+        Assert.Equal(["42 Deploy: Fix it"], _sandbox.ReadLines("shipped.txt"));
         Assert.Single(await EventTypesAsync("review-1"), t => t == "trigger-fired");
         Assert.Single(await EventTypesAsync(done.Id), t => t == "triggered");
     }
@@ -234,7 +234,7 @@ public sealed class TriggerCommandTests : IDisposable
         Assert.Equal(WorkflowStatus.Completed, Assert.Single(await OfTypeAsync("deploy")).Status);
 
         // The trigger gave no title: the file's declared default applies, as it would on `ratchet run`.
-        Assert.Equal(["7 none"], _sandbox.ReadLines("shipped.txt").Select(l => l.Replace("'", "", StringComparison.Ordinal)));
+        Assert.Equal(["7 none"], _sandbox.ReadLines("shipped.txt"));
         Assert.Single(await EventTypesAsync("crash-1"), t => t == "trigger-fired");
     }
 
@@ -273,7 +273,7 @@ public sealed class TriggerCommandTests : IDisposable
         Assert.True(worker.ExitCode == 0, worker.ToString());
         var done = Assert.Single(await OfTypeAsync("deploy"));
         Assert.Equal(WorkflowStatus.Completed, done.Status);
-        Assert.Equal(["42", "42"], _sandbox.ReadLines("shipped.txt").Select(l => l.Trim('\'')));
+        Assert.Equal(["42", "42"], _sandbox.ReadLines("shipped.txt"));
         Assert.Single(await EventTypesAsync("review-1"), t => t == "trigger-fired");
     }
 }

@@ -136,6 +136,20 @@ public sealed class ChangeSetTests
     }
 
     [Fact]
+    public void SaveValue_ValueDeeperThanTheLimit_IsRefusedNamingTheKey()
+    {
+        var changes = new ChangeSet();
+        using var deep = JsonDocument.Parse(new string('[', 65) + new string(']', 65), new JsonDocumentOptions { MaxDepth = 100 });
+
+        var ex = Assert.Throws<JsonTooDeepException>(() => changes.SaveValue("ns", "plan", deep.RootElement));
+
+        Assert.StartsWith("The value for key 'plan' is nested deeper than 64", ex.Message, StringComparison.Ordinal);
+        Assert.True(changes.IsEmpty);
+        changes.SaveValue("ns", "plan", deep.RootElement[0]);
+        Assert.Single(changes.KeyValues);
+    }
+
+    [Fact]
     public void SaveValue_JsonNull_IsAccepted()
     {
         var changes = new ChangeSet().SaveValue("ns", "key", RatchetJson.Parse("null"));

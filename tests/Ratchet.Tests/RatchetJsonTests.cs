@@ -277,4 +277,102 @@ public sealed class RatchetJsonTests
         Assert.True(snapshot.IsEmpty);
         Assert.Equal(StoreSnapshot.CurrentFormatVersion, snapshot.FormatVersion);
     }
+
+    private static string Nested(int depth, string inner = "") => new string('[', depth) + inner + new string(']', depth);
+
+    [Fact]
+    public void Parse_NestedToTheLimit_IsAcceptedAndOneDeeperIsRefusedAsTooDeepNotAsNotJson()
+    {
+        var atLimit = RatchetJson.Parse(Nested(RatchetJson.MaxDepth));
+        var oneDeeper = Assert.Throws<JsonTooDeepException>(() => RatchetJson.Parse(Nested(RatchetJson.MaxDepth + 1), "The value for key 'k'"));
+        var farDeeper = Assert.Throws<JsonTooDeepException>(() => RatchetJson.Parse(Nested(10_000)));
+
+        Assert.Equal(64, RatchetJson.MaxDepth);
+        Assert.False(RatchetJson.IsTooDeep(atLimit));
+        Assert.StartsWith("The value for key 'k' is nested deeper than 64 levels of arrays and objects", oneDeeper.Message, StringComparison.Ordinal);
+        Assert.Equal(("json-too-deep", "The JSON value"), (farDeeper.ErrorCode, farDeeper.Subject));
+    }
+
+    [Theory]
+    [InlineData("[[[1,]]]")]
+    [InlineData("{\"a\": [[[}")]
+    [InlineData("not json")]
+    public void Parse_SyntaxErrorBeforeTheLimit_IsStillNotJson(string text)
+    {
+        var exception = Assert.ThrowsAny<JsonException>(() => RatchetJson.Parse(text));
+
+        Assert.IsNotType<JsonTooDeepException>(exception);
+    }
+
+    [Fact]
+    public void EnsureDepth_ElementParsedDeeperElsewhere_IsRefusedNamingIt()
+    {
+        using var deep = JsonDocument.Parse(Nested(100), new JsonDocumentOptions { MaxDepth = 200 });
+        using var objects = JsonDocument.Parse(string.Concat(Enumerable.Repeat("{\"a\":", 65)) + "1" + new string('}', 65), new JsonDocumentOptions { MaxDepth = 200 });
+
+        var exception = Assert.Throws<JsonTooDeepException>(() => RatchetJson.EnsureDepth(deep.RootElement, "The output of node 'plan'"));
+
+        Assert.Equal("The output of node 'plan'", exception.Subject);
+        Assert.True(RatchetJson.IsTooDeep(objects.RootElement));
+        Assert.False(RatchetJson.IsTooDeep(objects.RootElement.GetProperty("a")));
+        RatchetJson.EnsureDepth(null, "nothing");
+    }
+
+    [Fact]
+    public void EnsureInputDepth_ObjectInput_ChecksEachInputOnItsOwn()
+    {
+        var input = RatchetJson.ParseDocument($"{{\"ok\": {Nested(64)}, \"data\": {Nested(65)}}}");
+
+        var exception = Assert.Throws<JsonTooDeepException>(() => RatchetJson.EnsureInputDepth(input));
+
+        Assert.Equal("Input 'data'", exception.Subject);
+        RatchetJson.EnsureInputDepth(RatchetJson.ParseDocument($"{{\"ok\": {Nested(64)}}}"));
+        Assert.Throws<JsonTooDeepException>(() => RatchetJson.EnsureInputDepth(RatchetJson.ParseDocument(Nested(65))));
+    }
+
+    [Fact]
+    public void ParseMap_ValuesNestedToTheLimit_ReadBack()
+    {
+        var map = RatchetJson.ParseMap($"{{\"plan\": {Nested(64)}}}");
+
+        Assert.Equal(JsonValueKind.Array, map["plan"].ValueKind);
+    }
+
+    [Fact]
+    public async Task WriteSnapshotAsync_ValuesNestedToTheLimitInEveryPlace_WriteAndReadBack()
+    {
+        var value = RatchetJson.Parse(Nested(64, "\"bottom\""));
+        var snapshot = new StoreSnapshot
+        {
+            Workflows = [new WorkflowRecord
+            {
+                Id = "deep1", Type = "deep", Input = RatchetJson.ParseDocument($"{{\"data\": {value.GetRawText()}}}"), Metadata = value,
+                Artifacts = new Dictionary<string, JsonElement> { ["plan"] = value }, CreatedAt = At, UpdatedAt = At, Version = 1,
+            }],
+            Steps = [new StepRecord { WorkflowId = "deep1", Sequence = 1, Node = "plan", Output = value, StartedAt = At, FinishedAt = At }],
+            Values = [new KeyValueEntry { Namespace = "default", Key = "deep", Value = value, Version = 1, UpdatedAt = At }],
+            Checkpoints = [new CheckpointRecord { Namespace = "default", Name = "c1", CreatedAt = At, Entries = new Dictionary<string, JsonElement> { ["deep"] = value } }],
+        };
+        using var stream = new MemoryStream();
+
+        await RatchetJson.WriteSnapshotAsync(stream, snapshot);
+        stream.Position = 0;
+        var read = await RatchetJson.ReadSnapshotAsync(stream);
+        var line = JsonSerializer.Serialize(snapshot.Checkpoints[0], RatchetJson.LineOptions);
+
+        Assert.True(JsonElement.DeepEquals(value, read.Checkpoints[0].Entries["deep"]));
+        Assert.True(JsonElement.DeepEquals(value, read.Workflows[0].Input!.Value.GetProperty("data")));
+        Assert.True(JsonElement.DeepEquals(value, RatchetJson.ParseDocument(line).GetProperty("entries").GetProperty("deep")));
+    }
+
+    [Fact]
+    public async Task ReadSnapshotAsync_ValueDeeperThanTheLimit_IsRefusedNamingIt()
+    {
+        var text = $"{{\"values\": [{{\"namespace\": \"default\", \"key\": \"deep\", \"value\": {Nested(65)}, \"version\": 1}}]}}";
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+        var exception = await Assert.ThrowsAsync<JsonTooDeepException>(() => RatchetJson.ReadSnapshotAsync(stream));
+
+        Assert.Equal("The value of key 'deep' in namespace 'default'", exception.Subject);
+    }
 }

@@ -58,6 +58,31 @@ public sealed class ShellWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_JsonOutputNestedDeeperThanTheLimit_FailsTheNodeSayingHowDeepNotThatItIsNotJson()
+    {
+        await using var run = await StartAsync("""
+            name: deep
+            inputs:
+              data: json
+            nodes:
+              shallow:
+                run: python3 -c "print('[' * 64 + ']' * 64)"
+                outputs: json
+              reuse:
+                run: printf '%s' {{ len(artifacts.shallow) }} {{ len(inputs.data) }}
+              deep:
+                run: python3 -c "print('[' * 100 + ']' * 100)"
+                outputs: json
+            """);
+
+        var workflow = await run.RunAsync("data=" + new string('[', 64) + new string(']', 64));
+
+        Assert.Equal((WorkflowStatus.Failed, "deep"), (workflow.Status, workflow.Error?.Node));
+        Assert.StartsWith("The standard output of node 'deep' is nested deeper than 64 levels of arrays and objects", workflow.Error?.Message, StringComparison.Ordinal);
+        Assert.Equal("11", workflow.Artifacts["reuse"].GetString());
+    }
+
+    [Fact]
     public async Task Run_TemplatesOverInputsArtifactsAndWorkflow_RenderIntoTheCommand()
     {
         await using var run = await StartAsync("""
@@ -398,6 +423,73 @@ public sealed class ShellWorkflowTests : IDisposable
         Assert.Equal($"2\n[{hostile}]\n[$(touch {marker}) `touch {marker}` $HOME \"q\" \\n]", workflow.Artifacts["args"].GetString());
         Assert.False(File.Exists(marker), "A hostile input value was run as a command.");
         Assert.False(File.Exists("/tmp/pwned"));
+    }
+
+    public static TheoryData<string> HostileInputs => new(
+        "$(touch MARKER)",
+        "`touch MARKER`",
+        "\"; touch MARKER; echo \"",
+        "'; touch MARKER; '",
+        "a\ntouch MARKER\nb",
+        "\\\"$(touch MARKER)\\\"",
+        "${IFS}$(touch MARKER)$HOME",
+        "x'\"`$\\\n; touch MARKER #");
+
+    [Theory]
+    [MemberData(nameof(HostileInputs))]
+    public async Task Run_HostileInputInDoubleQuotesSubstitutionOrQuotedHeredoc_ArrivesAsTextAndRunsNothing(string hostile)
+    {
+        var marker = _scratch.File("pwned");
+        var value = hostile.Replace("MARKER", marker, StringComparison.Ordinal);
+        await using var run = await StartAsync("""
+            name: contexts
+            inputs:
+              v: string
+            nodes:
+              quoted:
+                run: printf '%s' "Fixing {{ inputs.v }}!"
+              bare:
+                run: printf '%s' {{ inputs.v }}
+              substituted:
+                run: printf '%s' "$(printf '[%s]' {{ inputs.v }})"
+              heredoc:
+                run: |-
+                  cat <<'EOF'
+                  <{{ inputs.v }}>
+                  EOF
+            """);
+
+        var workflow = await run.RunAsync($"v={value}");
+
+        Assert.Equal(WorkflowStatus.Completed, workflow.Status);
+        Assert.Equal(
+            [$"Fixing {value}!", value, $"[{value}]", $"<{value}>"],
+            new[] { "quoted", "bare", "substituted", "heredoc" }.Select(n => workflow.Artifacts[n].GetString()));
+        Assert.False(File.Exists(marker), "A hostile input value was run as a command.");
+    }
+
+    [Fact]
+    public async Task Run_ValueThatWouldEndItsHeredoc_FailsTheNodeAndRunsNothing()
+    {
+        var marker = _scratch.File("pwned");
+        await using var run = await StartAsync("""
+            name: heredoc
+            inputs:
+              v: string
+            nodes:
+              write:
+                run: |-
+                  cat > notes.md <<'EOF'
+                  {{ inputs.v }}
+                  EOF
+            """);
+
+        var workflow = await run.RunAsync($"v=notes\nEOF\ntouch {marker}");
+
+        Assert.Equal((WorkflowStatus.Failed, "write"), (workflow.Status, workflow.Error?.Node));
+        Assert.Contains("makes a line 'EOF', which would end the here-document early", workflow.Error?.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "A value's line ran as a command.");
+        Assert.Empty(await run.Store.GetCommandsAsync(workflow.Id));
     }
 
     [Fact]

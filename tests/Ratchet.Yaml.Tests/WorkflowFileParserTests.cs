@@ -327,6 +327,60 @@ public sealed class WorkflowFileParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_HolesInSingleQuotesUnquotedHeredocsAndBackquotes_AreRefusedAtEachHoleWithTheFix()
+    {
+        const string yaml = """
+            name: contexts
+            inputs:
+              issue: string
+            nodes:
+              single:
+                run: echo 'Fixing {{ inputs.issue }}'
+              heredoc:
+                run: |-
+                  cat <<EOF
+                  Issue {{ inputs.issue }}
+                  EOF
+              ticks:
+                run: "echo `echo {{ inputs.issue }}`"
+              fine:
+                run: echo "Fixing {{ inputs.issue }}" {{ inputs.issue }} $(echo {{ inputs.issue }})
+              written:
+                run: |-
+                  cat > notes.md <<'EOF'
+                  Issue {{ inputs.issue }}
+                  EOF
+            """;
+
+        var problems = Refused(yaml, "flow.yaml").Problems;
+
+        Assert.Equal([(6, 23), (10, 13), (13, 22)], problems.Select(p => (p.Position!.Value.Line, p.Position.Value.Column)));
+        Assert.Equal(
+            "flow.yaml:6:23: In the command of node 'single', '{{ inputs.issue }}' is inside single quotes, whose text the shell passes on unread, usually as a program for another tool (awk, jq, sed, sh -c), where a value spliced in can run as code; write the hole outside the quotes (its value is quoted for you); or pass the value in an env: variable and write \"$NAME\", or read it from the state on standard input.",
+            problems[0].ToString());
+        Assert.Contains("here-document whose delimiter is not quoted (<<EOF)", problems[1].Message, StringComparison.Ordinal);
+        Assert.Contains("inside backquotes", problems[2].Message, StringComparison.Ordinal);
+        Assert.All(problems, p => Assert.Contains("env:", p.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_HoleInsideDoubleQuotesOrAQuotedHeredoc_IsAccepted()
+    {
+        const string yaml = """
+            name: contexts
+            nodes:
+              fix:
+                run: |-
+                  echo "Fixing {{ inputs.title }} ($(date))"
+                  cat > notes.md <<'EOF'
+                  {{ inputs.title }}
+                  EOF
+            """;
+
+        Assert.Equal("fix", Assert.Single(WorkflowFileParser.Parse(yaml, "/srv/demo/flow.yaml").Nodes).Name);
+    }
+
+    [Fact]
     public void Parse_BadTemplateInAnApprovalPrompt_IsRefusedAtThePrompt()
     {
         const string yaml = """

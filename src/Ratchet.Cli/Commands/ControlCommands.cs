@@ -133,7 +133,7 @@ internal static class ControlCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
-            var json = parse.GetValue(payload) is { } text ? Serialization.RatchetJson.Parse(text) : (System.Text.Json.JsonElement?)null;
+            var json = parse.GetValue(payload) is { } text ? Serialization.RatchetJson.Parse(text, "The signal's payload") : (System.Text.Json.JsonElement?)null;
             var workflow = await host.Engine.SignalAsync(parse.GetValue(id)!, parse.GetValue(name)!, json, cancellationToken);
             return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
         }));

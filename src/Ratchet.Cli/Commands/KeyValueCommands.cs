@@ -66,7 +66,7 @@ internal static class KeyValueCommands
             {
                 try
                 {
-                    json = RatchetJson.Parse(raw);
+                    json = RatchetJson.Parse(raw, $"The value for key '{parse.GetValue(key)}'");
                 }
                 catch (JsonException)
                 {

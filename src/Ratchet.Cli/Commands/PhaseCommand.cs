@@ -410,7 +410,11 @@ internal static class PhaseCommand
 
             try
             {
-                return new AttemptResult(RatchetJson.Parse(text));
+                return new AttemptResult(RatchetJson.Parse(text, "Its standard output"));
+            }
+            catch (JsonTooDeepException ex)
+            {
+                return Failed("command-failed", $"was run with --outputs json, but {char.ToLowerInvariant(ex.Message[0])}{ex.Message[1..]}", "output is JSON nested too deep");
             }
             catch (JsonException ex)
             {
@@ -581,7 +585,7 @@ internal static class PhaseState
         JsonElement root;
         try
         {
-            root = RatchetJson.Parse(text);
+            root = RatchetJson.ParseDocument(text);
         }
         catch (JsonException ex)
         {

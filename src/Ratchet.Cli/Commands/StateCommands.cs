@@ -701,7 +701,7 @@ internal static class StateCommands
             }
         }
 
-        return RatchetJson.Parse(RatchetJson.MapToText(values));
+        return RatchetJson.ParseDocument(RatchetJson.MapToText(values));
     }
 
     /// <summary>Reads an export in either format: JSON lines when the first line is a record with a <c>kind</c>, else one snapshot document.</summary>
@@ -863,7 +863,7 @@ internal static class StoreJsonLines
         var first = text.TrimStart().Split('\n', 2)[0].Trim();
         try
         {
-            var line = RatchetJson.Parse(first);
+            var line = RatchetJson.ParseDocument(first);
             return line.ValueKind == JsonValueKind.Object && line.TryGetProperty("kind", out _);
         }
         catch (JsonException)
@@ -894,7 +894,7 @@ internal static class StoreJsonLines
 
             try
             {
-                var element = RatchetJson.Parse(line);
+                var element = RatchetJson.ParseDocument(line);
                 var kind = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String
                     ? k.GetString()
                     : throw new JsonException("the line is not a JSON object with a \"kind\"");

@@ -46,6 +46,8 @@ public static class WorkflowJson
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
+            // Deep enough to hold any value a store accepts; deeper values are refused with a clearer error where they enter.
+            MaxDepth = RatchetJson.MaxDocumentDepth,
             TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
                 RatchetJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
         };

@@ -225,7 +225,7 @@ internal sealed class TriggerFiring(WorkflowEngine engine)
             writer.WriteEndObject();
         }
 
-        return RatchetJson.Parse(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        return RatchetJson.ParseDocument(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>The triggers, read again once <see cref="RatchetOptions.TriggerRefreshInterval"/> has passed; unchanged ones are not parsed again.</summary>

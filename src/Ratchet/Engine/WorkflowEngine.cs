@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ratchet.Serialization;
 using Ratchet.Storage;
 using Ratchet.Triggers;
 
@@ -333,6 +334,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var node = RequireDefinition(workflow)[workflow.CurrentNode!];
         var now = Clock.GetStoreNow();
         var output = payload is null ? (JsonElement?)null : NodeResult.ToJson(payload);
+        RatchetJson.EnsureDepth(output, $"The payload of signal '{signal}'");
         var plan = Steps.CompleteNode(workflow, node, NodeResult.SuccessOutcome, output, null, workflow.UpdatedAt, now, continueHere: false, Observers.HasObservers);
         plan.Changes.AppendEvent(new AuditEvent { WorkflowId = workflow.Id, Type = AuditEventTypes.Signal, Node = node.Name, At = now, Payload = Steps.Payload(("signal", signal)) });
         var signalled = await CommitAsync(plan, workflow, $"signal {signal}", cancellationToken);

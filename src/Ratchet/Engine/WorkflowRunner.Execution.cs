@@ -297,6 +297,7 @@ public sealed partial class WorkflowRunner
         {
             var result = await node.Factory!(_engine.Services).ExecuteAsync(context, linked.Token);
             linked.Token.ThrowIfCancellationRequested();
+            EnsureStorable(node, result, context.SetArtifacts);
             plan = Steps.CompleteNode(workflow, node, result.Outcome, result.Output, context.SetArtifacts, started,
                 clock.GetStoreNow(), continueHere: true, observe, progress, context.Commands);
             outcome = "completed";
@@ -340,6 +341,16 @@ public sealed partial class WorkflowRunner
 
         activity?.SetTag(RatchetTelemetry.Tags.Outcome, outcome);
         return plan;
+    }
+
+    /// <summary>A value the store could hold but never export fails the node that made it, not the store later.</summary>
+    private static void EnsureStorable(NodeDefinition node, NodeResult result, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? artifacts)
+    {
+        Serialization.RatchetJson.EnsureDepth(result.Output, $"The output of node '{node.Name}'");
+        foreach (var (name, value) in artifacts ?? new Dictionary<string, System.Text.Json.JsonElement>())
+        {
+            Serialization.RatchetJson.EnsureDepth(value, $"The artifact '{name}' that node '{node.Name}' set");
+        }
     }
 
     /// <summary>Starts the child and parks the parent in one commit; the child runs here at once if this runner knows its type.</summary>

@@ -247,11 +247,7 @@ internal readonly struct Value
         return ParseElement(buffer.WrittenSpan);
     }
 
-    public static JsonElement ParseElement(ReadOnlySpan<byte> utf8Json)
-    {
-        var reader = new Utf8JsonReader(utf8Json);
-        return JsonElement.ParseValue(ref reader);
-    }
+    public static JsonElement ParseElement(ReadOnlySpan<byte> utf8Json) => Serialization.RatchetJson.ParseDocument(utf8Json);
 
     private static JsonElement CreateElement(Value value) => BuildElement(value, static (writer, v) => v.WriteTo(writer));
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ratchet.Serialization;
 
 namespace Ratchet.Storage;
 
@@ -178,6 +179,8 @@ public sealed class ChangeSet
         {
             throw new ArgumentException($"The value for key '{key}' is undefined JSON; pass a JSON value (null is allowed).", nameof(value));
         }
+
+        RatchetJson.EnsureDepth(value, $"The value for key '{key}'");
 
         (_keyValues ??= []).Add(new KeyValueWrite(@namespace, key, value, expectedVersion));
         return this;

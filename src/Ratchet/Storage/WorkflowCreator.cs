@@ -65,6 +65,8 @@ public sealed class WorkflowCreator
     public WorkflowRecord Build(NewWorkflow request, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
+        RatchetJson.EnsureInputDepth(request.Input);
+        RatchetJson.EnsureDepth(request.Metadata, "The workflow's metadata");
         var now = _clock.GetStoreNow();
         return new WorkflowRecord
         {

@@ -229,6 +229,119 @@ public sealed class TemplateTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(directory.Path));
     }
 
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public async Task RenderForShell_HoleInsideDoubleQuotes_HostileValueArrivesAsTextAndRunsNothing(string value)
+    {
+        using var directory = new TempDirectory();
+        var scope = Scopes.WithInputs(new Dictionary<string, string> { ["v"] = value });
+        var command = Template.Parse("printf '%s' \"Fixing {{ inputs.v }}!\" \"$(printf '%s' \"[{{ inputs.v }}]\")\"").RenderForShell(scope);
+
+        var output = await RunShellAsync(command, directory.Path);
+
+        // Command substitution drops trailing newlines: the brackets keep them.
+        Assert.Equal($"Fixing {value}![{value}]", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory.Path));
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public async Task RenderForShell_HoleInsideCommandSubstitution_IsOneQuotedWord(string value)
+    {
+        using var directory = new TempDirectory();
+        var scope = Scopes.WithInputs(new Dictionary<string, string> { ["v"] = value });
+        var command = Template.Parse("x=\"$(set -- {{ inputs.v }}; printf '%s:%s.' \"$#\" \"$1\")\"; printf '%s' \"$x\"").RenderForShell(scope);
+
+        var output = await RunShellAsync(command, directory.Path);
+
+        Assert.Equal($"1:{value}.", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory.Path));
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public async Task RenderForShell_HoleInQuotedHeredoc_HostileValueIsTheBodyAsItIs(string value)
+    {
+        using var directory = new TempDirectory();
+        var scope = Scopes.WithInputs(new Dictionary<string, string> { ["v"] = value });
+        var command = Template.Parse("cat <<'EOF'\n<{{ inputs.v }}>\nEOF\ncat <<-\"END\"\n\t{{ inputs.v }}\n\tEND\n").RenderForShell(scope);
+
+        var output = await RunShellAsync(command, directory.Path);
+
+        // <<- strips leading tabs from every line of the body, the value's own lines included.
+        var stripped = string.Join('\n', value.Split('\n').Select(l => l.TrimStart('\t')));
+        Assert.Equal($"<{value}>\n{stripped}\n", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory.Path));
+    }
+
+    [Theory]
+    [InlineData("EOF")]
+    [InlineData("x\nEOF\ntouch PWNED")]
+    [InlineData("x\n\t\tEND")]
+    public void RenderForShell_HeredocValueWithTheDelimiterAsALine_IsRefused(string value)
+    {
+        var template = Template.Parse("cat <<'EOF'\n{{ inputs.v }}\nEOF\ncat <<-'END'\n\t{{ inputs.w }}\nEND\n");
+        var scope = Scopes.WithInputs(new Dictionary<string, string>
+        {
+            ["v"] = value.Contains("END", StringComparison.Ordinal) ? "fine" : value,
+            ["w"] = value.Contains("END", StringComparison.Ordinal) ? value : "fine",
+        });
+        Assert.Empty(template.FindShellProblems());
+
+        var exception = Assert.Throws<ExpressionException>(() => template.RenderForShell(scope));
+
+        Assert.Contains("would end the here-document early", exception.Reason, StringComparison.Ordinal);
+        Assert.Equal(value.Contains("END", StringComparison.Ordinal) ? template.Text.IndexOf("{{ inputs.w", StringComparison.Ordinal) : 12, exception.Position);
+    }
+
+    [Theory]
+    [InlineData("echo 'x {{ inputs.v }}'", "inside single quotes")]
+    [InlineData("echo $'x {{ inputs.v }}'", "inside single quotes")]
+    [InlineData("jq '.title == \"{{ inputs.v }}\"' plan.json", "inside single quotes")]
+    [InlineData("cat <<EOF\n{{ inputs.v }}\nEOF", "delimiter is not quoted")]
+    [InlineData("echo `echo {{ inputs.v }}`", "inside backquotes")]
+    [InlineData("echo \"`echo {{ inputs.v }}`\"", "inside backquotes")]
+    [InlineData("echo hi # {{ inputs.v }}", "inside a comment")]
+    [InlineData("echo ${X:-{{ inputs.v }}}", "inside ${...}")]
+    [InlineData("echo \"${X:-{{ inputs.v }}}\"", "inside ${...}")]
+    [InlineData("echo $(( 1 + {{ inputs.v }} ))", "arithmetic")]
+    [InlineData("(( x = {{ inputs.v }} ))", "arithmetic")]
+    [InlineData("echo \\{{ inputs.v }}", "follows a backslash")]
+    [InlineData("echo \"\\{{ inputs.v }}\"", "follows a backslash")]
+    [InlineData("echo ${{ inputs.v }}", "follows '$'")]
+    [InlineData("echo \"${{ inputs.v }}\"", "follows '$'")]
+    [InlineData("echo \"$HOME{{ inputs.v }}\"", "lengthen that variable's name")]
+    [InlineData("cat <<{{ inputs.v }}\nx\n", "delimiter")]
+    [InlineData("cat << EOF{{ inputs.v }}\nx\nEOF\n", "delimiter")]
+    [InlineData("x=$(case a in a) echo;; esac); echo {{ inputs.v }}", "cannot tell for sure")]
+    public void FindShellProblems_HoleWhereNoQuotingIsSafe_IsRefusedAtTheHole(string text, string reason)
+    {
+        var template = Template.Parse(text);
+
+        var problem = Assert.Single(template.FindShellProblems());
+        var rendering = Assert.Throws<ExpressionException>(() => template.RenderForShell(Scopes.WithInputs(new Dictionary<string, string> { ["v"] = "$(touch PWNED)" })));
+
+        Assert.Contains(reason, problem.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("'{{ inputs.v }}' ", problem.Reason, StringComparison.Ordinal);
+        Assert.Contains("env:", problem.Reason, StringComparison.Ordinal);
+        Assert.Equal(text.IndexOf("{{ inputs.v", StringComparison.Ordinal), problem.Position);
+        Assert.Equal((problem.Position, problem.Reason), (rendering.Position, rendering.Reason));
+    }
+
+    [Theory]
+    [InlineData("./plan.sh {{ inputs.v }} --title=\"{{ inputs.v }}\"")]
+    [InlineData("echo 'quoted' {{ inputs.v }} \"a $HOME b\" '#' {{ inputs.v }}")]
+    [InlineData("echo a#{{ inputs.v }} \"$HOME\"{{ inputs.v }} ${HOME}{{ inputs.v }} \"${HOME}{{ inputs.v }}\" $HOME{{ inputs.v }}")]
+    [InlineData("x=$(echo \"$(echo {{ inputs.v }})\" '{{{{ literal }}' # comment\n) && echo \"$x\" {{ inputs.v }}")]
+    [InlineData("cat <<'EOF' > out.txt; echo {{ inputs.v }}\nbody {{ inputs.v }}\nEOF\necho \"after {{ inputs.v }}\"")]
+    [InlineData("cat <<EOF\nplain body $HOME\nEOF\necho {{ inputs.v }}")]
+    [InlineData("echo 'it''s' \"say \\\"hi\\\"\" {{ inputs.v }}")]
+    [InlineData("echo $# {{ inputs.v }} $(( 1 + 2 )) {{ inputs.v }}")]
+    public void FindShellProblems_HolesInWordsDoubleQuotesAndQuotedHeredocs_AreAccepted(string text)
+    {
+        Assert.Empty(Template.Parse(text).FindShellProblems());
+    }
+
     private static async Task<string> RunShellAsync(string command, string workingDirectory)
     {
         var start = new ProcessStartInfo("/bin/sh")
