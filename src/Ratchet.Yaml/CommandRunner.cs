@@ -76,6 +76,30 @@ public sealed class CommandRunner(ShellOptions options)
         ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
         : null;
 
+    /// <summary>
+    /// .NET ignores SIGPIPE, and an ignored signal stays ignored across exec (a shell cannot even trap it back): without
+    /// this, <c>producer | head</c> in a node would see its producer report "Broken pipe" and never stop. coreutils'
+    /// <c>env --default-signal</c> (8.31 and later) puts it back before the shell starts.
+    /// </summary>
+    private static readonly Lazy<bool> CanResetSigpipe = new(() =>
+    {
+        if (SetsidPath is null || !File.Exists("/usr/bin/env"))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("/usr/bin/env", ["--default-signal=PIPE", "true"]) { UseShellExecute = false, RedirectStandardError = true })!;
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
     /// <summary>Whether commands run in process groups of their own here (Linux with util-linux's <c>setsid</c>).</summary>
     public static bool UsesProcessGroups => SetsidPath is not null;
 
@@ -102,6 +126,12 @@ public sealed class CommandRunner(ShellOptions options)
         };
         if (SetsidPath is not null)
         {
+            if (CanResetSigpipe.Value)
+            {
+                start.ArgumentList.Add("/usr/bin/env");
+                start.ArgumentList.Add("--default-signal=PIPE");
+            }
+
             start.ArgumentList.Add(options.Shell);
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(Gate);

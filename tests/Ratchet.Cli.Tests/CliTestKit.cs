@@ -103,6 +103,16 @@ internal sealed class CliSandbox : IDisposable
     /// <summary>Runs <c>ratchet --store STORE args...</c> to its end.</summary>
     public async Task<CliResult> RunAsync(params string[] args) => await Start(args).WaitAsync();
 
+    /// <summary>Starts workflows of <paramref name="file"/> with these ids for workers to run (<c>run --detach</c>), each of which must succeed.</summary>
+    public async Task StartDetachedAsync(string file, IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var started = await RunAsync("run", file, "--id", id, "--detach");
+            Assert.True(started.ExitCode == 0, started.ToString());
+        }
+    }
+
     /// <summary>Runs <c>ratchet args...</c> without <c>--store</c> (for tests of the store option itself).</summary>
     public async Task<CliResult> RunBareAsync(params string[] args) => await Start(args, withStore: false).WaitAsync();
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ratchet.Conformance;
-using Ratchet.Sqlite;
 
 namespace Ratchet.Cli.Tests;
 
@@ -230,11 +229,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
                 run: ./effect.sh three 0.2
             """);
         const int count = 12;
-        for (var index = 0; index < count; index++)
-        {
-            var started = await Sandbox.RunAsync("run", "load.yaml", "--id", $"load-{index:D2}", "--detach");
-            Assert.True(started.ExitCode == 0, started.ToString());
-        }
+        await Sandbox.StartDetachedAsync("load.yaml", Enumerable.Range(0, count).Select(i => $"load-{i:D2}"));
 
         // Six workers, each SIGKILLed at a random moment while the fleet works; a fresh one starts for each.
         var random = new Random(20261203);
@@ -289,11 +284,7 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
 
         await OpenAsync();
         const int count = 4;
-        for (var index = 0; index < count; index++)
-        {
-            var started = await Sandbox.RunAsync("run", "flow.yaml", "--id", $"hosts-{index}", "--detach");
-            Assert.True(started.ExitCode == 0, started.ToString());
-        }
+        await Sandbox.StartDetachedAsync("flow.yaml", Enumerable.Range(0, count).Select(i => $"hosts-{i}"));
 
         using var remote = Sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s"], hostName: "other-host");
         Assert.True(await Eventually.TrueAsync(async () => (await HeldByAsync("other-host:", count)).Count >= 1 && Effects().Any(l => l.Kind == "start"), seconds: 60),
@@ -467,18 +458,9 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
 /// <summary>The scenarios on one SQLite file shared by several processes.</summary>
 public sealed class SqliteOneLiveAttemptTests : OneLiveAttemptTests
 {
-    protected override async Task<(string Uri, IRatchetStore Store)> CreateStoreAsync()
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("ratchet-once-").FullName, "once.db");
-        return ("sqlite:" + path, await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = path }));
-    }
+    protected override Task<(string Uri, IRatchetStore Store)> CreateStoreAsync() => SharedSqlite.CreateAsync("ratchet-once-");
 
-    protected override Task DropStoreAsync(string uri)
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(uri["sqlite:".Length..])!, recursive: true);
-        return Task.CompletedTask;
-    }
+    protected override Task DropStoreAsync(string uri) => SharedSqlite.DropAsync(uri);
 }
 
 /// <summary>The scenarios on PostgreSQL.</summary>

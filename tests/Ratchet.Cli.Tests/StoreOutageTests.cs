@@ -133,11 +133,7 @@ public sealed class StoreOutageTests : IDisposable
     {
         using var sandbox = new CliSandbox(store);
         sandbox.Write("flow.yaml", Flow);
-        for (var index = 0; index < 3; index++)
-        {
-            var started = await sandbox.RunAsync("run", "flow.yaml", "--id", $"w-{index}", "--detach");
-            Assert.True(started.ExitCode == 0, started.ToString());
-        }
+        await sandbox.StartDetachedAsync("flow.yaml", Enumerable.Range(0, 3).Select(i => $"w-{i}"));
 
         using var worker = sandbox.Start(["worker", "--until-idle", "--concurrency", "3"]);
         Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), worker.Stderr);
@@ -154,11 +150,7 @@ public sealed class StoreOutageTests : IDisposable
         using var sandbox = new CliSandbox(store);
         sandbox.Write("flow.yaml", Flow);
         const int count = 4;
-        for (var index = 0; index < count; index++)
-        {
-            var started = await sandbox.RunAsync("run", "flow.yaml", "--id", $"w-{index}", "--detach");
-            Assert.True(started.ExitCode == 0, started.ToString());
-        }
+        await sandbox.StartDetachedAsync("flow.yaml", Enumerable.Range(0, count).Select(i => $"w-{i}"));
 
         using var worker = sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s"]);
         try

@@ -141,13 +141,22 @@ public abstract class WorkerFleetTests : IAsyncLifetime
 /// <summary>The fleet on one SQLite file: several processes on one machine.</summary>
 public sealed class SqliteWorkerFleetTests : WorkerFleetTests
 {
-    protected override async Task<(string Uri, IRatchetStore Store)> CreateStoreAsync()
+    protected override Task<(string Uri, IRatchetStore Store)> CreateStoreAsync() => SharedSqlite.CreateAsync("ratchet-fleet-");
+
+    protected override Task DropStoreAsync(string uri) => SharedSqlite.DropAsync(uri);
+}
+
+/// <summary>A SQLite file in a directory of its own, for tests whose processes share one store.</summary>
+internal static class SharedSqlite
+{
+    public static async Task<(string Uri, IRatchetStore Store)> CreateAsync(string directoryPrefix)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("ratchet-fleet-").FullName, "fleet.db");
+        var path = Path.Combine(Directory.CreateTempSubdirectory(directoryPrefix).FullName, "store.db");
         return ("sqlite:" + path, await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = path }));
     }
 
-    protected override Task DropStoreAsync(string uri)
+    /// <summary>Deletes the directory <see cref="CreateAsync"/> made (the store's handle is already closed).</summary>
+    public static Task DropAsync(string uri)
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(Path.GetDirectoryName(uri["sqlite:".Length..])!, recursive: true);

@@ -36,6 +36,8 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     private readonly TaskCompletionSource<Exception> _storeFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _faulted = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _unreleased = new(StringComparer.Ordinal);
+    private static readonly TimeSpan DeadOwnerScanInterval = TimeSpan.FromSeconds(5);
+    private DateTimeOffset _nextOwnerScan;
     private int _pollFailures;
     private int _inTrouble;
     private Exception? _lastStoreError;
@@ -313,7 +315,13 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 var heldElsewhere = 0;
                 try
                 {
-                    heldElsewhere = await TakeOverDeadOwnersAsync();
+                    // It lists the active workflows: every idle poll when idleness ends the run, else every few seconds.
+                    var now = _engine.Clock.GetUtcNow();
+                    if (_untilIdle || now >= _nextOwnerScan)
+                    {
+                        _nextOwnerScan = now + DeadOwnerScanInterval;
+                        heldElsewhere = await TakeOverDeadOwnersAsync();
+                    }
                 }
                 catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException)
                 {
