@@ -290,8 +290,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     public async Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default)
     {
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
-        var definition = ResolveDefinition(workflow) ?? Definitions.Latest(workflow.Type);
-        if (fromNode is not null && !definition.HasNode(fromNode))
+        // A workflow of a type only other workers know can be retried without a node to start from, as before.
+        var definition = ResolveDefinition(workflow) ?? (fromNode is not null || Definitions.Contains(workflow.Type) ? Definitions.Latest(workflow.Type) : null);
+        if (fromNode is not null && !definition!.HasNode(fromNode))
         {
             throw new UnknownNodeException(definition.Name, definition.Version, fromNode, [.. definition.Nodes.Select(n => n.Name)]);
         }
@@ -302,7 +303,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var steps = await Store.GetStepsAsync(workflowId, cancellationToken);
         var highest = steps.Where(s => s.Node == node).Select(s => s.Attempt)
             .Append(workflow.CurrentNode == node ? workflow.Attempt : 0).Max();
-        if (node is not null && definition.HasNode(node) && definition[node].Kind != NodeKind.Delay)
+        if (node is not null && definition?.HasNode(node) != false && definition?[node].Kind != NodeKind.Delay)
         {
             // A waiting retry starts its attempt as it is numbered. (A delay node waiting on its timer would be over:
             // it is left Running, to wait again.)
