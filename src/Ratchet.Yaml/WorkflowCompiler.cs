@@ -95,6 +95,11 @@ public static partial class WorkflowCompiler
             builder.Description(file.Description);
         }
 
+        if (file.MaxVisits is { } visits)
+        {
+            builder.MaxVisits(visits);
+        }
+
         if (file.Timeout is { } timeout)
         {
             builder.Timeout(timeout);

@@ -203,6 +203,9 @@ public sealed record WorkflowFile
     /// <summary>How long a whole run may take.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>How many nodes one run may visit before it fails as a runaway loop (<c>max_visits:</c>); null for the engine's default, 1000.</summary>
+    public int? MaxVisits { get; init; }
+
     /// <summary>The nodes, in file order.</summary>
     public required IReadOnlyList<NodeSpec> Nodes { get; init; }
 

@@ -28,7 +28,7 @@ public static class WorkflowFileParser
     /// <summary>How deep sequences and mappings may nest.</summary>
     public const int MaxDepth = 64;
 
-    private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "nodes"];
+    private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "max_visits", "nodes"];
     private static readonly string[] NodeKeys = ["run", "approval", "workflow", "with", "description", "retry", "timeout", "env", "outputs", "working_directory", "next", "on", "fails_workflow", "agent"];
     private static readonly string[] DefaultKeys = ["retry", "timeout", "env", "working_directory"];
     private static readonly string[] InputKeys = ["type", "required", "default", "description"];
@@ -105,6 +105,7 @@ public static class WorkflowFileParser
             var defaults = new NodeDefaults();
             var workspace = WorkspaceMode.Shared;
             TimeSpan? timeout = null;
+            int? maxVisits = null;
             YamlMappingNode? nodes = null;
             foreach (var (keyNode, value) in root.Children)
             {
@@ -141,6 +142,14 @@ public static class WorkflowFileParser
                         break;
                     case "timeout":
                         timeout = Duration(value, "timeout");
+                        break;
+                    case "max_visits":
+                        maxVisits = Integer(value, "max_visits");
+                        if (maxVisits < 1)
+                        {
+                            Problem(At(value), $"'max_visits' is {maxVisits}; it must be at least 1 (how many nodes one run may visit before it fails as a loop whose exit never holds).");
+                        }
+
                         break;
                     case "nodes":
                         nodes = value as YamlMappingNode;
@@ -207,6 +216,7 @@ public static class WorkflowFileParser
                     Defaults = defaults,
                     Workspace = workspace,
                     Timeout = timeout,
+                    MaxVisits = maxVisits,
                     Nodes = specs,
                 };
         }

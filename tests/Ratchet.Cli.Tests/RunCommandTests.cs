@@ -248,6 +248,58 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_LoopWhoseExitNeverHolds_FailsAtMaxVisitsAndRetryGivesAnother()
+    {
+        _sandbox.Write("spin.yaml", """
+            name: spin
+            max_visits: 6
+            nodes:
+              check:
+                run: echo again
+                on:
+                  "output == 'again'": fix
+              fix:
+                run: echo again
+                on:
+                  "output == 'again'": check
+            """);
+        _sandbox.Write("zero.yaml", "name: zero\nmax_visits: 0\nnodes:\n  a: { run: echo }\n");
+
+        var run = await _sandbox.RunAsync("run", "spin.yaml", "--id", "spin-1");
+        var retried = await _sandbox.RunAsync("retry", "spin-1");
+        var zero = await _sandbox.RunAsync("validate", "zero.yaml");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.StartsWith("Workflow spin-1 failed at node 'check': Workflow 'spin-1' visited 6 nodes, the limit for one run: a loop whose exit never holds?", Assert.Single(run.StdoutLines), StringComparison.Ordinal);
+        Assert.True(retried.ExitCode == 1, retried.ToString());
+        Assert.Contains("visited 6 nodes", retried.Stdout, StringComparison.Ordinal);
+        await using var store = await _sandbox.OpenStoreAsync();
+        Assert.Equal(12, (await store.GetStepsAsync("spin-1")).Count);
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Contains("zero.yaml:2:13: 'max_visits' is 0; it must be at least 1", zero.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Retry_Twice_GivesEachExecutionItsOwnAttemptAndIdempotencyKey()
+    {
+        _sandbox.Write("flaky.yaml", """
+            name: flaky
+            nodes:
+              a:
+                run: echo "$RATCHET_ATTEMPT $RATCHET_IDEMPOTENCY_KEY" >> keys.txt; test -f fixed.txt
+                retry: { max_attempts: 2, delay: 10ms }
+            """);
+
+        var run = await _sandbox.RunAsync("run", "flaky.yaml", "--id", "i1");
+        var first = await _sandbox.RunAsync("retry", "i1");
+        _sandbox.Write("fixed.txt", "yes");
+        var second = await _sandbox.RunAsync("retry", "i1");
+
+        Assert.Equal((1, 1, 0), (run.ExitCode, first.ExitCode, second.ExitCode));
+        Assert.Equal(["1 i1/a/1", "2 i1/a/2", "3 i1/a/3", "4 i1/a/4", "5 i1/a/5"], _sandbox.ReadLines("keys.txt"));
+    }
+
+    [Fact]
     public async Task Validate_BadFile_ExitsTwoWithOneLineListingEveryProblem()
     {
         _sandbox.Write("bad.yaml", """

@@ -221,7 +221,7 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public async Task RetryAsync_FailedWorkflow_RunsAgainFromTheFailedNodeWithAttemptRestarted()
+    public async Task RetryAsync_FailedWorkflow_RunsAgainFromTheFailedNodeWithItsNextAttempt()
     {
         var ranA = 0;
         var attemptsOfB = new ConcurrentQueue<int>();
@@ -248,12 +248,12 @@ public sealed class ExecutorTests : IDisposable
         var retried = await engine.RetryAsync(started.Id, cancellationToken: timeout.Token);
         var done = await engine.WaitForCompletionAsync(started.Id, timeout.Token);
 
-        Assert.Equal((WorkflowStatus.Running, "B", 0), (retried.Status, retried.CurrentNode, retried.Attempt));
+        Assert.Equal((WorkflowStatus.Waiting, WaitReason.Timer, "B", 2), (retried.Status, retried.WaitReason, retried.CurrentNode, retried.Attempt));
         Assert.Equal((WorkflowStatus.Completed, "ok"), (done.Status, done.Artifacts["B"].GetString()));
         Assert.Null(done.Error);
         Assert.Equal(1, ranA);
-        Assert.Equal([1, 1], attemptsOfB);
-        Assert.Equal([("A", 1, StepOutcome.Completed), ("B", 1, StepOutcome.Failed), ("B", 1, StepOutcome.Completed)],
+        Assert.Equal([1, 2], attemptsOfB);
+        Assert.Equal([("A", 1, StepOutcome.Completed), ("B", 1, StepOutcome.Failed), ("B", 2, StepOutcome.Completed)],
             (await engine.Store.GetStepsAsync(started.Id, timeout.Token)).Select(s => (s.Node, s.Attempt, s.Outcome)));
         var retriedEvent = Assert.Single(await engine.Store.GetEventsAsync(started.Id, cancellationToken: timeout.Token), e => e.Type == AuditEventTypes.Retried);
         Assert.Equal(("B", "service down"), (retriedEvent.Node, retriedEvent.Payload!.Value.GetProperty("previousError").GetString()));

@@ -364,6 +364,18 @@ public sealed class WorkflowFileParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_MaxVisits_IsReadAndCompiledIntoTheDefinition()
+    {
+        var file = WorkflowFileParser.Parse("name: loops\nmax_visits: 250\nnodes:\n  a: { run: echo }\n", "/srv/demo/flow.yaml");
+        var unlimited = WorkflowFileParser.Parse("name: loops\nnodes:\n  a: { run: echo }\n", "/srv/demo/flow.yaml");
+
+        Assert.Equal(250, file.MaxVisits);
+        Assert.Equal(250, WorkflowCompiler.Compile(file, new ShellOptions(), _ => file)[0].Definition.MaxVisits);
+        Assert.Null(WorkflowCompiler.Compile(unlimited, new ShellOptions(), _ => unlimited)[0].Definition.MaxVisits);
+        Assert.Contains("'max_visits' is -1", Assert.Single(Refused("name: loops\nmax_visits: -1\nnodes:\n  a: { run: echo }\n").Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_HoleInsideDoubleQuotesOrAQuotedHeredoc_IsAccepted()
     {
         const string yaml = """

@@ -59,6 +59,13 @@ public sealed class RatchetOptions
     /// </summary>
     public int MaxTriggerChainDepth { get; set; } = 10;
 
+    /// <summary>
+    /// How many nodes one run of a workflow may visit (every node that starts counts, retries included) before it fails
+    /// as a loop whose exit never holds, for definitions that do not set their own (<see cref="WorkflowBuilder.MaxVisits"/>).
+    /// A retry starts a new count. Default 1000.
+    /// </summary>
+    public int MaxVisits { get; set; } = 1000;
+
     /// <summary>How long the engine uses the triggers it read before reading them again (they may change in another process). Default 1 second.</summary>
     public TimeSpan TriggerRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -109,6 +116,11 @@ public sealed class RatchetOptions
         if (MaxTriggerChainDepth < 1)
         {
             problems.Add($"MaxTriggerChainDepth is {MaxTriggerChainDepth}; it must be at least 1.");
+        }
+
+        if (MaxVisits < 1)
+        {
+            problems.Add($"MaxVisits is {MaxVisits}; it must be at least 1.");
         }
 
         if (TriggerRefreshInterval < TimeSpan.Zero)

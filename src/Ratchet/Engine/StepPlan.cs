@@ -132,7 +132,7 @@ internal static class Steps
 
     /// <summary>
     /// A node attempt failed: retry it after a back-off if its policy allows, else take its failure path, else fail
-    /// the workflow.
+    /// the workflow. The policy counts attempts from <paramref name="firstAttempt"/>, where a retry began them.
     /// </summary>
     public static StepPlan FailNode(
         WorkflowRecord workflow,
@@ -146,9 +146,11 @@ internal static class Steps
         bool observe,
         Random random,
         DateTimeOffset? deadline,
-        IReadOnlyList<CommandExecution>? commands = null)
+        IReadOnlyList<CommandExecution>? commands = null,
+        int firstAttempt = 1)
     {
         var attempt = Math.Max(1, workflow.Attempt);
+        var tries = attempt - Math.Clamp(firstAttempt, 1, attempt) + 1;
         error = error.Node is null ? error with { Node = node.Name } : error;
         var plan = new StepPlan(workflow);
         RecordCommands(plan, commands);
@@ -171,9 +173,9 @@ internal static class Steps
         }
 
         var policy = definition.RetryFor(node);
-        if (exception is not null && policy.CanRetry(exception, attempt))
+        if (exception is not null && policy.CanRetry(exception, tries))
         {
-            var due = StoreTime.Truncate(now + policy.DelayAfter(attempt, random));
+            var due = StoreTime.Truncate(now + policy.DelayAfter(tries, random));
             if (deadline is null || due < deadline)
             {
                 plan.Next = ToStatus(workflow, WorkflowStatus.Waiting, now, WaitReason.Timer) with { Attempt = attempt + 1, DueAt = due };
@@ -204,6 +206,38 @@ internal static class Steps
         var failed = ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error, CurrentNode = node.Name };
         End(plan, workflow, failed, now, observe);
         return plan;
+    }
+
+    /// <summary>
+    /// The first attempt of the run of attempts that <paramref name="attempt"/> of <paramref name="node"/> belongs to:
+    /// back along the audit trail over that node's node-started events (a retry's, an interrupted attempt's again, a
+    /// recovered one's), while their attempts do not grow, to a retry, a completed node or another node's start.
+    /// </summary>
+    public static int FirstAttempt(IReadOnlyList<AuditEvent> events, string node, int attempt)
+    {
+        var first = attempt;
+        for (var i = events.Count - 1; i >= 0; i--)
+        {
+            var auditEvent = events[i];
+            if (auditEvent.Type is AuditEventTypes.Retried or AuditEventTypes.NodeCompleted)
+            {
+                break;
+            }
+
+            if (auditEvent.Type != AuditEventTypes.NodeStarted)
+            {
+                continue;
+            }
+
+            if (auditEvent.Node != node || auditEvent.Attempt is not { } started || started > first)
+            {
+                break;
+            }
+
+            first = started;
+        }
+
+        return Math.Max(1, first);
     }
 
     /// <summary>

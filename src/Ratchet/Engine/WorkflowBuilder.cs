@@ -25,6 +25,7 @@ public sealed class WorkflowBuilder
     private string? _start;
     private RetryPolicy _defaultRetry = RetryPolicy.Default;
     private TimeSpan? _timeout;
+    private int? _maxVisits;
     private string? _description;
 
     /// <summary>Starts a definition named <paramref name="name"/> (the workflow type).</summary>
@@ -200,6 +201,18 @@ public sealed class WorkflowBuilder
         return this;
     }
 
+    /// <summary>
+    /// How many nodes one run of a workflow may visit (every node that starts counts, a retry's attempts included)
+    /// before it fails as a loop whose exit never holds; a <c>retry</c> starts a new count. Default
+    /// <see cref="RatchetOptions.MaxVisits"/>.
+    /// </summary>
+    public WorkflowBuilder MaxVisits(int visits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(visits, 1);
+        _maxVisits = visits;
+        return this;
+    }
+
     /// <summary>A description of the workflow.</summary>
     public WorkflowBuilder Description(string description)
     {
@@ -261,7 +274,7 @@ public sealed class WorkflowBuilder
             throw new WorkflowDefinitionException(_name, problems.Distinct().ToArray());
         }
 
-        return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description);
+        return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description, _maxVisits);
     }
 
     /// <summary>Reachability and ways out; runs even when other problems were found, skipping unknown targets, so that every problem is listed at once.</summary>

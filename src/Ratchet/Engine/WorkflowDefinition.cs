@@ -21,8 +21,9 @@ public sealed class WorkflowDefinition
 
     private readonly Dictionary<string, NodeDefinition> _nodes;
 
-    internal WorkflowDefinition(string name, string startNode, IReadOnlyList<NodeDefinition> nodes, RetryPolicy defaultRetry, TimeSpan? timeout, string? description)
+    internal WorkflowDefinition(string name, string startNode, IReadOnlyList<NodeDefinition> nodes, RetryPolicy defaultRetry, TimeSpan? timeout, string? description, int? maxVisits = null)
     {
+        MaxVisits = maxVisits;
         Name = name;
         StartNode = startNode;
         Nodes = nodes;
@@ -54,6 +55,9 @@ public sealed class WorkflowDefinition
     /// <summary>A short description.</summary>
     public string? Description { get; }
 
+    /// <summary>How many nodes one run may visit before it fails (see <see cref="WorkflowBuilder.MaxVisits"/>); null for the engine's <see cref="RatchetOptions.MaxVisits"/>.</summary>
+    public int? MaxVisits { get; }
+
     /// <summary>The node with this name.</summary>
     /// <exception cref="KeyNotFoundException">There is none.</exception>
     public NodeDefinition this[string node] => _nodes.TryGetValue(node, out var found)
@@ -79,7 +83,10 @@ public sealed class WorkflowDefinition
     private string ComputeVersion()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"workflow {Name} start {StartNode} timeout {Timeout?.Ticks} retry {Describe(DefaultRetry)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"workflow {Name} start {StartNode} timeout {Timeout?.Ticks} retry {Describe(DefaultRetry)}");
+
+        // Only when set, so that every definition without a limit of its own keeps the version it had.
+        text.Append(MaxVisits is { } visits ? string.Create(CultureInfo.InvariantCulture, $" visits {visits}\n") : "\n");
         foreach (var node in Nodes)
         {
             text.Append(CultureInfo.InvariantCulture,

@@ -279,26 +279,41 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a Failed workflow again from the node that failed (or <paramref name="fromNode"/>); audited.</summary>
+    /// <summary>
+    /// Runs a Failed workflow again from the node that failed (or <paramref name="fromNode"/>); audited. The node's
+    /// attempts go on from the highest it had (so no attempt number, nor idempotency key, names two runs), and it gets
+    /// its retry policy's full number of attempts again; a new count of visits begins (<see cref="RatchetOptions.MaxVisits"/>).
+    /// It waits as a retry due now (<see cref="WaitReason.Timer"/>) until a runner takes it.
+    /// </summary>
     /// <exception cref="InvalidTransitionException">It is not Failed.</exception>
     /// <exception cref="UnknownNodeException">The definition it runs has no node <paramref name="fromNode"/>.</exception>
     public async Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default)
     {
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
-        if (fromNode is not null)
+        // A workflow of a type only other workers know can be retried without a node to start from, as before.
+        var definition = ResolveDefinition(workflow) ?? (fromNode is not null || Definitions.Contains(workflow.Type) ? Definitions.Latest(workflow.Type) : null);
+        if (fromNode is not null && !definition!.HasNode(fromNode))
         {
-            var definition = ResolveDefinition(workflow) ?? Definitions.Latest(workflow.Type);
-            if (!definition.HasNode(fromNode))
-            {
-                throw new UnknownNodeException(definition.Name, definition.Version, fromNode, [.. definition.Nodes.Select(n => n.Name)]);
-            }
+            throw new UnknownNodeException(definition.Name, definition.Version, fromNode, [.. definition.Nodes.Select(n => n.Name)]);
         }
 
         var now = Clock.GetStoreNow();
-        var plan = new StepPlan(workflow.Retry(now, fromNode)) { Lease = LeaseAction.Release };
+        var again = workflow.Retry(now, fromNode);
+        var node = again.CurrentNode;
+        var steps = await Store.GetStepsAsync(workflowId, cancellationToken);
+        var highest = steps.Where(s => s.Node == node).Select(s => s.Attempt)
+            .Append(workflow.CurrentNode == node ? workflow.Attempt : 0).Max();
+        if (node is not null && definition?.HasNode(node) != false && definition?[node].Kind != NodeKind.Delay)
+        {
+            // A waiting retry starts its attempt as it is numbered. (A delay node waiting on its timer would be over:
+            // it is left Running, to wait again.)
+            again = again.TransitionTo(WorkflowStatus.Waiting, now, WaitReason.Timer) with { Attempt = highest + 1, DueAt = now };
+        }
+
+        var plan = new StepPlan(again) { Lease = LeaseAction.Release };
         plan.Changes.AppendEvent(new AuditEvent
         {
-            WorkflowId = workflow.Id, Type = AuditEventTypes.Retried, Node = plan.Next.CurrentNode, At = now,
+            WorkflowId = workflow.Id, Type = AuditEventTypes.Retried, Node = plan.Next.CurrentNode, Attempt = highest + 1, At = now,
             Payload = Steps.Payload(("previousError", workflow.Error?.Message)),
         });
         var retried = await CommitAsync(plan, workflow, "retry", cancellationToken);

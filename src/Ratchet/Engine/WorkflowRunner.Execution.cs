@@ -29,11 +29,12 @@ public sealed partial class WorkflowRunner
             }
 
             var last = workflow;
+            var visits = new VisitCounter(definition.MaxVisits ?? _options.MaxVisits);
             WorkflowRecord? current = item.Fresh ? workflow : await BeginAsync(workflow, definition, committed => last = committed);
             while (current is { Status: WorkflowStatus.Running } && !execution.Token.IsCancellationRequested)
             {
                 workflow = current;
-                current = await StepAsync(current, definition, execution, committed => last = committed);
+                current = await StepAsync(current, definition, execution, visits, committed => last = committed);
             }
 
             holdsLease = current is { Status: WorkflowStatus.Running };
@@ -160,7 +161,7 @@ public sealed partial class WorkflowRunner
                     return null;
                 }
 
-                plan = ChildEnded(workflow, definition, child, now, observe);
+                plan = ChildEnded(workflow, definition, child, now, observe, await FirstAttemptAsync(workflow));
                 break;
             default:
                 await TryReleaseAsync(workflow.Id);
@@ -174,7 +175,7 @@ public sealed partial class WorkflowRunner
     }
 
     /// <summary>Runs the current node of a Running workflow this runner holds, and commits its result.</summary>
-    private async Task<WorkflowRecord?> StepAsync(WorkflowRecord workflow, WorkflowDefinition definition, Execution execution, Action<WorkflowRecord> committedTo)
+    private async Task<WorkflowRecord?> StepAsync(WorkflowRecord workflow, WorkflowDefinition definition, Execution execution, VisitCounter visits, Action<WorkflowRecord> committedTo)
     {
         var node = definition[workflow.CurrentNode!];
         var now = _engine.Clock.GetStoreNow();
@@ -186,7 +187,12 @@ public sealed partial class WorkflowRunner
         {
             var error = new WorkflowError("workflow-timeout", $"Workflow '{workflow.Id}' ran longer than its limit of {definition.Timeout}.");
             // Past the workflow's deadline no failure path runs either: it would be past the deadline too.
-            plan = TimedOut(workflow, node, error, now, observe);
+            plan = FailWithoutRunning(workflow, node, error, now, observe);
+        }
+        else if (await visits.ExceededAsync(workflow, _engine.Store))
+        {
+            // Nor past its visits: a failure path is more visits.
+            plan = FailWithoutRunning(workflow, node, VisitLimitError(workflow, visits.Limit), now, observe);
         }
         else
         {
@@ -307,7 +313,7 @@ public sealed partial class WorkflowRunner
         {
             var error = new WorkflowError("timeout", $"Node '{node.Name}' ran longer than {limit}.");
             plan = Steps.FailNode(workflow, definition, node, error, new TimeoutException(error.Message), started, clock.GetStoreNow(),
-                continueHere: true, observe, Random.Shared, deadline, context.Commands);
+                continueHere: true, observe, Random.Shared, deadline, context.Commands, await FirstAttemptAsync(workflow));
             outcome = "timeout";
             RatchetTelemetry.NodesFailed.Add(1, tags);
         }
@@ -322,7 +328,7 @@ public sealed partial class WorkflowRunner
         {
             Log.NodeFailed(_engine.Logger, workflow.Id, node.Name, workflow.Attempt, ex);
             plan = Steps.FailNode(workflow, definition, node, WorkflowError.FromException(ex), ex, started, clock.GetStoreNow(),
-                continueHere: true, observe, Random.Shared, deadline, context.Commands);
+                continueHere: true, observe, Random.Shared, deadline, context.Commands, await FirstAttemptAsync(workflow));
             outcome = "failed";
             RatchetTelemetry.NodesFailed.Add(1, tags);
         }
@@ -411,7 +417,7 @@ public sealed partial class WorkflowRunner
     }
 
     /// <summary>A parent's child ended: its output becomes the node's output, or its failure the node's failure.</summary>
-    private static StepPlan ChildEnded(WorkflowRecord parent, WorkflowDefinition definition, WorkflowRecord child, DateTimeOffset now, bool observe)
+    private static StepPlan ChildEnded(WorkflowRecord parent, WorkflowDefinition definition, WorkflowRecord child, DateTimeOffset now, bool observe, int firstAttempt)
     {
         var node = definition[parent.CurrentNode!];
         if (child.Status == WorkflowStatus.Completed)
@@ -426,7 +432,7 @@ public sealed partial class WorkflowRunner
         // A failed child is retried like any failing node; a cancelled one was stopped on purpose and is not.
         var retryable = child.Status == WorkflowStatus.Failed ? new ChildWorkflowFailedException(child.Id, error.Message) : null;
         return Steps.FailNode(parent, definition, node, error, retryable, parent.UpdatedAt, now,
-            continueHere: true, observe, Random.Shared, deadline: null);
+            continueHere: true, observe, Random.Shared, deadline: null, firstAttempt: firstAttempt);
     }
 
     private void AfterCommit(StepPlan plan, WorkflowRecord committed)
@@ -437,7 +443,7 @@ public sealed partial class WorkflowRunner
         }
     }
 
-    private static StepPlan TimedOut(WorkflowRecord workflow, NodeDefinition node, WorkflowError error, DateTimeOffset now, bool observe)
+    private static StepPlan FailWithoutRunning(WorkflowRecord workflow, NodeDefinition node, WorkflowError error, DateTimeOffset now, bool observe)
     {
         var plan = new StepPlan(Steps.ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error, CurrentNode = node.Name })
         {
