@@ -99,11 +99,10 @@ public abstract class OneLiveAttemptTests : IAsyncLifetime
         await OpenAsync();
         using var run = Sandbox.Start(["run", "flow.yaml", "--id", "shared-1"]);
         await WaitForStartAsync("build", run);
-        using var worker = Sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s"]);
-        Assert.True(await Eventually.TrueAsync(() => worker.Stderr.Contains("Worker ", StringComparison.Ordinal), seconds: 60), worker.Stderr);
+        using var worker = Sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s", "--verbose"]);
 
-        // The worker polls every second: a few polls' time, while build is held, for it to take what it must not.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Its recovery line follows its first look at the store, which saw build running and leased to the run.
+        Assert.True(await Eventually.TrueAsync(() => worker.Stderr.Contains("Recovery of worker", StringComparison.Ordinal), seconds: 60), worker.Stderr);
         Release();
         var runResult = await run.WaitAsync();
         await worker.SignalAsync("INT");
