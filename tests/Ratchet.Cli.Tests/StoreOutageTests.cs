@@ -60,6 +60,32 @@ public sealed class StoreOutageTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_FilesStoreCannotWriteTheJournalMidNode_ExitsFourOnceAndResumeFinishesIt()
+    {
+        using var sandbox = new CliSandbox("files:" + Path.Combine(Path.GetTempPath(), $"ratchet-outage-files-{Guid.NewGuid():N}"));
+        var folder = sandbox.Store["files:".Length..];
+        _cleanup.Add(new DirectoryRemover(folder));
+        sandbox.Write("flow.yaml", Flow);
+        using var run = sandbox.Start(["run", "flow.yaml", "--id", "files-1"]);
+        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0), run.Stderr);
+
+        // A directory where the journal file goes: every write of the node's result fails (root ignores permissions).
+        var journal = Path.Combine(folder, "workflows", "files-1", "steps.jsonl");
+        File.Delete(journal);
+        Directory.CreateDirectory(journal);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains("`ratchet resume files-1`", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["a files-1"], sandbox.ReadLines("effects.txt"));
+
+        Directory.Delete(journal);
+        var resumed = await sandbox.RunAsync("resume", "files-1");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(["a files-1", "a files-1", "b files-1"], sandbox.ReadLines("effects.txt"));
+    }
+
+    [Fact]
     public async Task Run_StoreLockedLongerThanTheCommitRetries_ExitsFourAndResumeFinishesIt()
     {
         using var sandbox = new CliSandbox();
@@ -194,6 +220,18 @@ public sealed class StoreOutageTests : IDisposable
         var statuses = document.RootElement.EnumerateArray()
             .ToDictionary(w => w.GetProperty("id").GetString()!, w => Enum.Parse<WorkflowStatus>(w.GetProperty("status").GetString()!));
         return [.. Enumerable.Range(0, count).Select(i => statuses.TryGetValue($"w-{i}", out var status) ? status : (WorkflowStatus?)null)];
+    }
+}
+
+/// <summary>Deletes a directory a test made outside its sandbox.</summary>
+internal sealed class DirectoryRemover(string path) : IDisposable
+{
+    public void Dispose()
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
     }
 }
 
