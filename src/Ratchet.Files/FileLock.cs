@@ -18,6 +18,11 @@ internal static class FileLock
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
             }
+            catch (DirectoryNotFoundException ex)
+            {
+                // Not a lock held by someone: waiting would only delay the same answer.
+                throw Gone(description, Path.GetDirectoryName(path)!, ex);
+            }
             catch (IOException) when (waited.Elapsed < timeout)
             {
                 // Held by another process or store instance: wait a little longer each time, up to 20 ms.
@@ -32,4 +37,9 @@ internal static class FileLock
             }
         }
     }
+
+    /// <summary>The store's folder went away under it: an outage (it may come back), not an empty store.</summary>
+    public static StoreUnavailableException Gone(string description, string root, Exception? inner) => new(
+        $"The store {description} is gone: its folder '{root}' no longer exists (moved, deleted or unmounted). Put it back, or point the store at where it is now; the operation can be retried.",
+        inner);
 }

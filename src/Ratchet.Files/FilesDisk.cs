@@ -23,7 +23,7 @@ internal sealed class FilesDisk
 
     public FilesDisk(string root, ILogger logger)
     {
-        _root = root;
+        _root = Path.TrimEndingDirectorySeparator(root);
         _logger = logger;
     }
 
@@ -32,6 +32,31 @@ internal sealed class FilesDisk
     public ILogger Logger => _logger;
 
     public string Full(string relative) => Path.Combine(_root, relative);
+
+    /// <summary>
+    /// Makes a folder under the root, a level at a time, never the root itself: a root that went away mid-operation
+    /// (moved, deleted, unmounted) is an outage, and making it again would start a second, partial store there.
+    /// </summary>
+    private void MakeFolder(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(folder);
+        if (parent is null || folder.Length <= _root.Length || !folder.StartsWith(_root, StringComparison.Ordinal))
+        {
+            throw new DirectoryNotFoundException($"The store's folder '{_root}' does not exist.");
+        }
+
+        if (parent.Length > _root.Length)
+        {
+            MakeFolder(parent);
+        }
+
+        NativeMethods.MakeDirectory(folder);
+    }
 
     public bool Exists(string relative) => File.Exists(Full(relative));
 
@@ -123,7 +148,7 @@ internal sealed class FilesDisk
         }
 
         var intent = Full(IntentPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(intent)!);
+        MakeFolder(Path.GetDirectoryName(intent)!);
         WriteFile(intent, SerializeIntent(operations), keepBackup: false);
         NativeMethods.FsyncDirectory(Path.GetDirectoryName(intent)!);
         Apply(operations);
@@ -163,7 +188,7 @@ internal sealed class FilesDisk
     public void WriteAlone(string relative, byte[] data)
     {
         var full = Full(relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        MakeFolder(Path.GetDirectoryName(full)!);
         WriteFile(full, data, keepBackup: false);
         NativeMethods.FsyncDirectory(Path.GetDirectoryName(full)!);
     }
@@ -178,7 +203,7 @@ internal sealed class FilesDisk
             var folder = Path.GetDirectoryName(full)!;
             if (operation.Data is { } data)
             {
-                Directory.CreateDirectory(folder);
+                MakeFolder(folder);
                 WriteFile(full, data, keepBackup: true);
                 folders.Add(folder);
             }

@@ -205,7 +205,15 @@ public sealed partial class FilesRatchetStore : IRatchetStore
             var session = new FilesSession(_disk, _options.TimeProvider.GetStoreNow(), caller);
             var result = operation(session);
             _disk.Commit(session.BuildPlan());
-            return result;
+
+            // Gone since the lock was taken, an empty answer (nothing due, nothing listed) would be a false one.
+            return Directory.Exists(_disk.Root) ? result : throw FileLock.Gone(Description, _disk.Root, null);
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException and not OperationCanceledException && !Directory.Exists(_disk.Root))
+        {
+            // The folder went away while the operation ran: what it met (a workflow not found, a half-seen folder)
+            // says nothing about the store, only that it is not there.
+            throw FileLock.Gone(Description, _disk.Root, ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -197,14 +197,17 @@ internal sealed class StackExchangeRedisClient : IRedisClient
         }
         catch (RedisServerException ex)
         {
+            // Conditions that pass (a long script, a restart, a failover, memory freed or raised) are worth retrying;
+            // OOM and READONLY are among them, as PostgreSQL's out-of-resources errors are.
             var transient = ex.Message.StartsWith("BUSY", StringComparison.Ordinal) || ex.Message.StartsWith("LOADING", StringComparison.Ordinal) ||
-                ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal) || ex.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal);
+                ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal) || ex.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal) ||
+                ex.Message.StartsWith("OOM", StringComparison.Ordinal) || ex.Message.StartsWith("READONLY", StringComparison.Ordinal);
             var hint = ex.Message.StartsWith("OOM", StringComparison.Ordinal)
                 ? " The server is out of memory (maxmemory): raise maxmemory; Ratchet needs maxmemory-policy noeviction."
                 : ex.Message.StartsWith("READONLY", StringComparison.Ordinal)
                     ? " The server is a read-only replica: point the store at the primary."
                     : "";
-            throw new StoreOperationException($"The Redis store {_description} refused {what}: {ex.Message}.{hint}", ex, transient);
+            throw new StoreOperationException($"The Redis store {_description} refused {what}: {ex.Message.TrimEnd('.')}.{hint}", ex, transient);
         }
         catch (RedisException ex)
         {

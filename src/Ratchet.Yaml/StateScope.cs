@@ -8,7 +8,7 @@ namespace Ratchet.Yaml;
 
 /// <summary>
 /// The workflow's state as templates, conditions and commands see it:
-/// <c>{ "workflow": { id, type, node, attempt, idempotencyKey, dir, workspace }, "inputs": {…}, "artifacts": {…}, "output": … }</c>.
+/// <c>{ "workflow": { id, type, node, attempt, idempotencyKey, dir, workspace, error }, "inputs": {…}, "artifacts": {…}, "output": … }</c>.
 /// Commands also get it on standard input.
 /// </summary>
 public static class StateScope
@@ -45,6 +45,20 @@ public static class StateScope
             if (workspace is not null)
             {
                 writer.WriteString("workspace", workspace);
+            }
+
+            // On a failure path, what failed: the node that reports it needs the reason, not only that it ran.
+            if (workflow.Error is { } error)
+            {
+                writer.WriteStartObject("error");
+                writer.WriteString("type", error.Type);
+                writer.WriteString("message", error.Message);
+                if (error.Node is not null)
+                {
+                    writer.WriteString("node", error.Node);
+                }
+
+                writer.WriteEndObject();
             }
 
             writer.WriteEndObject();

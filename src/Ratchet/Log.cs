@@ -33,7 +33,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Runner {Owner} could not reach the store; it keeps trying, less and less often, and says when the store answers again")]
     public static partial void StoreTrouble(ILogger logger, string owner, Exception exception);
 
-    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Workflow {WorkflowId} failed for a reason outside its nodes")]
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Workflow {WorkflowId} stopped where it was last committed (it can be resumed): the store failed under it")]
     public static partial void ExecutionFailed(ILogger logger, string workflowId, Exception exception);
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "Runner {Owner}: the store answers again")]

@@ -24,6 +24,31 @@ public sealed class StoreOutageTests : IDisposable
             run: echo "b $RATCHET_WORKFLOW_ID" >> effects.txt
         """;
 
+    // The store is made to refuse a step whose output holds "poison": any other write (the failure) it takes.
+    private const string RefusedFlow = """
+        name: refused
+        nodes:
+          a:
+            run: echo "a $RATCHET_WORKFLOW_ID" >> effects.txt; echo poison-result
+            on: { failure: report }
+          b:
+            run: echo "b $RATCHET_WORKFLOW_ID" >> effects.txt
+            next: end
+          report:
+            run: echo "report {{ workflow.error.type }} {{ workflow.error.node }}" >> effects.txt; echo "{{ workflow.error.message }}" > reason.txt
+            fails_workflow: true
+        """;
+
+    // Node 'a' ends when the test writes the file 'release', so the test can change the store before its commit.
+    private const string HeldFlow = """
+        name: held
+        nodes:
+          a:
+            run: echo "a $RATCHET_WORKFLOW_ID" >> effects.txt; while [ ! -e release ]; do sleep 0.05; done
+          b:
+            run: echo "b $RATCHET_WORKFLOW_ID" >> effects.txt
+        """;
+
     private readonly List<IDisposable> _cleanup = [];
 
     public void Dispose()
@@ -118,6 +143,127 @@ public sealed class StoreOutageTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_SqliteRefusesTheNodesResult_FailsTheNodeOnceAndItsFailurePathSeesWhy()
+    {
+        using var sandbox = new CliSandbox();
+        sandbox.Write("flow.yaml", RefusedFlow);
+        Assert.Equal(0, (await sandbox.RunAsync("state", "list")).ExitCode);
+        await using (var connection = new SqliteConnection($"Data Source={sandbox.Database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var trigger = connection.CreateCommand();
+            trigger.CommandText = "CREATE TRIGGER refuse_poison BEFORE INSERT ON steps WHEN NEW.output LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'this store takes no poison'); END";
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        await AssertRefusedOnceAsync(sandbox);
+    }
+
+    [StoreFact]
+    public async Task Run_PostgresRefusesTheNodesResult_FailsTheNodeOnceAndItsFailurePathSeesWhy()
+    {
+        var (uri, store) = await Ratchet.TestServers.ServerStores.PostgresAsync();
+        await store.DisposeAsync();
+        try
+        {
+            var options = Ratchet.Postgres.PostgresStoreOptions.FromUri(uri);
+            await using (var connection = new Npgsql.NpgsqlConnection(options.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var trigger = new Npgsql.NpgsqlCommand($"""
+                    CREATE FUNCTION "{options.Schema}".refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF NEW.output LIKE '%poison%' THEN RAISE EXCEPTION 'this store takes no poison'; END IF;
+                        RETURN NEW;
+                    END $$;
+                    CREATE TRIGGER refuse_poison BEFORE INSERT ON "{options.Schema}".steps FOR EACH ROW EXECUTE FUNCTION "{options.Schema}".refuse_poison();
+                    """, connection);
+                await trigger.ExecuteNonQueryAsync();
+            }
+
+            using var sandbox = new CliSandbox(uri);
+            sandbox.Write("flow.yaml", RefusedFlow);
+            await AssertRefusedOnceAsync(sandbox);
+        }
+        finally
+        {
+            await Ratchet.TestServers.ServerStores.DropPostgresAsync(uri);
+        }
+    }
+
+    [Fact]
+    public async Task Run_RedisRefusesEveryScriptMidNode_ExitsFourAtOnceAndResumeFinishesIt()
+    {
+        var server = Own(RedisServer.Start());
+        using var sandbox = new CliSandbox(server.Uri);
+        sandbox.Write("flow.yaml", HeldFlow);
+        using var run = sandbox.Start(["run", "flow.yaml", "--id", "noperm-1"]);
+        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), run.Stderr);
+
+        // Refused for good (no retry helps): the run ends with the refusal at once, not after the commit's tries.
+        await server.CommandAsync("ACL", "SETUSER", "default", "-evalsha", "-eval");
+        sandbox.Write("release", "");
+        var ended = Stopwatch.StartNew();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(60));
+        ended.Stop();
+        await server.CommandAsync("ACL", "SETUSER", "default", "+@all");
+
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains("ratchet: error[store-error]: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("NOPERM", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("commit try", result.Stderr, StringComparison.Ordinal);
+        Assert.True(ended.Elapsed < TimeSpan.FromSeconds(20), $"took {ended.Elapsed} to end after the refusal");
+        Assert.Equal(["a noperm-1"], sandbox.ReadLines("effects.txt"));
+
+        var resumed = await sandbox.RunAsync("resume", "noperm-1");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(["a noperm-1", "a noperm-1", "b noperm-1"], sandbox.ReadLines("effects.txt"));
+    }
+
+    [Fact]
+    public async Task Run_RedisOutOfMemoryForAMoment_RetriesTheCommitAndRunsTheNodeOnce()
+    {
+        var server = Own(RedisServer.Start());
+        using var sandbox = new CliSandbox(server.Uri);
+        sandbox.Write("flow.yaml", HeldFlow);
+        using var run = sandbox.Start(["run", "flow.yaml", "--id", "oom-1"]);
+        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), run.Stderr);
+
+        // Out of memory passes (memory is freed or maxmemory raised): the commit is tried again, not given up.
+        await server.CommandAsync("CONFIG", "SET", "maxmemory", "1");
+        sandbox.Write("release", "");
+        Assert.True(await Eventually.TrueAsync(() => run.Stderr.Contains("commit try 1 failed", StringComparison.Ordinal), seconds: 30), run.Stderr);
+        await server.CommandAsync("CONFIG", "SET", "maxmemory", "0");
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("OOM", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["a oom-1", "b oom-1"], sandbox.ReadLines("effects.txt"));
+    }
+
+    [Fact]
+    public async Task WorkerUntilIdle_FilesStoreFolderGoneMidNode_ExitsFourWithOneLine()
+    {
+        var folder = FilesFolder();
+        await UntilIdleOnLostServerAsync("files:" + folder, () => Directory.Move(folder, folder + ".away"));
+        Assert.False(Directory.Exists(folder), "the files store made its folder again");
+    }
+
+    [Fact]
+    public async Task Worker_FilesStoreFolderGoneAndBack_ResumesClaimingAndCompletesEverything()
+    {
+        var folder = FilesFolder();
+        var stderr = await WorkerOutlivesOutageAsync("files:" + folder, () => Directory.Move(folder, folder + ".away"), () =>
+        {
+            Directory.Move(folder + ".away", folder);
+            return Task.CompletedTask;
+        });
+
+        // One spell of trouble, said once: a poll with no room to claim did not ask the store, so it is no answer.
+        Assert.Single(stderr, l => l.EndsWith(": the store answers again", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WorkerUntilIdle_PostgresStoppedMidNode_ExitsFourWithOneLine()
     {
         var server = Own(await PostgresServer.StartAsync());
@@ -155,6 +301,33 @@ public sealed class StoreOutageTests : IDisposable
         return item;
     }
 
+    /// <summary>A files store's folder outside the sandbox (the tests move it away and back), removed afterwards.</summary>
+    private string FilesFolder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"ratchet-outage-files-{Guid.NewGuid():N}");
+        Own(new DirectoryRemover(folder));
+        Own(new DirectoryRemover(folder + ".away"));
+        return folder;
+    }
+
+    private static async Task AssertRefusedOnceAsync(CliSandbox sandbox)
+    {
+        var result = await sandbox.RunAsync("run", "flow.yaml", "--id", "refused-1");
+
+        // Failed through its failure path, which knew why; the node ran once, since running it again meets the same refusal.
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal(["a refused-1", "report store-refused a"], sandbox.ReadLines("effects.txt"));
+        Assert.Contains("this store takes no poison", sandbox.ReadLines("reason.txt").Single(), StringComparison.Ordinal);
+        var shown = await sandbox.RunAsync("state", "show", "refused-1", "--json");
+        using var document = System.Text.Json.JsonDocument.Parse(shown.Stdout);
+        var root = document.RootElement;
+        Assert.Equal("store-refused", root.GetProperty("workflow").GetProperty("error").GetProperty("type").GetString());
+
+        // The command that ran stays in the audit, though its result could not be kept.
+        var trace = await sandbox.RunAsync("trace", "refused-1");
+        Assert.Contains(trace.StdoutLines, l => l.Contains("\"command-executed\",\"node\":\"a\"", StringComparison.Ordinal));
+    }
+
     private static async Task UntilIdleOnLostServerAsync(string store, Action stop)
     {
         using var sandbox = new CliSandbox(store);
@@ -171,7 +344,7 @@ public sealed class StoreOutageTests : IDisposable
         Assert.Single(result.StderrLines, l => l.StartsWith("ratchet: error[store-unavailable]: ", StringComparison.Ordinal));
     }
 
-    private static async Task WorkerOutlivesOutageAsync(string store, Action stop, Func<Task> startAgain)
+    private static async Task<IReadOnlyList<string>> WorkerOutlivesOutageAsync(string store, Action stop, Func<Task> startAgain)
     {
         using var sandbox = new CliSandbox(store);
         sandbox.Write("flow.yaml", Flow);
@@ -179,6 +352,7 @@ public sealed class StoreOutageTests : IDisposable
         await sandbox.StartDetachedAsync("flow.yaml", Enumerable.Range(0, count).Select(i => $"w-{i}"));
 
         using var worker = sandbox.Start(["worker", "--concurrency", "2", "--lease", "3s"]);
+        CliResult stopped;
         try
         {
             Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), worker.Stderr);
@@ -199,13 +373,15 @@ public sealed class StoreOutageTests : IDisposable
                 await worker.SignalAsync("INT");
             }
 
-            await worker.WaitAsync(TimeSpan.FromSeconds(30));
+            stopped = await worker.WaitAsync(TimeSpan.FromSeconds(30));
         }
 
         for (var index = 0; index < count; index++)
         {
             Assert.Single(sandbox.ReadLines("effects.txt"), l => l == $"b w-{index}");
         }
+
+        return stopped.StderrLines;
     }
 
     private static async Task<List<WorkflowStatus?>> StatusesAsync(CliSandbox sandbox, int count)
@@ -386,6 +562,27 @@ internal sealed class RedisServer : IDisposable
         }
 
         throw new InvalidOperationException($"redis-server did not come up on port {_port}.");
+    }
+
+    /// <summary>Sends one command (as RESP) and fails unless the server answers +OK.</summary>
+    public async Task CommandAsync(params string[] arguments)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _port);
+        await using var stream = client.GetStream();
+        var request = new System.Text.StringBuilder().Append(CultureInfo.InvariantCulture, $"*{arguments.Length}\r\n");
+        foreach (var argument in arguments)
+        {
+            request.Append(CultureInfo.InvariantCulture, $"${System.Text.Encoding.UTF8.GetByteCount(argument)}\r\n{argument}\r\n");
+        }
+
+        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(request.ToString()));
+        using var reader = new StreamReader(stream);
+        var answer = await reader.ReadLineAsync();
+        if (answer != "+OK")
+        {
+            throw new InvalidOperationException($"redis-server answered {string.Join(' ', arguments)} with {answer}");
+        }
     }
 
     /// <summary>SIGKILL, as a crash would.</summary>

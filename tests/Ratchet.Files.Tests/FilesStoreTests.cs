@@ -179,6 +179,26 @@ public sealed class FilesStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AnyOperation_FolderMovedAway_IsUnavailableAtOnceAndTheFolderIsNotMadeAgain()
+    {
+        await using var store = await OpenAsync(lockTimeout: TimeSpan.FromSeconds(30));
+        await store.CommitAsync(new ChangeSet().CreateWorkflow(NewWorkflow("f1")));
+        var away = StorePath() + ".away";
+        Directory.Move(StorePath(), away);
+
+        // Not "locked" after the lock timeout, not "no such workflow", not an empty list: gone, and said at once.
+        var read = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.GetWorkflowAsync("f1"));
+        var write = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CommitAsync(new ChangeSet().CreateWorkflow(NewWorkflow("f2"))));
+        var list = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ListWorkflowsAsync(new WorkflowQuery()));
+        Assert.False(Directory.Exists(StorePath()));
+        Assert.All([read, write, list], ex => Assert.Contains($"its folder '{StorePath()}' no longer exists", ex.Message, StringComparison.Ordinal));
+
+        Directory.Move(away, StorePath());
+        await store.CommitAsync(new ChangeSet().CreateWorkflow(NewWorkflow("f2")));
+        Assert.Equal(["f1", "f2"], (await store.ListWorkflowsAsync(new WorkflowQuery())).Items.Select(w => w.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task CommitAsync_RefusedChangeSet_WritesNoFile()
     {
         await using var store = await OpenAsync();

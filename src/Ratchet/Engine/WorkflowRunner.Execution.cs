@@ -232,9 +232,11 @@ public sealed partial class WorkflowRunner
         {
             // The store will not take this result (it cannot encode it, say), and running the node again would only
             // meet the same refusal: the node fails instead, with the store's reason, which its failure path sees.
+            // The commands it ran stay in the audit, without their output tails, which may be what was refused.
             var error = new WorkflowError("store-refused", $"The store refused the result of node '{node.Name}': {ex.Message}");
+            var commands = plan.Changes.Commands.Select(c => c with { StdoutTail = "", StderrTail = "" }).ToList();
             plan = Steps.FailNode(workflow, definition, node, error, exception: null, now, _engine.Clock.GetStoreNow(),
-                continueHere: true, observe, Random.Shared, deadline);
+                continueHere: true, observe, Random.Shared, deadline, commands, await FirstAttemptAsync(workflow));
             committed = await CommitPlanAsync(plan, workflow);
         }
 

@@ -272,10 +272,14 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             try
             {
                 await ReleaseLeftoversAsync();
-                (claimed, interrupted) = await ClaimAsync();
+                (claimed, interrupted, var asked) = await ClaimAsync();
                 reached = true;
-                Volatile.Write(ref _pollFailures, 0);
-                StoreAnswered();
+                if (asked)
+                {
+                    // Only an answer ends a spell of trouble: with no room to claim, the store was not asked.
+                    Volatile.Write(ref _pollFailures, 0);
+                    StoreAnswered();
+                }
             }
             catch (Exception ex) when (ex is RatchetException { IsTransient: true } or StoreOperationException or TimeoutException)
             {
@@ -346,12 +350,12 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
         }
     }
 
-    private async Task<(int Claimed, int Interrupted)> ClaimAsync()
+    private async Task<(int Claimed, int Interrupted, bool Asked)> ClaimAsync()
     {
         var room = (_options.MaxConcurrency * 2) - _inflight.Count - Volatile.Read(ref _queued);
         if (room <= 0 || !IsAccepting)
         {
-            return (0, 0);
+            return (0, 0, false);
         }
 
         var claimed = _focus is null
@@ -388,7 +392,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             }
         }
 
-        return (claimed.Count, claimed.Count(w => w.Status == WorkflowStatus.Running && w.Attempt > 0));
+        return (claimed.Count, claimed.Count(w => w.Status == WorkflowStatus.Running && w.Attempt > 0), true);
     }
 
     /// <summary>A focused runner claims, one by one, the due workflows of its (small) family only.</summary>
