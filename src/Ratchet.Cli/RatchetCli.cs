@@ -136,7 +136,7 @@ internal static class RatchetCli
                     return exitCode;
                 }
 
-                await error.WriteLineAsync($"ratchet: error[{code}]: {OneLine(ex.Message)}");
+                await error.WriteLineAsync($"ratchet: error[{code}]: {CliHints.MessageOf(ex)}");
                 if (context.Verbose)
                 {
                     await error.WriteLineAsync(ex.ToString());

@@ -18,7 +18,7 @@ public abstract class RatchetException : Exception
 
 /// <summary>No workflow has the given id.</summary>
 public sealed class WorkflowNotFoundException(string workflowId)
-    : RatchetException($"No workflow has id '{workflowId}'. List workflows with `ratchet state list` and check the id.")
+    : RatchetException($"No workflow has id '{workflowId}'.")
 {
     /// <summary>The id that was looked up.</summary>
     public string WorkflowId { get; } = workflowId;
@@ -120,7 +120,7 @@ public sealed class InvalidTransitionException : RatchetException
 
 /// <summary>No checkpoint of that name exists in the namespace.</summary>
 public sealed class CheckpointNotFoundException(string @namespace, string name)
-    : RatchetException($"No checkpoint named '{name}' exists in namespace '{@namespace}'. List them with `ratchet kv checkpoints --ns {@namespace}`.")
+    : RatchetException($"No checkpoint named '{name}' exists in namespace '{@namespace}'.")
 {
     /// <summary>The namespace searched.</summary>
     public string Namespace { get; } = @namespace;

@@ -45,6 +45,22 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task UnknownNames_TheLibrarySaysWhatIsWrongAndTheCliAddsItsCommand()
+    {
+        // The library's messages name no command of this tool: another screen (an HTTP API, an agent's tool) shows them too.
+        Assert.Equal("No workflow has id 'nope'.", new WorkflowNotFoundException("nope").Message);
+        Assert.Equal("No provider is named 'nope'.", new Ratchet.Agents.ProviderNotFoundException("nope").Message);
+
+        var workflow = OneErrorLine(await _sandbox.RunAsync("state", "show", "nope"), 2);
+        var key = OneErrorLine(await _sandbox.RunAsync("kv", "load", "nope", "--ns", "team"), 2);
+        var provider = OneErrorLine(await _sandbox.RunAsync("provider", "show", "nope"), 2);
+
+        Assert.Equal("ratchet: error[workflow-not-found]: No workflow has id 'nope'. List workflows with `ratchet state list` and check the id.", workflow);
+        Assert.Equal("ratchet: error[key-not-found]: No value is saved under key 'nope' in namespace 'team'. List the keys with `ratchet kv list --ns team`.", key);
+        Assert.StartsWith("ratchet: error[provider-not-found]: No provider is named 'nope'. List them with `ratchet provider list`, or add it with `ratchet provider add nope --api-key-env VAR`.", provider, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_MalformedYaml_ExitsTwoWithOneLineNamingFileAndLine()
     {
         _sandbox.Write("broken.yaml", "name: broken\nnodes:\n  a:\n    run: echo: [oops\n");

@@ -394,7 +394,7 @@ public sealed class AgentDirectory
         catch (JsonException ex)
         {
             throw new StoreCorruptException(
-                $"The entry '{entry.Key}' in the reserved namespace '{entry.Namespace}' is not a valid {typeof(T).Name} ({ex.Message}). Delete it with `ratchet kv delete {entry.Key} --ns {entry.Namespace}` and add it again.", ex);
+                $"The entry '{entry.Key}' in the reserved namespace '{entry.Namespace}' is not a valid {typeof(T).Name} ({ex.Message}). Remove it through AgentDirectory and add it again.", ex);
         }
     }
 }

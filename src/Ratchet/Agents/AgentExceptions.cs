@@ -15,7 +15,7 @@ public abstract class AgentDirectoryException : RatchetException
 
 /// <summary>No provider has the name.</summary>
 public sealed class ProviderNotFoundException(string name)
-    : AgentDirectoryException($"No provider is named '{name}'. List them with `ratchet provider list`, or add it with `ratchet provider add {name} --api-key-env VAR`.")
+    : AgentDirectoryException($"No provider is named '{name}'.")
 {
     /// <summary>The name looked up.</summary>
     public string Name { get; } = name;
@@ -26,7 +26,7 @@ public sealed class ProviderNotFoundException(string name)
 
 /// <summary>No agent profile has the name.</summary>
 public sealed class AgentNotFoundException(string name)
-    : AgentDirectoryException($"No agent profile is named '{name}'. List them with `ratchet agent list`, or add it with `ratchet agent add {name} --provider P --model M`.")
+    : AgentDirectoryException($"No agent profile is named '{name}'.")
 {
     /// <summary>The name looked up.</summary>
     public string Name { get; } = name;
@@ -37,7 +37,7 @@ public sealed class AgentNotFoundException(string name)
 
 /// <summary>A provider was added under a name that is taken.</summary>
 public sealed class ProviderAlreadyExistsException(string name)
-    : AgentDirectoryException($"A provider named '{name}' already exists. Change it with `ratchet provider update {name}`, or choose another name.")
+    : AgentDirectoryException($"A provider named '{name}' already exists.")
 {
     /// <summary>The name.</summary>
     public string Name { get; } = name;
@@ -48,7 +48,7 @@ public sealed class ProviderAlreadyExistsException(string name)
 
 /// <summary>An agent profile was added under a name that is taken.</summary>
 public sealed class AgentAlreadyExistsException(string name)
-    : AgentDirectoryException($"An agent profile named '{name}' already exists. Change it with `ratchet agent update {name}`, or choose another name.")
+    : AgentDirectoryException($"An agent profile named '{name}' already exists.")
 {
     /// <summary>The name.</summary>
     public string Name { get; } = name;
@@ -60,8 +60,7 @@ public sealed class AgentAlreadyExistsException(string name)
 /// <summary>A provider cannot be removed while agent profiles use it (unless the removal cascades to them).</summary>
 public sealed class ProviderInUseException(string name, IReadOnlyList<string> agents)
     : AgentDirectoryException(
-        $"Provider '{name}' is used by {agents.Count} agent profile{(agents.Count == 1 ? "" : "s")} ({string.Join(", ", agents)}). " +
-        $"Move them to another provider with `ratchet agent update NAME --provider P`, or remove them with the provider (`--cascade`).")
+        $"Provider '{name}' is used by {agents.Count} agent profile{(agents.Count == 1 ? "" : "s")} ({string.Join(", ", agents)}).")
 {
     /// <summary>The provider.</summary>
     public string Name { get; } = name;
@@ -75,7 +74,7 @@ public sealed class ProviderInUseException(string name, IReadOnlyList<string> ag
 
 /// <summary>An agent was asked for whose provider is marked inactive.</summary>
 public sealed class ProviderInactiveException(string agent, string provider)
-    : AgentDirectoryException($"Agent '{agent}' uses provider '{provider}', which is inactive. Activate it with `ratchet provider update {provider} --active`, or give the agent another provider.")
+    : AgentDirectoryException($"Agent '{agent}' uses provider '{provider}', which is inactive.")
 {
     /// <summary>The agent asked for.</summary>
     public string Agent { get; } = agent;

@@ -60,7 +60,10 @@ public sealed class MasterKey
 
         throw new MasterKeyUnavailableException(
             $"The master key from {source} is not a 32-byte key in base64 (44 characters) or hex (64 digits) " +
-            $"(it is {trimmed.Length.ToString(CultureInfo.InvariantCulture)} characters long). Generate one with `ratchet keys generate`.");
+            $"(it is {trimmed.Length.ToString(CultureInfo.InvariantCulture)} characters long).")
+        {
+            NeedsNewKey = true,
+        };
     }
 
     /// <summary>The key in base64, to write to a key file or an environment variable. Treat it as a secret.</summary>

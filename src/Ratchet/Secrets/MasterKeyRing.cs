@@ -50,7 +50,7 @@ public sealed class MasterKeyRing
             .ToArray();
         return keys.Length > 0
             ? new MasterKeyRing(keys, source)
-            : throw new MasterKeyUnavailableException($"{source} holds no master key. Generate one with `ratchet keys generate`.");
+            : throw new MasterKeyUnavailableException($"{source} holds no master key.") { NeedsNewKey = true };
     }
 
     /// <summary>The same ring with <paramref name="key"/> as the current key and the present keys retired.</summary>

@@ -17,6 +17,9 @@ public abstract class SecretException : RatchetException
 public sealed class MasterKeyUnavailableException(string message, Exception? innerException = null)
     : SecretException(message, innerException)
 {
+    /// <summary>Whether a new key is the way out (none given, or not a key), rather than a file to fix or a variable to set.</summary>
+    public bool NeedsNewKey { get; init; }
+
     /// <inheritdoc />
     public override string ErrorCode => "master-key-unavailable";
 }

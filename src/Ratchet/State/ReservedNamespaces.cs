@@ -24,10 +24,10 @@ public static class ReservedNamespaces
     /// <summary>What a reserved namespace holds and who manages it, for messages.</summary>
     internal static (string Holds, string ManagedBy) Describe(string @namespace) => @namespace switch
     {
-        AgentDirectory.ProvidersNamespace => ("Ratchet's provider records (API keys encrypted under the master key)", "manage them with `ratchet provider ...` (library: AgentDirectory)"),
-        AgentDirectory.AgentsNamespace => ("Ratchet's agent profiles", "manage them with `ratchet agent ...` (library: AgentDirectory)"),
-        TriggerCatalog.Namespace => ("Ratchet's triggers", "manage them with `ratchet trigger ...` (library: TriggerCatalog)"),
-        "ratchet.definitions" => ("Ratchet's copies of the workflow files that runs started with", "`ratchet run` records them (library: DefinitionCatalog)"),
+        AgentDirectory.ProvidersNamespace => ("Ratchet's provider records (API keys encrypted under the master key)", "AgentDirectory manages them"),
+        AgentDirectory.AgentsNamespace => ("Ratchet's agent profiles", "AgentDirectory manages them"),
+        TriggerCatalog.Namespace => ("Ratchet's triggers", "TriggerCatalog manages them"),
+        "ratchet.definitions" => ("Ratchet's copies of the workflow files that runs started with", "DefinitionCatalog records them"),
         "ratchet.github" => ("the ids of Ratchet's GitHub progress comments", "the GitHub progress observer keeps them"),
         _ => ("Ratchet's own records", "only Ratchet writes to ratchet.* namespaces; use another namespace for your own values"),
     };
@@ -52,6 +52,6 @@ public sealed class ReservedNamespaceException : RatchetException
     private static string Describe(string @namespace, string operation)
     {
         var (holds, managedBy) = ReservedNamespaces.Describe(@namespace);
-        return $"The namespace '{@namespace}' is reserved for {holds}: `ratchet kv` and StateManager can read it but not {operation}; {managedBy}.";
+        return $"The namespace '{@namespace}' is reserved for {holds}: StateManager can read it but not {operation}; {managedBy}.";
     }
 }

@@ -161,7 +161,7 @@ public sealed class StateManager
 
 /// <summary>A key that holds no value.</summary>
 public sealed class StateKeyNotFoundException(string @namespace, string key)
-    : RatchetException($"No value is saved under key '{key}' in namespace '{@namespace}'. List the keys with `ratchet kv list --ns {@namespace}`.")
+    : RatchetException($"No value is saved under key '{key}' in namespace '{@namespace}'.")
 {
     /// <summary>The namespace searched.</summary>
     public string Namespace { get; } = @namespace;

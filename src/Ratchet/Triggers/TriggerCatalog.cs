@@ -156,7 +156,7 @@ public sealed class TriggerCatalog
 
     internal static TriggerDefinition FromEntry(KeyValueEntry entry) =>
         entry.Value.Deserialize(TriggerJsonContext.Default.TriggerDefinition)
-        ?? throw new StoreCorruptException($"The trigger '{entry.Key}' is stored as null; remove it with `ratchet trigger remove {entry.Key}`.");
+        ?? throw new StoreCorruptException($"The trigger '{entry.Key}' is stored as null; remove it and add it again.");
 
     /// <summary>Refuses a type trigger that closes a cycle of type triggers (A → B → ... → A), unless it allows one.</summary>
     private static void RefuseCycle(TriggerDefinition trigger, IReadOnlyList<TriggerDefinition> existing)

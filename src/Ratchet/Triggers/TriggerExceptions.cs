@@ -13,7 +13,7 @@ public sealed class TriggerDefinitionException(string triggerName, string proble
 
 /// <summary>No trigger has the given name.</summary>
 public sealed class TriggerNotFoundException(string triggerName)
-    : RatchetException($"No trigger is named '{triggerName}'. List them with `ratchet trigger list`.")
+    : RatchetException($"No trigger is named '{triggerName}'.")
 {
     /// <summary>The name that was looked up.</summary>
     public string TriggerName { get; } = triggerName;
