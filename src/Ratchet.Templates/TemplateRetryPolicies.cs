@@ -18,43 +18,19 @@ public static class TemplateRetryPolicies
     /// 5 attempts, 2 s doubling to at most 1 min, jittered by 20%. For steps that talk to a remote service (GitHub:
     /// creating a pull request, pushing, replying, fetching a comment), whose failures are mostly passing.
     /// </summary>
-    public static RetryPolicy Network { get; } = new()
-    {
-        MaxAttempts = 5,
-        InitialDelay = TimeSpan.FromSeconds(2),
-        BackoffFactor = 2,
-        MaxDelay = TimeSpan.FromMinutes(1),
-        Jitter = 0.2,
-        ShouldRetry = IsRetryable,
-    };
+    public static RetryPolicy Network { get; } = Doubling(5, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
 
     /// <summary>
     /// 2 attempts, 30 s apart (jittered by 20%). For long agent runs (implementing, fixing, writing), which can fail on a
     /// rate limit or a dropped session but are too expensive to repeat often.
     /// </summary>
-    public static RetryPolicy Agent { get; } = new()
-    {
-        MaxAttempts = 2,
-        InitialDelay = TimeSpan.FromSeconds(30),
-        BackoffFactor = 2,
-        MaxDelay = TimeSpan.FromMinutes(5),
-        Jitter = 0.2,
-        ShouldRetry = IsRetryable,
-    };
+    public static RetryPolicy Agent { get; } = Doubling(2, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5));
 
     /// <summary>
     /// 2 attempts, 5 s apart (jittered by 20%). For local tooling (running the tests), where an exception means the
     /// tooling broke rather than the tests failed (failing tests are a result, not an exception).
     /// </summary>
-    public static RetryPolicy Local { get; } = new()
-    {
-        MaxAttempts = 2,
-        InitialDelay = TimeSpan.FromSeconds(5),
-        BackoffFactor = 2,
-        MaxDelay = TimeSpan.FromMinutes(1),
-        Jitter = 0.2,
-        ShouldRetry = IsRetryable,
-    };
+    public static RetryPolicy Local { get; } = Doubling(2, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1));
 
     /// <summary>
     /// Whether a step's exception is worth another attempt: every exception except cancellation and a
@@ -66,4 +42,14 @@ public static class TemplateRetryPolicies
         ArgumentNullException.ThrowIfNull(exception);
         return exception is not OperationCanceledException and not RatchetException { IsTransient: false };
     }
+
+    private static RetryPolicy Doubling(int attempts, TimeSpan first, TimeSpan longest) => new()
+    {
+        MaxAttempts = attempts,
+        InitialDelay = first,
+        BackoffFactor = 2,
+        MaxDelay = longest,
+        Jitter = 0.2,
+        ShouldRetry = IsRetryable,
+    };
 }
