@@ -254,25 +254,10 @@ public static class StoreMigration
                 var targetCheckpoints = options.Merge ? (await target.ListCheckpointsAsync(@namespace, cancellationToken)).Select(c => c.Name).ToHashSet(StringComparer.Ordinal) : [];
                 var valuesToCopy = values.Where(v => !targetKeys.Contains(v.Key)).ToArray();
                 var checkpointsToCopy = checkpoints.Where(c => !targetCheckpoints.Contains(c.Name)).ToArray();
-                foreach (var value in values)
-                {
-                    _source["values"].Add(value, RatchetJsonContext.Default.KeyValueEntry);
-                }
-
-                foreach (var checkpoint in checkpoints)
-                {
-                    _source["checkpoints"].Add(checkpoint, RatchetJsonContext.Default.CheckpointRecord);
-                }
-
-                foreach (var value in valuesToCopy)
-                {
-                    _copied["values"].Add(value, RatchetJsonContext.Default.KeyValueEntry);
-                }
-
-                foreach (var checkpoint in checkpointsToCopy)
-                {
-                    _copied["checkpoints"].Add(checkpoint, RatchetJsonContext.Default.CheckpointRecord);
-                }
+                _source["values"].AddAll(values, RatchetJsonContext.Default.KeyValueEntry);
+                _source["checkpoints"].AddAll(checkpoints, RatchetJsonContext.Default.CheckpointRecord);
+                _copied["values"].AddAll(valuesToCopy, RatchetJsonContext.Default.KeyValueEntry);
+                _copied["checkpoints"].AddAll(checkpointsToCopy, RatchetJsonContext.Default.CheckpointRecord);
 
                 _copiedKeys[@namespace] = valuesToCopy.Select(v => v.Key).ToHashSet(StringComparer.Ordinal);
                 _copiedCheckpoints[@namespace] = checkpointsToCopy.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
@@ -419,20 +404,9 @@ public static class StoreMigration
         public void AddTo(Dictionary<string, Tally> tallies)
         {
             tallies["workflows"].Add(Workflow, RatchetJsonContext.Default.WorkflowRecord);
-            foreach (var step in Steps)
-            {
-                tallies["steps"].Add(step, RatchetJsonContext.Default.StepRecord);
-            }
-
-            foreach (var auditEvent in Events)
-            {
-                tallies["events"].Add(auditEvent, RatchetJsonContext.Default.AuditEvent);
-            }
-
-            foreach (var command in Commands)
-            {
-                tallies["commands"].Add(command, RatchetJsonContext.Default.CommandExecution);
-            }
+            tallies["steps"].AddAll(Steps, RatchetJsonContext.Default.StepRecord);
+            tallies["events"].AddAll(Events, RatchetJsonContext.Default.AuditEvent);
+            tallies["commands"].AddAll(Commands, RatchetJsonContext.Default.CommandExecution);
 
             if (Workspace is not null)
             {
@@ -467,6 +441,14 @@ public static class StoreMigration
             var hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(record, typeInfo));
             _sum += new UInt128(BinaryPrimitives.ReadUInt64BigEndian(hash), BinaryPrimitives.ReadUInt64BigEndian(hash.AsSpan(8)));
             Count++;
+        }
+
+        public void AddAll<T>(IEnumerable<T> records, JsonTypeInfo<T> typeInfo)
+        {
+            foreach (var record in records)
+            {
+                Add(record, typeInfo);
+            }
         }
     }
 }
