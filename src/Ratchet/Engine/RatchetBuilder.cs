@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Ratchet.Storage;
 
@@ -46,34 +47,16 @@ public sealed class RatchetBuilder : IRatchetBuilder
     }
 
     /// <summary>The services nodes are resolved from; default none (nodes are then created with their parameterless constructor).</summary>
-    public RatchetBuilder UseServices(IServiceProvider services)
-    {
-        _services = services;
-        return this;
-    }
+    public RatchetBuilder UseServices(IServiceProvider services) => Set(ref _services, services);
 
     /// <summary>The clock; tests pass a manual one.</summary>
-    public RatchetBuilder UseClock(TimeProvider clock)
-    {
-        ArgumentNullException.ThrowIfNull(clock);
-        _clock = clock;
-        return this;
-    }
+    public RatchetBuilder UseClock(TimeProvider clock) => Set(ref _clock, clock);
 
     /// <summary>The source of workflow ids.</summary>
-    public RatchetBuilder UseIdGenerator(IWorkflowIdGenerator ids)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        _ids = ids;
-        return this;
-    }
+    public RatchetBuilder UseIdGenerator(IWorkflowIdGenerator ids) => Set(ref _ids, ids);
 
     /// <summary>Where the engine logs.</summary>
-    public RatchetBuilder UseLoggerFactory(ILoggerFactory loggerFactory)
-    {
-        _loggerFactory = loggerFactory;
-        return this;
-    }
+    public RatchetBuilder UseLoggerFactory(ILoggerFactory loggerFactory) => Set(ref _loggerFactory, loggerFactory);
 
     /// <summary>Validates the options (listing every problem), opens the store if asked to, and builds the engine.</summary>
     /// <exception cref="ArgumentException">The options are invalid, or no store was given.</exception>
@@ -134,6 +117,13 @@ public sealed class RatchetBuilder : IRatchetBuilder
         _openStore = open;
         _store = null;
         _ownsStore = true;
+    }
+
+    private RatchetBuilder Set<T>(ref T field, T value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(value, name);
+        field = value;
+        return this;
     }
 
     private sealed class EmptyServices : IServiceProvider

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ratchet.Storage;
 
 namespace Ratchet.Engine;
@@ -10,43 +11,19 @@ public static class RatchetBuilderExtensions
 {
     /// <summary>Registers a definition.</summary>
     public static TBuilder AddWorkflow<TBuilder>(this TBuilder builder, WorkflowDefinition definition)
-        where TBuilder : class, IRatchetBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(definition);
-        builder.AddDefinition(definition);
-        return builder;
-    }
+        where TBuilder : class, IRatchetBuilder => Apply(builder, definition, static (b, d) => b.AddDefinition(d));
 
     /// <summary>Adds an observer of every state change (in a host: registered as a singleton <see cref="IWorkflowObserver"/>).</summary>
     public static TBuilder AddObserver<TBuilder>(this TBuilder builder, IWorkflowObserver observer)
-        where TBuilder : class, IRatchetBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(observer);
-        builder.AddWorkflowObserver(observer);
-        return builder;
-    }
+        where TBuilder : class, IRatchetBuilder => Apply(builder, observer, static (b, o) => b.AddWorkflowObserver(o));
 
     /// <summary>Changes options (in a host: <c>services.Configure&lt;RatchetOptions&gt;</c>, validated when the host starts).</summary>
     public static TBuilder Configure<TBuilder>(this TBuilder builder, Action<RatchetOptions> configure)
-        where TBuilder : class, IRatchetBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        builder.ConfigureOptions(configure);
-        return builder;
-    }
+        where TBuilder : class, IRatchetBuilder => Apply(builder, configure, static (b, c) => b.ConfigureOptions(c));
 
     /// <summary>Opens the store with <paramref name="open"/> when the engine is built, and closes it with the engine.</summary>
     public static TBuilder UseStore<TBuilder>(this TBuilder builder, Func<RatchetStoreContext, CancellationToken, Task<IRatchetStore>> open)
-        where TBuilder : class, IRatchetBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(open);
-        builder.SetStoreOpener(open);
-        return builder;
-    }
+        where TBuilder : class, IRatchetBuilder => Apply(builder, open, static (b, o) => b.SetStoreOpener(o));
 
     /// <summary>
     /// Opens a backend's store with <paramref name="open"/> when the engine is built, and closes it with the engine:
@@ -74,5 +51,15 @@ public static class RatchetBuilderExtensions
             options.LoggerFactory ??= context.LoggerFactory;
             return await open(options, cancellationToken);
         });
+    }
+
+    private static TBuilder Apply<TBuilder, TValue>(TBuilder builder, TValue value, Action<TBuilder, TValue> apply,
+        [CallerArgumentExpression(nameof(value))] string? name = null)
+        where TBuilder : class, IRatchetBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(value, name);
+        apply(builder, value);
+        return builder;
     }
 }
