@@ -140,7 +140,7 @@ internal sealed class RecordingObserver : IWorkflowObserver
     }
 }
 
-/// <summary>A logger factory that keeps every entry, for the one test that asserts on logging (the observer failure).</summary>
+/// <summary>A logger factory that keeps every entry, for the tests that assert on logging (the observer failure, the host's loggers reaching the store).</summary>
 internal sealed class CapturingLoggerFactory : ILoggerFactory
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();

@@ -38,7 +38,7 @@ internal sealed class TemplateHost : IAsyncDisposable
         steps.Register(services, unregistered);
         addTemplates(services.AddRatchet(o => o.PollInterval = TimeSpan.FromMilliseconds(200)).UseSqlite(Path.Combine(directory.FullName, "ratchet.db")));
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
-        var engine = provider.GetRequiredService<WorkflowEngine>();
+        var engine = await provider.GetRequiredService<RatchetEngineProvider>().GetEngineAsync();
         return await StartRunnerAsync(directory, provider, engine, ownsEngine: false);
     }
 

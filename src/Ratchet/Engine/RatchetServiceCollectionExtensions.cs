@@ -1,145 +1,60 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Ratchet.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Ratchet.Engine;
-
-/// <summary>Configures Ratchet in a host: <c>services.AddRatchet(o => …).UseSqlite(…).AddWorkflow(…)</c>.</summary>
-public sealed class RatchetServiceBuilder
-{
-    internal RatchetServiceBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The host's services.</summary>
-    public IServiceCollection Services { get; }
-
-    internal List<Func<IServiceProvider, WorkflowDefinition>> Definitions { get; } = [];
-
-    internal Func<IServiceProvider, CancellationToken, Task<IRatchetStore>>? OpenStore { get; set; }
-
-    /// <summary>Registers a definition.</summary>
-    public RatchetServiceBuilder AddWorkflow(WorkflowDefinition definition)
-    {
-        ArgumentNullException.ThrowIfNull(definition);
-        Definitions.Add(_ => definition);
-        return this;
-    }
-
-    /// <summary>Registers a node type, so that definitions using it get it, with its dependencies, from the container.</summary>
-    public RatchetServiceBuilder AddNode<TNode>() where TNode : class, IWorkflowNode
-    {
-        Services.TryAddTransient<TNode>();
-        return this;
-    }
-
-    /// <summary>Sets how the store is opened; backends' <c>UseSqlite</c> and the like call this.</summary>
-    public RatchetServiceBuilder UseStore(Func<IServiceProvider, CancellationToken, Task<IRatchetStore>> open)
-    {
-        ArgumentNullException.ThrowIfNull(open);
-        OpenStore = open;
-        return this;
-    }
-
-    /// <summary>
-    /// Opens a backend's store when the engine is first resolved, with <paramref name="open"/>, giving it the
-    /// container's <see cref="TimeProvider"/> when one is registered. Backends' <c>UseSqlite</c> and the like are built on it.
-    /// </summary>
-    public RatchetServiceBuilder UseStore<TOptions>(TOptions options, Func<TOptions, CancellationToken, Task<IRatchetStore>> open)
-        where TOptions : IStoreOptions
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(open);
-        return UseStore(async (services, cancellationToken) =>
-        {
-            if (services.GetService(typeof(TimeProvider)) is TimeProvider clock)
-            {
-                options.TimeProvider = clock;
-            }
-
-            return await open(options, cancellationToken);
-        });
-    }
-}
 
 /// <summary>Registers Ratchet's engine and its hosted worker.</summary>
 public static class RatchetServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds a singleton <see cref="WorkflowEngine"/> (nodes resolved from this container, observers are every
-    /// registered <see cref="IWorkflowObserver"/>) and a hosted service that runs a <see cref="WorkflowRunner"/>.
+    /// Adds Ratchet to a host: <see cref="RatchetOptions"/> (configured by <paramref name="configure"/> and validated
+    /// when the host starts, every problem listed), a hosted <see cref="RatchetWorkerService"/> that opens the store,
+    /// builds the engine and runs a <see cref="WorkflowRunner"/> for the host's lifetime, and, resolvable once the host
+    /// has started, <see cref="WorkflowEngine"/> and <see cref="Storage.IRatchetStore"/> (before that, take
+    /// <see cref="RatchetEngineProvider"/>). Nodes are resolved from this container; the engine's observers are every
+    /// registered <see cref="IWorkflowObserver"/>; its clock, id source and loggers are the registered
+    /// <see cref="TimeProvider"/>, <see cref="IWorkflowIdGenerator"/> and <c>ILoggerFactory</c>, given to the store too.
+    /// Everything is added with <c>TryAdd</c>, so what the application registers itself wins; calling it again adds
+    /// to the same configuration.
     /// </summary>
     public static RatchetServiceBuilder AddRatchet(this IServiceCollection services, Action<RatchetOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<RatchetOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RatchetOptions>, RatchetOptionsValidation>());
+        if (services.FirstOrDefault(static d => d.ServiceType == typeof(RatchetServiceBuilder) && !d.IsKeyedService)
+                ?.ImplementationInstance is RatchetServiceBuilder existing)
+        {
+            return existing;
+        }
+
         var builder = new RatchetServiceBuilder(services);
         services.AddSingleton(builder);
-        services.AddSingleton(provider =>
-        {
-            var setup = new RatchetBuilder()
-                .UseServices(provider)
-                .UseClock(provider.GetService<TimeProvider>() ?? TimeProvider.System);
-            if (provider.GetService<ILoggerFactory>() is { } loggers)
-            {
-                setup.UseLoggerFactory(loggers);
-            }
-
-            if (configure is not null)
-            {
-                setup.Configure(configure);
-            }
-
-            var open = builder.OpenStore ?? throw new InvalidOperationException(
-                "AddRatchet needs a store: call UseSqlite (Ratchet.Sqlite) or another backend's Use… on the builder it returns.");
-            setup.UseStore(ct => open(provider, ct));
-            foreach (var definition in builder.Definitions)
-            {
-                setup.AddWorkflow(definition(provider));
-            }
-
-            foreach (var observer in provider.GetServices<IWorkflowObserver>())
-            {
-                setup.AddObserver(observer);
-            }
-
-            return setup.BuildAsync().GetAwaiter().GetResult();
-        });
-        services.AddSingleton(provider => provider.GetRequiredService<WorkflowEngine>().Store);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWorkflowIdGenerator>(CrockfordIdGenerator.Instance);
+        services.TryAddSingleton(provider => new RatchetEngineProvider(provider, provider.GetRequiredService<RatchetServiceBuilder>()));
+        services.TryAddSingleton(provider => provider.GetRequiredService<RatchetEngineProvider>().Engine);
+        services.TryAddSingleton(provider => provider.GetRequiredService<WorkflowEngine>().Store);
         services.AddHostedService<RatchetWorkerService>();
         return builder;
     }
-}
 
-/// <summary>The hosted worker: runs a <see cref="WorkflowRunner"/> for the host's lifetime and stops it gracefully.</summary>
-public sealed class RatchetWorkerService(WorkflowEngine engine) : IHostedService, IAsyncDisposable
-{
-    private WorkflowRunner? _runner;
-
-    /// <summary>The running runner, once started.</summary>
-    public WorkflowRunner? Runner => _runner;
-
-    /// <inheritdoc />
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Fails the host's start with every problem <see cref="RatchetOptions.Validate"/> finds.</summary>
+    private sealed class RatchetOptionsValidation : IValidateOptions<RatchetOptions>
     {
-        _runner = engine.CreateRunner();
-        await _runner.StartAsync(cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_runner is not null)
+        public ValidateOptionsResult Validate(string? name, RatchetOptions options)
         {
-            await _runner.StopAsync(cancellationToken);
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_runner is not null)
-        {
-            await _runner.DisposeAsync();
+            var problems = options.Validate();
+            return problems.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(problems);
         }
     }
 }

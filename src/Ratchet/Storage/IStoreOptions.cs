@@ -4,7 +4,7 @@ namespace Ratchet.Storage;
 
 /// <summary>
 /// What every backend's options share, so that the engine builders can hand a store the engine's clock and loggers
-/// the same way for every backend (see <see cref="Engine.RatchetBuilder.UseStore{TOptions}"/>).
+/// the same way for every backend (see <see cref="Engine.RatchetBuilderExtensions.UseStore{TBuilder, TOptions}"/>).
 /// </summary>
 public interface IStoreOptions
 {
