@@ -13,10 +13,13 @@ public abstract record NodeDefinition
 {
     private static readonly IReadOnlyDictionary<string, string> NoTransitions = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    // The kinds are this assembly's: the engine runs each of them, so a kind it does not know could not run.
-    private protected NodeDefinition(string name)
+    // The kinds are this assembly's: the engine runs each of them, so a kind it does not know could not run. Each kind
+    // says what of it goes into the definition's version, and the retry policy it starts with (null: the workflow's).
+    private protected NodeDefinition(string name, NodeVersionText versionText, RetryPolicy? retry = null)
     {
         Name = name;
+        VersionText = versionText;
+        Retry = retry;
     }
 
     /// <summary>The node's name, unique in its workflow.</summary>
@@ -44,7 +47,7 @@ public abstract record NodeDefinition
     public TimeSpan? Timeout { get; internal init; }
 
     /// <summary>The kind's own settings as they enter the definition's version (see <see cref="WorkflowDefinition.Version"/>).</summary>
-    internal abstract NodeVersionText VersionText { get; }
+    internal NodeVersionText VersionText { get; }
 
     /// <summary>Whether some outcome of this node ends the workflow.</summary>
     internal virtual bool CanEnd =>
@@ -85,7 +88,7 @@ public abstract record NodeDefinition
 public sealed record ActionNodeDefinition : NodeDefinition
 {
     internal ActionNodeDefinition(string name, string? implementation, Func<IServiceProvider, IWorkflowNode> factory)
-        : base(name)
+        : base(name, new("Action", implementation))
     {
         Implementation = implementation;
         Factory = factory;
@@ -95,8 +98,6 @@ public sealed record ActionNodeDefinition : NodeDefinition
     public string? Implementation { get; }
 
     internal Func<IServiceProvider, IWorkflowNode> Factory { get; }
-
-    internal override NodeVersionText VersionText => new("Action", Implementation);
 }
 
 /// <summary>
@@ -106,11 +107,10 @@ public sealed record ActionNodeDefinition : NodeDefinition
 public sealed record ApprovalNodeDefinition : NodeDefinition
 {
     internal ApprovalNodeDefinition(string name, string prompt, Func<WorkflowRecord, string>? renderer)
-        : base(name)
+        : base(name, new("Approval", Prompt: prompt), RetryPolicy.None)
     {
         Prompt = prompt;
         PromptRenderer = renderer;
-        Retry = RetryPolicy.None;
     }
 
     /// <summary>What the human is asked, as written (a template when the definition renders it; see <see cref="WorkflowBuilder.Approval(string, string, Func{WorkflowRecord, string})"/>).</summary>
@@ -122,8 +122,6 @@ public sealed record ApprovalNodeDefinition : NodeDefinition
     internal bool RejectionFailsWorkflow => !Transitions.ContainsKey(WorkflowDefinition.Rejected);
 
     internal override bool CanEnd => base.CanEnd || RejectionFailsWorkflow;
-
-    internal override NodeVersionText VersionText => new("Approval", Prompt: Prompt);
 
     /// <summary>
     /// What the human is asked when <paramref name="workflow"/> parks at this approval: the rendered prompt, or the
@@ -154,39 +152,27 @@ public sealed record ApprovalNodeDefinition : NodeDefinition
 public sealed record SignalNodeDefinition : NodeDefinition
 {
     internal SignalNodeDefinition(string name, string signalName)
-        : base(name)
-    {
-        SignalName = signalName;
-        Retry = RetryPolicy.None;
-    }
+        : base(name, new("Signal", Signal: signalName), RetryPolicy.None) => SignalName = signalName;
 
     /// <summary>The signal's name.</summary>
     public string SignalName { get; }
-
-    internal override NodeVersionText VersionText => new("Signal", Signal: SignalName);
 }
 
 /// <summary>Sleeps for a fixed time: a durable timer.</summary>
 public sealed record DelayNodeDefinition : NodeDefinition
 {
     internal DelayNodeDefinition(string name, TimeSpan delay)
-        : base(name)
-    {
-        Delay = delay;
-        Retry = RetryPolicy.None;
-    }
+        : base(name, new("Delay", Delay: delay), RetryPolicy.None) => Delay = delay;
 
-    /// <summary>How long.</summary>
+    /// <summary>How long the workflow sleeps.</summary>
     public TimeSpan Delay { get; }
-
-    internal override NodeVersionText VersionText => new("Delay", Delay: Delay);
 }
 
 /// <summary>Starts a child workflow and waits for it; the child's output is the node's output, its failure the node's failure.</summary>
 public sealed record SubWorkflowNodeDefinition : NodeDefinition
 {
     internal SubWorkflowNodeDefinition(string name, string childType, Func<NodeContext, JsonElement?> childInput)
-        : base(name)
+        : base(name, new("SubWorkflow", Child: childType))
     {
         ChildType = childType;
         ChildInput = childInput;
@@ -196,8 +182,6 @@ public sealed record SubWorkflowNodeDefinition : NodeDefinition
     public string ChildType { get; }
 
     internal Func<NodeContext, JsonElement?> ChildInput { get; }
-
-    internal override NodeVersionText VersionText => new("SubWorkflow", Child: ChildType);
 }
 
 /// <summary>
