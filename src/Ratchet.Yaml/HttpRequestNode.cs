@@ -110,12 +110,14 @@ internal sealed class HttpRequestNode : IVersionedNode
         using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var body = new StreamCapture(redactor, log, "", _options.TailBytes, _options.MaxOutputBytes);
         int status;
-        string? reason;
+        string reason;
         try
         {
             using var response = await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked?.Token ?? cancellationToken);
             status = (int)response.StatusCode;
-            reason = response.ReasonPhrase;
+
+            // HTTP/2 and later send none: the status alone is the answer then.
+            reason = string.IsNullOrEmpty(response.ReasonPhrase) ? "" : " " + response.ReasonPhrase;
             await ReadBodyAsync(response, body, linked?.Token ?? cancellationToken);
         }
         catch (OperationCanceledException) when (limit?.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
@@ -136,7 +138,7 @@ internal sealed class HttpRequestNode : IVersionedNode
         }
 
         var output = body.Output!;
-        await request.RecordAsync(log, status, body.Tail.ToString(), $"== HTTP {status} {reason}");
+        await request.RecordAsync(log, status, body.Tail.ToString(), $"== HTTP {status}{reason}");
         if (output.Overflowed)
         {
             throw new HttpRequestFailedException(_spec.Name, status, transient: false,
@@ -149,7 +151,7 @@ internal sealed class HttpRequestNode : IVersionedNode
             quoted = quoted.Length == 0 ? "an empty body" : quoted.Length > QuotedBodyChars ? $"\"{quoted[..QuotedBodyChars]}...\"" : $"\"{quoted}\"";
             var expected = _spec.Expect.Count == 0 ? "2xx" : string.Join(" or ", _spec.Expect);
             throw new HttpRequestFailedException(_spec.Name, status, transient: status >= 500 || _spec.RetryOn.Contains(status),
-                redactor.Redact($"Node '{_spec.Name}': {request.Line} answered {status} {reason}, expected {expected}: {quoted}."));
+                redactor.Redact($"Node '{_spec.Name}': {request.Line} answered {status}{reason}, expected {expected}: {quoted}."));
         }
 
         // As for a command's output: Ratchet's own keys never reach the artifact, a user's secrets are the user's data.
