@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ratchet.Engine;
-using Ratchet.Expressions;
 
 namespace Ratchet.Yaml;
 
@@ -9,7 +7,7 @@ namespace Ratchet.Yaml;
 public sealed record CompiledWorkflow(WorkflowFile File, WorkflowDefinition Definition);
 
 /// <summary>
-/// Compiles workflow files to engine definitions: each node by the reader of its verb (<see cref="NodeReaders"/>: <c>run:</c>
+/// Compiles workflow files to engine definitions: each node by the reader of its verb (<c>run:</c>
 /// nodes run shell commands, <c>approval:</c> nodes wait for a human, <c>workflow:</c> nodes run another file as a
 /// sub-workflow, compiled too, <c>http:</c> nodes send a request), then what every node has (transitions, retry,
 /// timeout) once for all. A node without <c>next</c> goes to the node written after it; the last node ends the workflow.
