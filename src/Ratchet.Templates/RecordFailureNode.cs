@@ -54,7 +54,7 @@ internal sealed class RecordFailureNode : IWorkflowNode
         for (var hops = 0; step is not null && hops < definition.Nodes.Count; hops++)
         {
             var node = definition[step];
-            if (node.Kind != NodeKind.Approval || !context.TryGet<ApprovalDecision>(step, out var decision) || decision is null)
+            if (node is not ApprovalNodeDefinition || !context.TryGet<ApprovalDecision>(step, out var decision) || decision is null)
             {
                 break;
             }

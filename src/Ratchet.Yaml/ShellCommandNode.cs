@@ -19,35 +19,31 @@ namespace Ratchet.Yaml;
 internal sealed class ShellCommandNode : IVersionedNode
 {
     private readonly WorkflowFile _file;
-    private readonly NodeSpec _spec;
+    private readonly RunNodeSpec _spec;
     private readonly ShellOptions _options;
     private readonly Template _command;
     private readonly IReadOnlyList<(string Name, Template Value)> _env;
-    private readonly IReadOnlyList<(Expression Condition, string Outcome)> _conditions;
+    private readonly OutputConditions _conditions;
     private readonly HashSet<int> _exitCodes;
 
-    public ShellCommandNode(WorkflowFile file, NodeSpec spec, ShellOptions options)
+    public ShellCommandNode(WorkflowFile file, RunNodeSpec spec, ShellOptions options)
     {
         _file = file;
         _spec = spec;
         _options = options;
-        _command = Template.Parse(spec.Command!);
+        _command = Template.Parse(spec.Command);
         _env = file.Defaults.Env.Concat(spec.Env).Select(e => (e.Key, Template.Parse(e.Value))).ToArray();
-        _conditions = spec.Transitions.Where(t => t.Kind == TransitionKind.Condition)
-            .Select(t => (Expression.Parse(t.Key), ConditionOutcome(t.Key))).ToArray();
+        _conditions = new OutputConditions(spec.Transitions);
         _exitCodes = spec.Transitions.Where(t => t.Kind == TransitionKind.ExitCode).Select(t => t.ExitCode).ToHashSet();
     }
 
     /// <summary>Everything that decides what the command does: a changed file is a new definition version.</summary>
     public string VersionKey => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
         [
-            _spec.Command!, _spec.Outputs.ToString(), _spec.WorkingDirectory ?? _file.Defaults.WorkingDirectory ?? "", _file.Workspace.ToString(),
+            _spec.Command, _spec.Outputs.ToString(), _spec.WorkingDirectory ?? _file.Defaults.WorkingDirectory ?? "", _file.Workspace.ToString(),
             _spec.Agent ?? "", string.Join(';', _env.Select(e => $"{e.Name}={e.Value.Text}")),
             string.Join(';', _spec.Transitions.Select(t => $"{t.Kind}:{t.Key}->{t.Target}")),
         ]))))[..16];
-
-    /// <summary>The outcome of a condition is its own text, so graphs and audits show what was tested.</summary>
-    public static string ConditionOutcome(string condition) => condition;
 
     public static string ExitOutcome(int code) => $"exit {code.ToString(CultureInfo.InvariantCulture)}";
 
@@ -116,21 +112,7 @@ internal sealed class ShellCommandNode : IVersionedNode
                 $"Node '{_spec.Name}' command exited with code {exitCode}: {reason.TrimEnd('.')}. Its log is {logPath}.");
         }
 
-        var output = Output(printed, exitCode);
-
-        if (_conditions.Count > 0)
-        {
-            var withOutput = StateScope.Build(context, _file, workspace, output);
-            foreach (var (condition, outcome) in _conditions)
-            {
-                if (condition.EvaluateBoolean(withOutput))
-                {
-                    return new NodeResult { Outcome = outcome, Output = output };
-                }
-            }
-        }
-
-        return new NodeResult { Output = output };
+        return _conditions.Choose(context, _file, workspace, Output(printed, exitCode));
     }
 
     private JsonElement? LenientOutput(string text, int exitCode)

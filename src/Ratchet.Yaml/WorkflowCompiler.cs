@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ratchet.Engine;
-using Ratchet.Expressions;
 
 namespace Ratchet.Yaml;
 
@@ -9,9 +7,10 @@ namespace Ratchet.Yaml;
 public sealed record CompiledWorkflow(WorkflowFile File, WorkflowDefinition Definition);
 
 /// <summary>
-/// Compiles workflow files to engine definitions: <c>run:</c> nodes run shell commands, <c>approval:</c> nodes wait for
-/// a human, <c>workflow:</c> nodes run another file as a sub-workflow (compiled too). A node without <c>next</c> goes to
-/// the node written after it; the last node ends the workflow.
+/// Compiles workflow files to engine definitions: each node by the reader of its verb (<c>run:</c>
+/// nodes run shell commands, <c>approval:</c> nodes wait for a human, <c>workflow:</c> nodes run another file as a
+/// sub-workflow, compiled too, <c>http:</c> nodes send a request), then what every node has (transitions, retry,
+/// timeout) once for all. A node without <c>next</c> goes to the node written after it; the last node ends the workflow.
 /// </summary>
 public static partial class WorkflowCompiler
 {
@@ -43,9 +42,9 @@ public static partial class WorkflowCompiler
 
         stack.Add(file.Path);
         var children = new Dictionary<string, WorkflowFile>(StringComparer.Ordinal);
-        foreach (var node in file.Nodes.Where(n => n.Kind == NodeSpecKind.Workflow))
+        foreach (var node in file.Nodes.OfType<SubWorkflowNodeSpec>())
         {
-            var childPath = Path.GetFullPath(Path.Combine(file.Directory, node.WorkflowPath!));
+            var childPath = Path.GetFullPath(Path.Combine(file.Directory, node.WorkflowPath));
             if (stack.Contains(childPath, StringComparer.Ordinal))
             {
                 throw new WorkflowFileException([new WorkflowFileProblem(file.Path, node.Position,
@@ -89,7 +88,9 @@ public static partial class WorkflowCompiler
 
     private static WorkflowDefinition Build(WorkflowFile file, Dictionary<string, WorkflowFile> children, ShellOptions options)
     {
-        var builder = new WorkflowBuilder(file.Name).DefaultRetry(Policy(file.Defaults.Retry) ?? RetryPolicy.None);
+        var defaultRetry = Policy(file.Defaults.Retry) ?? RetryPolicy.None;
+        var builder = new WorkflowBuilder(file.Name).DefaultRetry(defaultRetry);
+        var compilation = new NodeCompilation(builder, file, options, children);
         if (file.Description is not null)
         {
             builder.Description(file.Description);
@@ -109,28 +110,7 @@ public static partial class WorkflowCompiler
         {
             var node = file.Nodes[i];
             var following = i + 1 < file.Nodes.Count ? file.Nodes[i + 1].Name : WorkflowDefinition.End;
-            switch (node.Kind)
-            {
-                case NodeSpecKind.Run:
-                    builder.Node(node.Name, new ShellCommandNode(file, node, options));
-                    break;
-                case NodeSpecKind.Approval:
-                    var prompt = Template.Parse(node.Prompt ?? "Approve?");
-                    var workspaces = file.Workspace == WorkspaceMode.Isolated ? Path.GetFullPath(options.WorkspacesDirectory) : null;
-                    var name = node.Name;
-                    builder.Approval(name, prompt.Text, workflow =>
-                    {
-                        // The workflow as it parks: its attempt there is the one the waiting event records.
-                        var workspace = workspaces is null ? null : Path.Combine(workspaces, workflow.Id);
-                        return prompt.Render(StateScope.Build(workflow, name, Math.Max(1, workflow.Attempt), file, workspace, output: null));
-                    });
-                    break;
-                default:
-                    var with = node.With.Select(w => (w.Key, Template.Parse(w.Value))).ToArray();
-                    var child = children[node.Name];
-                    builder.SubWorkflow(node.Name, child.Name, context => ChildInput(context, file, child, with));
-                    break;
-            }
+            node.Reader.Compile(node, compilation);
 
             var success = node.Transitions.FirstOrDefault(t => t.Kind is TransitionKind.Success or TransitionKind.Approved)?.Target
                 ?? node.Next
@@ -147,7 +127,7 @@ public static partial class WorkflowCompiler
                         builder.On(ShellCommandNode.ExitOutcome(transition.ExitCode), Target(transition.Target));
                         break;
                     case TransitionKind.Condition:
-                        builder.On(ShellCommandNode.ConditionOutcome(transition.Key), Target(transition.Target));
+                        builder.On(OutputConditions.Outcome(transition.Key), Target(transition.Target));
                         break;
                     case TransitionKind.Rejected:
                         builder.On(WorkflowDefinition.Rejected, Target(transition.Target));
@@ -157,12 +137,12 @@ public static partial class WorkflowCompiler
                 }
             }
 
-            if (Policy(node.Retry) is { } retry)
+            if (node.Reader.Retry(Policy(node.Retry), defaultRetry) is { } retry)
             {
                 builder.WithRetry(retry);
             }
 
-            if ((node.Timeout ?? file.Defaults.Timeout) is { } nodeTimeout && node.Kind == NodeSpecKind.Run)
+            if ((node.Timeout ?? file.Defaults.Timeout) is { } nodeTimeout && node.Reader.HasTimeout)
             {
                 builder.WithTimeout(nodeTimeout);
             }
@@ -191,33 +171,6 @@ public static partial class WorkflowCompiler
                 return new WorkflowFileProblem(file.Path, node?.Position, problem);
             }).ToArray());
         }
-    }
-
-    /// <summary>
-    /// The child's input, bound through its declared inputs (converted to their types, defaults applied): from the
-    /// rendered <c>with:</c> values, or, without <c>with:</c>, from the parent's inputs of the same names.
-    /// </summary>
-    private static JsonElement? ChildInput(NodeContext context, WorkflowFile file, WorkflowFile child, (string Key, Template Value)[] with)
-    {
-        if (with.Length > 0)
-        {
-            var scope = StateScope.Build(context, file, workspace: null, output: null);
-            return WorkflowInputs.Bind(child, with.Select(w => $"{w.Key}={w.Value.Render(scope)}"));
-        }
-
-        var inherited = new List<string>();
-        if (context.Input is { ValueKind: JsonValueKind.Object } input)
-        {
-            foreach (var declared in child.Inputs)
-            {
-                if (input.TryGetProperty(declared.Name, out var value))
-                {
-                    inherited.Add($"{declared.Name}={StateScope.Text(value)}");
-                }
-            }
-        }
-
-        return WorkflowInputs.Bind(child, inherited);
     }
 
     private static string Target(string target) => target == WorkflowFileParser.EndTarget ? WorkflowDefinition.End : target;

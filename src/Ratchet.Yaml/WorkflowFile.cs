@@ -86,42 +86,26 @@ public sealed record TransitionSpec(TransitionKind Kind, string Key, string Targ
     public int ExitCode { get; init; }
 }
 
-/// <summary>What a node does.</summary>
-public enum NodeSpecKind
+/// <summary>
+/// One node as written in a workflow file: the keys every node has. What the node does is its type, one sealed record
+/// per verb (<see cref="RunNodeSpec"/> for <c>run:</c>, <see cref="ApprovalNodeSpec"/>, <see cref="SubWorkflowNodeSpec"/>,
+/// <see cref="HttpNodeSpec"/>), each holding only its own keys.
+/// </summary>
+public abstract record NodeSpec
 {
-    /// <summary><c>run:</c> a shell command.</summary>
-    Run,
+    // The kinds are this assembly's: each is read and compiled by its NodeReader.
+    private protected NodeSpec()
+    {
+    }
 
-    /// <summary><c>approval:</c> waits for a human.</summary>
-    Approval,
-
-    /// <summary><c>workflow:</c> another workflow file as a sub-workflow.</summary>
-    Workflow,
-}
-
-/// <summary>One node as written in a workflow file.</summary>
-public sealed record NodeSpec
-{
     /// <summary>The node's name (its key under <c>nodes:</c>).</summary>
-    public required string Name { get; init; }
+    public string Name { get; init; } = "";
 
     /// <summary>Where the node starts in the file.</summary>
-    public required SourcePosition Position { get; init; }
+    public SourcePosition Position { get; init; }
 
-    /// <summary>What it does.</summary>
-    public required NodeSpecKind Kind { get; init; }
-
-    /// <summary>For <c>run:</c>: the command template.</summary>
-    public string? Command { get; init; }
-
-    /// <summary>For <c>approval:</c>: the prompt.</summary>
-    public string? Prompt { get; init; }
-
-    /// <summary>For <c>workflow:</c>: the sub-workflow's file, relative to this file.</summary>
-    public string? WorkflowPath { get; init; }
-
-    /// <summary>For <c>workflow:</c>: the child's inputs, each a template.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> With { get; init; } = [];
+    /// <summary>The key that says what the node does: <c>run</c>, <c>approval</c>, <c>workflow</c>, <c>http</c>.</summary>
+    public string Verb => Reader.Verb;
 
     /// <summary>An optional description.</summary>
     public string? Description { get; init; }
@@ -129,17 +113,8 @@ public sealed record NodeSpec
     /// <summary>The node's retry policy, if it has its own.</summary>
     public RetrySpec? Retry { get; init; }
 
-    /// <summary>How long one attempt may run.</summary>
+    /// <summary>How long one attempt may run (for the kinds an attempt of which can be stopped: <c>run</c>, <c>http</c>).</summary>
     public TimeSpan? Timeout { get; init; }
-
-    /// <summary>Environment variables for the command, each a template; added to the defaults'.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
-
-    /// <summary>What standard output becomes.</summary>
-    public OutputMode Outputs { get; init; } = OutputMode.Text;
-
-    /// <summary>The working directory, relative to the file's folder (or the workspace).</summary>
-    public string? WorkingDirectory { get; init; }
 
     /// <summary>The node after success: a node name or <c>end</c>; null for the next node in the file.</summary>
     public string? Next { get; init; }
@@ -153,8 +128,8 @@ public sealed record NodeSpec
     /// <summary>Finishing this node ends the workflow as Failed (the last node of a failure path).</summary>
     public bool FailsWorkflow { get; init; }
 
-    /// <summary>The agent profile whose settings the command gets as environment variables.</summary>
-    public string? Agent { get; init; }
+    /// <summary>The reader of this node's verb, which compiles it too.</summary>
+    internal NodeReader Reader { get; init; } = null!;
 }
 
 /// <summary>Settings every node starts from.</summary>

@@ -29,7 +29,7 @@ public static class WorkflowFileParser
     public const int MaxDepth = 64;
 
     private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "max_visits", "nodes"];
-    private static readonly string[] NodeKeys = ["run", "approval", "workflow", "with", "description", "retry", "timeout", "env", "outputs", "working_directory", "next", "on", "fails_workflow", "agent"];
+    private static readonly string[] CommonNodeKeys = ["description", "retry", "timeout", "next", "on", "fails_workflow"];
     private static readonly string[] DefaultKeys = ["retry", "timeout", "env", "working_directory"];
     private static readonly string[] InputKeys = ["type", "required", "default", "description"];
     private static readonly string[] RetryKeys = ["max_attempts", "delay", "backoff", "max_delay", "jitter"];
@@ -69,7 +69,8 @@ public static class WorkflowFileParser
         return file;
     }
 
-    private sealed class Reader(string file, CancellationToken cancellationToken)
+    /// <summary>Reads one file, collecting its problems; node readers check their keys with it.</summary>
+    internal sealed class Reader(string file, CancellationToken cancellationToken)
     {
         private string[]? _lines;
 
@@ -96,7 +97,7 @@ public static class WorkflowFileParser
 
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             {
-                Problem(null, "The file is empty or not a mapping; it needs at least 'name:' and 'nodes:'.");
+                Problem(position: null, "The file is empty or not a mapping; it needs at least 'name:' and 'nodes:'.");
                 return null;
             }
 
@@ -307,53 +308,25 @@ public static class WorkflowFileParser
 
             if (node is not YamlMappingNode mapping)
             {
-                Problem(At(node), $"node '{name}' must be a mapping with one of 'run', 'approval' or 'workflow'.");
+                Problem(At(node), $"node '{name}' must be a mapping with one of {NodeReaders.Choice(r => $"'{r.Verb}'")}.");
                 return null;
             }
 
-            string? command = null, prompt = null, workflow = null, description = null, next = null, workingDirectory = null, agent = null;
+            var verbs = mapping.Children.Where(c => NodeReaders.ByVerb.ContainsKey(Key(c.Key))).ToList();
+            var reader = verbs.Count == 1 ? NodeReaders.ByVerb[Key(verbs[0].Key)] : null;
+            string? description = null, next = null;
             SourcePosition? nextAt = null;
-            var with = new List<KeyValuePair<string, string>>();
-            var env = new List<KeyValuePair<string, string>>();
             var transitions = new List<TransitionSpec>();
             RetrySpec? retry = null;
             TimeSpan? timeout = null;
-            var outputs = OutputMode.Text;
             var failsWorkflow = false;
-            var kinds = new List<NodeSpecKind>();
+            var own = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
             foreach (var (keyNode2, value) in mapping.Children)
             {
-                switch (Key(keyNode2))
+                var key = Key(keyNode2);
+                switch (key)
                 {
-                    case "run":
-                        command = Text(value, "run");
-                        kinds.Add(NodeSpecKind.Run);
-                        if (command is not null)
-                        {
-                            CheckTemplate(command, value, $"the command of node '{name}'", shell: true);
-                        }
-
-                        break;
-                    case "approval":
-                        prompt = Text(value, "approval");
-                        kinds.Add(NodeSpecKind.Approval);
-                        if (prompt is not null)
-                        {
-                            CheckTemplate(prompt, value, $"the prompt of node '{name}'");
-                        }
-
-                        break;
-                    case "workflow":
-                        workflow = Text(value, "workflow");
-                        kinds.Add(NodeSpecKind.Workflow);
-                        break;
-                    case "with":
-                        with.AddRange(Environment(value, "with"));
-                        foreach (var (_, template) in with)
-                        {
-                            CheckTemplate(template, value, $"an input of node '{name}'");
-                        }
-
+                    case var verb when NodeReaders.ByVerb.ContainsKey(verb):
                         break;
                     case "description":
                         description = Text(value, "description");
@@ -363,21 +336,6 @@ public static class WorkflowFileParser
                         break;
                     case "timeout":
                         timeout = Duration(value, "timeout");
-                        break;
-                    case "env":
-                        env.AddRange(Environment(value));
-                        break;
-                    case "outputs":
-                        outputs = Text(value, "outputs") switch
-                        {
-                            "json" => OutputMode.Json,
-                            "text" or null => OutputMode.Text,
-                            "none" => OutputMode.None,
-                            var other => Invalid(value, $"outputs is '{other}'; write json, text or none.", OutputMode.Text),
-                        };
-                        break;
-                    case "working_directory":
-                        workingDirectory = Text(value, "working_directory");
                         break;
                     case "next":
                         next = Text(value, "next");
@@ -389,64 +347,52 @@ public static class WorkflowFileParser
                     case "fails_workflow":
                         failsWorkflow = Boolean(value, "fails_workflow");
                         break;
-                    case "agent":
-                        agent = Text(value, "agent");
+                    case var _ when reader?.Keys.Contains(key) == true:
+                        own[key] = value;
                         break;
                     default:
-                        Unknown(keyNode2, Key(keyNode2), $"in node '{name}'", NodeKeys);
+                        var owners = NodeReaders.All.Where(r => r.Keys.Contains(key)).ToList();
+                        if (owners.Count == 0)
+                        {
+                            Unknown(keyNode2, key, $"in node '{name}'", [.. NodeReaders.All.Select(r => r.Verb), .. CommonNodeKeys, .. reader?.Keys ?? NodeReaders.All.SelectMany(r => r.Keys).Distinct()]);
+                        }
+                        else if (reader is not null)
+                        {
+                            Problem(At(keyNode2), $"node '{name}' has '{key}:', which only applies to {string.Join(" and ", owners.Select(r => $"'{r.Verb}:'"))} nodes.");
+                        }
+
                         break;
                 }
             }
 
-            if (kinds.Count != 1)
+            if (reader is null)
             {
-                Problem(At(keyNode), kinds.Count == 0
-                    ? $"node '{name}' does nothing: give it one of 'run:' (a shell command), 'approval:' (a prompt for a human) or 'workflow:' (another workflow file)."
-                    : $"node '{name}' has {string.Join(" and ", kinds.Select(k => $"'{k.ToString().ToLowerInvariant()}:'"))}; a node does exactly one of them.");
+                Problem(At(keyNode), verbs.Count == 0
+                    ? $"node '{name}' does nothing: give it one of {NodeReaders.Choice(r => $"'{r.Verb}:' ({r.Summary})")}."
+                    : $"node '{name}' has {string.Join(" and ", verbs.Select(v => $"'{Key(v.Key)}:'"))}; a node does exactly one of them.");
                 return null;
             }
 
-            var kind = kinds[0];
-            if (with.Count > 0 && kind != NodeSpecKind.Workflow)
+            foreach (var transition in transitions.Where(t => !reader.Takes(t.Kind)))
             {
-                Problem(At(keyNode), $"node '{name}' has 'with:', which only applies to 'workflow:' nodes.");
+                Problem(transition.Position, $"'on: {transition.Key}' does not apply to node '{name}', a {reader.Verb} node.");
             }
 
-            foreach (var transition in transitions)
-            {
-                var fits = transition.Kind switch
+            return reader.Read(new NodeReading(this, name, verbs[0].Value, own)) is { } spec
+                ? spec with
                 {
-                    TransitionKind.Approved or TransitionKind.Rejected => kind == NodeSpecKind.Approval,
-                    TransitionKind.ExitCode or TransitionKind.Condition => kind == NodeSpecKind.Run,
-                    _ => true,
-                };
-                if (!fits)
-                {
-                    Problem(transition.Position, $"'on: {transition.Key}' does not apply to node '{name}', a {kind.ToString().ToLowerInvariant()} node.");
+                    Name = name,
+                    Position = At(keyNode),
+                    Description = description,
+                    Retry = retry,
+                    Timeout = timeout,
+                    Next = next,
+                    NextPosition = nextAt,
+                    Transitions = transitions,
+                    FailsWorkflow = failsWorkflow,
+                    Reader = reader,
                 }
-            }
-
-            return new NodeSpec
-            {
-                Name = name,
-                Position = At(keyNode),
-                Kind = kind,
-                Command = command,
-                Prompt = prompt,
-                WorkflowPath = workflow,
-                With = with,
-                Description = description,
-                Retry = retry,
-                Timeout = timeout,
-                Env = env,
-                Outputs = outputs,
-                WorkingDirectory = workingDirectory,
-                Next = next,
-                NextPosition = nextAt,
-                Transitions = transitions,
-                FailsWorkflow = failsWorkflow,
-                Agent = agent,
-            };
+                : null;
         }
 
         private IEnumerable<TransitionSpec> Transitions(string node, YamlNode value)
@@ -544,7 +490,7 @@ public static class WorkflowFileParser
             }
         }
 
-        private void CheckTemplate(string template, YamlNode at, string what, bool shell = false)
+        public void CheckTemplate(string template, YamlNode at, string what, bool shell = false)
         {
             Template parsed;
             try
@@ -655,7 +601,7 @@ public static class WorkflowFileParser
             return retry;
         }
 
-        private List<KeyValuePair<string, string>> Environment(YamlNode node, string what = "env")
+        public List<KeyValuePair<string, string>> Environment(YamlNode node, string what = "env")
         {
             var pairs = new List<KeyValuePair<string, string>>();
             if (node is not YamlMappingNode mapping)
@@ -683,7 +629,7 @@ public static class WorkflowFileParser
             _ => Invalid(at, $"input type '{text}' is unknown; use string, int, number, bool or json.", InputType.String),
         };
 
-        private TimeSpan? Duration(YamlNode node, string what)
+        public TimeSpan? Duration(YamlNode node, string what)
         {
             var text = Text(node, what);
             if (text is null)
@@ -700,7 +646,7 @@ public static class WorkflowFileParser
             return null;
         }
 
-        private int? Integer(YamlNode node, string what)
+        public int? Integer(YamlNode node, string what)
         {
             var text = Text(node, what);
             if (text is not null && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
@@ -724,7 +670,7 @@ public static class WorkflowFileParser
             return null;
         }
 
-        private bool Boolean(YamlNode node, string what)
+        public bool Boolean(YamlNode node, string what)
         {
             switch (Text(node, what))
             {
@@ -738,7 +684,7 @@ public static class WorkflowFileParser
             }
         }
 
-        private string? Text(YamlNode node, string what)
+        public string? Text(YamlNode node, string what)
         {
             if (node is YamlScalarNode scalar)
             {
@@ -749,13 +695,13 @@ public static class WorkflowFileParser
             return null;
         }
 
-        private T Invalid<T>(YamlNode at, string message, T fallback)
+        public T Invalid<T>(YamlNode at, string message, T fallback)
         {
             Problem(At(at), message);
             return fallback;
         }
 
-        private void Unknown(YamlNode at, string key, string where, string[] known)
+        public void Unknown(YamlNode at, string key, string where, string[] known)
         {
             var close = known.FirstOrDefault(k => Distance(k, key) <= 2);
             Problem(At(at), close is null
@@ -769,13 +715,24 @@ public static class WorkflowFileParser
             return value;
         }
 
-        private void Problem(SourcePosition? at, string message) => Problems.Add(new WorkflowFileProblem(file, at, Capitalize(message)));
+        /// <summary>What the verb or key <paramref name="what"/> makes of standard output (or a response body): <c>json</c>, <c>text</c> (default) or <c>none</c>.</summary>
+        public OutputMode Outputs(YamlNode value, string what = "outputs") => Text(value, what) switch
+        {
+            "json" => OutputMode.Json,
+            "text" or null => OutputMode.Text,
+            "none" => OutputMode.None,
+            var other => Invalid(value, $"{what} is '{other}'; write json, text or none.", OutputMode.Text),
+        };
+
+        public void Problem(YamlNode at, string message) => Problem(At(at), message);
+
+        public void Problem(SourcePosition? position, string message) => Problems.Add(new WorkflowFileProblem(file, position, Capitalize(message)));
 
         private static string Capitalize(string message) => message.Length > 0 && char.IsLower(message[0]) ? char.ToUpperInvariant(message[0]) + message[1..] : message;
 
-        private static string Key(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
+        public static string Key(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
 
-        private static SourcePosition At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+        public static SourcePosition At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
     }
 
     /// <summary>A YAML value as JSON: scalars typed the way YAML 1.2's core schema reads unquoted text.</summary>

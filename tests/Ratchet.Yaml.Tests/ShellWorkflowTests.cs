@@ -821,7 +821,7 @@ public sealed class ShellWorkflowTests : IDisposable
         Assert.Equal("Open a PR for #42 in acme/widgets from fix/42 (ask, attempt 1)? {{ stays }}", parked.Payload!.Value.GetProperty("prompt").GetString());
 
         // The definition keeps the prompt as written: it is what its version and graph are made of.
-        Assert.StartsWith("Open a PR for #{{ inputs.issue }}", run.Compiled[0].Definition.Nodes.Single(n => n.Name == "ask").Prompt, StringComparison.Ordinal);
+        Assert.StartsWith("Open a PR for #{{ inputs.issue }}", Assert.IsType<Ratchet.Engine.ApprovalNodeDefinition>(run.Compiled[0].Definition.Nodes.Single(n => n.Name == "ask")).Prompt, StringComparison.Ordinal);
     }
 
     [Fact]

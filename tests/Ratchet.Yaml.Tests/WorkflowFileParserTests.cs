@@ -66,18 +66,19 @@ public sealed class WorkflowFileParserTests : IDisposable
         Assert.Equal([new KeyValuePair<string, string>("MODE", "test")], file.Defaults.Env);
 
         Assert.Equal(["plan", "build", "review", "report"], file.Nodes.Select(n => n.Name));
-        var plan = file.Nodes[0];
-        Assert.Equal((NodeSpecKind.Run, "./plan.sh {{ inputs.issue }}", OutputMode.Json, 2, TimeSpan.FromMilliseconds(500), "sub", "plans"),
-            (plan.Kind, plan.Command, plan.Outputs, plan.Retry!.MaxAttempts, plan.Timeout, plan.WorkingDirectory, plan.Description));
+        var plan = Assert.IsType<RunNodeSpec>(file.Nodes[0]);
+        Assert.Equal(("run", "./plan.sh {{ inputs.issue }}", OutputMode.Json, 2, TimeSpan.FromMilliseconds(500), "sub", "plans"),
+            (plan.Verb, plan.Command, plan.Outputs, plan.Retry!.MaxAttempts, plan.Timeout, plan.WorkingDirectory, plan.Description));
         Assert.Equal(new SourcePosition(16, 3), plan.Position);
         Assert.Equal([new KeyValuePair<string, string>("LEVEL", "{{ inputs.repo }}")], plan.Env);
         Assert.Equal(
             [(TransitionKind.Condition, "output.ok", "build", 0), (TransitionKind.ExitCode, "exit 3", "review", 3), (TransitionKind.Failure, "failure", "report", 0)],
             plan.Transitions.Select(t => (t.Kind, t.Key, t.Target, t.ExitCode)).ToArray());
-        Assert.Equal((OutputMode.None, "end"), (file.Nodes[1].Outputs, file.Nodes[1].Next));
-        Assert.Equal((NodeSpecKind.Approval, "Looks right?"), (file.Nodes[2].Kind, file.Nodes[2].Prompt));
+        Assert.Equal((OutputMode.None, "end"), (Assert.IsType<RunNodeSpec>(file.Nodes[1]).Outputs, file.Nodes[1].Next));
+        Assert.Equal(("approval", "Looks right?"), (file.Nodes[2].Verb, Assert.IsType<ApprovalNodeSpec>(file.Nodes[2]).Prompt));
         Assert.Equal([TransitionKind.Approved, TransitionKind.Rejected], file.Nodes[2].Transitions.Select(t => t.Kind));
-        Assert.Equal((true, "reporter", OutputMode.Text), (file.Nodes[3].FailsWorkflow, file.Nodes[3].Agent, file.Nodes[3].Outputs));
+        var report = Assert.IsType<RunNodeSpec>(file.Nodes[3]);
+        Assert.Equal((true, "reporter", OutputMode.Text), (report.FailsWorkflow, report.Agent, report.Outputs));
     }
 
     [Fact]
@@ -627,8 +628,8 @@ public sealed class WorkflowFileParserTests : IDisposable
                   ALL: [{{string.Join(", ", Enumerable.Repeat("*common", WorkflowFileParser.MaxAliases - 1))}}]
             """, "/srv/demo/shared.yaml");
 
-        Assert.Equal([new KeyValuePair<string, string>("MODE", "test"), new KeyValuePair<string, string>("LEVEL", "3")], file.Nodes[0].Env);
-        var all = System.Text.Json.JsonDocument.Parse(Assert.Single(file.Nodes[1].Env).Value).RootElement;
+        Assert.Equal([new KeyValuePair<string, string>("MODE", "test"), new KeyValuePair<string, string>("LEVEL", "3")], Assert.IsType<RunNodeSpec>(file.Nodes[0]).Env);
+        var all = System.Text.Json.JsonDocument.Parse(Assert.Single(Assert.IsType<RunNodeSpec>(file.Nodes[1]).Env).Value).RootElement;
         Assert.Equal(WorkflowFileParser.MaxAliases - 1, all.GetArrayLength());
         Assert.All(all.EnumerateArray(), e => Assert.Equal("test", e.GetProperty("MODE").GetString()));
     }

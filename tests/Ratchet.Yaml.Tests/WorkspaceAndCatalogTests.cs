@@ -100,8 +100,8 @@ public sealed class WorkspaceAndCatalogTests : IDisposable
             var recorded = Assert.Single(loaded, c => c.Definition.Name == "catalog");
             Assert.Equal(original[0].Definition.Version, recorded.Definition.Version);
             Assert.Equal(["say"], recorded.File.Nodes.Select(n => n.Name));
-            Assert.Equal("echo original", recorded.File.Nodes[0].Command);
-            Assert.Equal("echo child-original", Assert.Single(loaded, c => c.Definition.Name == "catalog-child").File.Nodes[0].Command);
+            Assert.Equal("echo original", Assert.IsType<RunNodeSpec>(recorded.File.Nodes[0]).Command);
+            Assert.Equal("echo child-original", Assert.IsType<RunNodeSpec>(Assert.Single(loaded, c => c.Definition.Name == "catalog-child").File.Nodes[0]).Command);
             Assert.NotEqual(original[0].Definition.Version, WorkflowCompiler.Load(path, options)[0].Definition.Version);
         }
     }
@@ -120,7 +120,7 @@ public sealed class WorkspaceAndCatalogTests : IDisposable
         await DefinitionCatalog.SaveAsync(run.Store, second);
         var loaded = await DefinitionCatalog.LoadAllAsync(run.Store, options);
 
-        Assert.Equal(["echo first", "echo second"], loaded.Select(c => c.File.Nodes[0].Command).Order(StringComparer.Ordinal));
+        Assert.Equal(["echo first", "echo second"], loaded.Select(c => Assert.IsType<RunNodeSpec>(c.File.Nodes[0]).Command).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -71,8 +71,8 @@ internal sealed class YamlRun : IAsyncDisposable
 
     public WorkflowFile Root => Compiled[0].File;
 
-    /// <summary>Compiles <paramref name="workflowPath"/> (or uses <paramref name="compiled"/>) and starts an engine for it.</summary>
-    public static async Task<YamlRun> StartAsync(Scratch scratch, string workflowPath, IReadOnlyList<CompiledWorkflow>? compiled = null, Func<ShellOptions, ShellOptions>? configure = null)
+    /// <summary>Compiles <paramref name="workflowPath"/> (or uses <paramref name="compiled"/>) and starts an engine for it (telling <paramref name="observer"/>).</summary>
+    public static async Task<YamlRun> StartAsync(Scratch scratch, string workflowPath, IReadOnlyList<CompiledWorkflow>? compiled = null, Func<ShellOptions, ShellOptions>? configure = null, IWorkflowObserver? observer = null)
     {
         var store = await SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = scratch.Database });
         try
@@ -86,6 +86,11 @@ internal sealed class YamlRun : IAsyncDisposable
             shell = configure?.Invoke(shell) ?? shell;
             compiled ??= WorkflowCompiler.Load(workflowPath, shell);
             var builder = new RatchetBuilder().UseStore(store).Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(50));
+            if (observer is not null)
+            {
+                builder.AddObserver(observer);
+            }
+
             foreach (var workflow in compiled)
             {
                 builder.AddWorkflow(workflow.Definition);

@@ -26,22 +26,3 @@ internal sealed class DelegateNode(Func<NodeContext, CancellationToken, Task<Nod
 {
     public Task<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken) => execute(context, cancellationToken);
 }
-
-/// <summary>What a node does.</summary>
-public enum NodeKind
-{
-    /// <summary>Runs code: an <see cref="IWorkflowNode"/>.</summary>
-    Action = 0,
-
-    /// <summary>Parks the workflow in <c>Waiting(Approval)</c> until a human approves or rejects.</summary>
-    Approval = 1,
-
-    /// <summary>Parks the workflow in <c>Waiting(Signal)</c> until the named signal arrives; its payload is the output.</summary>
-    Signal = 2,
-
-    /// <summary>Starts a child workflow and waits for it; the child's output is the node's output.</summary>
-    SubWorkflow = 3,
-
-    /// <summary>Sleeps for a fixed time (a durable timer).</summary>
-    Delay = 4,
-}

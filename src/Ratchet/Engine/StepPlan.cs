@@ -261,7 +261,7 @@ internal static class Steps
     }
 
     /// <summary>Parks the workflow at an approval node, asking the prompt rendered from the workflow as it is now.</summary>
-    public static StepPlan ParkForApproval(WorkflowRecord workflow, NodeDefinition node, DateTimeOffset now, bool observe)
+    public static StepPlan ParkForApproval(WorkflowRecord workflow, ApprovalNodeDefinition node, DateTimeOffset now, bool observe)
     {
         var prompt = node.PromptFor(workflow);
         return Park(workflow, node, WaitReason.Approval, null, null, now, observe,
@@ -270,7 +270,7 @@ internal static class Steps
 
     /// <summary>
     /// Parks the workflow at its current node until something outside it happens. Observers are told what it waits
-    /// for: <c>message</c>, else <c>detail</c>, else the node's prompt as written.
+    /// for: <c>message</c>, else <c>detail</c>.
     /// </summary>
     public static StepPlan Park(WorkflowRecord workflow, NodeDefinition node, WaitReason reason, string? detail, DateTimeOffset? dueAt, DateTimeOffset now, bool observe, JsonElement? payload = null, string? message = null)
     {
@@ -292,7 +292,7 @@ internal static class Steps
         {
             plan.Events.Add(Event(WorkflowEventKind.Waiting, workflow, now) with
             {
-                Node = node.Name, Status = WorkflowStatus.Waiting, WaitReason = reason, DueAt = dueAt, Message = message ?? detail ?? node.Prompt,
+                Node = node.Name, Status = WorkflowStatus.Waiting, WaitReason = reason, DueAt = dueAt, Message = message ?? detail,
             });
         }
 

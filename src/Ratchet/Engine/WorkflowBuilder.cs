@@ -35,25 +35,17 @@ public sealed class WorkflowBuilder
         _name = name;
     }
 
-    /// <summary>The node being configured: the last one added.</summary>
-    private NodeDefinition Current => _nodes.Count > 0
-        ? _nodes[^1]
-        : throw new InvalidOperationException("Add a node before configuring one.");
 
     /// <summary>Adds an action node implemented by <typeparamref name="TNode"/>, resolved from the engine's services (or created with them).</summary>
     public WorkflowBuilder Node<TNode>(string name) where TNode : class, IWorkflowNode =>
-        Add(new NodeDefinition(name, NodeKind.Action)
-        {
-            Implementation = typeof(TNode).FullName,
-            Factory = static services => ActivatorUtilities.GetServiceOrCreateInstance<TNode>(services),
-        });
+        Add(new ActionNodeDefinition(name, typeof(TNode).FullName, static services => ActivatorUtilities.GetServiceOrCreateInstance<TNode>(services)));
 
     /// <summary>Adds an action node that runs <paramref name="node"/> (one shared instance).</summary>
     public WorkflowBuilder Node(string name, IWorkflowNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
         var implementation = node is IVersionedNode versioned ? $"{node.GetType().FullName}:{versioned.VersionKey}" : node.GetType().FullName;
-        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = implementation, Factory = _ => node });
+        return Add(new ActionNodeDefinition(name, implementation, _ => node));
     }
 
     /// <summary>Adds an action node that runs a delegate.</summary>
@@ -61,14 +53,14 @@ public sealed class WorkflowBuilder
     {
         ArgumentNullException.ThrowIfNull(execute);
         var node = new DelegateNode(execute);
-        return Add(new NodeDefinition(name, NodeKind.Action) { Implementation = "delegate", Factory = _ => node });
+        return Add(new ActionNodeDefinition(name, "delegate", _ => node));
     }
 
     /// <summary>Adds an approval node: the workflow waits for a human; <c>approved</c> follows <c>Then</c>, <c>rejected</c> fails it unless <c>On("rejected", …)</c> says otherwise.</summary>
     public WorkflowBuilder Approval(string name, string prompt)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(prompt);
-        return Add(new NodeDefinition(name, NodeKind.Approval) { Prompt = prompt, Retry = RetryPolicy.None });
+        return Add(new ApprovalNodeDefinition(name, prompt, renderer: null));
     }
 
     /// <summary>
@@ -81,17 +73,16 @@ public sealed class WorkflowBuilder
     /// <param name="render">Renders the prompt from the workflow. If it throws, the prompt is shown as written, with the error.</param>
     public WorkflowBuilder Approval(string name, string prompt, Func<WorkflowRecord, string> render)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prompt);
         ArgumentNullException.ThrowIfNull(render);
-        Approval(name, prompt);
-        Current.PromptRenderer = render;
-        return this;
+        return Add(new ApprovalNodeDefinition(name, prompt, render));
     }
 
     /// <summary>Adds a node that waits for the signal <paramref name="signalName"/>; the signal's payload is its output.</summary>
     public WorkflowBuilder WaitForSignal(string name, string signalName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
-        return Add(new NodeDefinition(name, NodeKind.Signal) { SignalName = signalName, Retry = RetryPolicy.None });
+        return Add(new SignalNodeDefinition(name, signalName));
     }
 
     /// <summary>Adds a node that runs a child workflow of type <paramref name="childType"/> and waits for it.</summary>
@@ -101,25 +92,21 @@ public sealed class WorkflowBuilder
     public WorkflowBuilder SubWorkflow(string name, string childType, Func<NodeContext, object?>? input = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(childType);
-        return Add(new NodeDefinition(name, NodeKind.SubWorkflow)
-        {
-            ChildType = childType,
-            ChildInput = input is null ? static ctx => ctx.Input : ctx => input(ctx) is { } value ? NodeResult.ToJson(value) : null,
-        });
+        return Add(new SubWorkflowNodeDefinition(name, childType,
+            input is null ? static ctx => ctx.Input : ctx => input(ctx) is { } value ? NodeResult.ToJson(value) : null));
     }
 
     /// <summary>Adds a durable sleep of <paramref name="delay"/>.</summary>
     public WorkflowBuilder Delay(string name, TimeSpan delay) =>
         delay < TimeSpan.Zero
             ? throw new ArgumentOutOfRangeException(nameof(delay), delay, "A delay cannot be negative.")
-            : Add(new NodeDefinition(name, NodeKind.Delay) { Delay = delay, Retry = RetryPolicy.None });
+            : Add(new DelayNodeDefinition(name, delay));
 
     /// <summary>After the current node succeeds, go to <paramref name="target"/> (or <see cref="WorkflowDefinition.End"/>).</summary>
     public WorkflowBuilder Then(string target)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
-        Current.Next = target;
-        return this;
+        return Update(node => node with { Next = target });
     }
 
     /// <summary>When the current node returns <paramref name="outcome"/>, go to <paramref name="target"/>.</summary>
@@ -127,31 +114,27 @@ public sealed class WorkflowBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outcome);
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
-        Current.AddTransition(outcome, target);
-        return this;
+        return Update(node => node.WithTransition(outcome, target));
     }
 
     /// <summary>When the current node fails for good, go to <paramref name="target"/> instead of failing the workflow.</summary>
     public WorkflowBuilder OnFailure(string target)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
-        Current.FailureTarget = target;
-        return this;
+        return Update(node => node with { FailureTarget = target });
     }
 
     /// <summary>Finishing the current node ends the workflow as Failed: the last node of a failure path.</summary>
     public WorkflowBuilder FailsWorkflow()
     {
-        Current.FailsWorkflow = true;
-        return this;
+        return Update(static node => node with { FailsWorkflow = true });
     }
 
     /// <summary>The current node's retry policy.</summary>
     public WorkflowBuilder WithRetry(RetryPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        Current.Retry = policy;
-        return this;
+        return Update(node => node with { Retry = policy });
     }
 
     /// <summary>How long one attempt of the current node may run.</summary>
@@ -162,15 +145,13 @@ public sealed class WorkflowBuilder
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A node timeout must be positive.");
         }
 
-        Current.Timeout = timeout;
-        return this;
+        return Update(node => node with { Timeout = timeout });
     }
 
     /// <summary>A description of the current node.</summary>
     public WorkflowBuilder Describe(string description)
     {
-        Current.Description = description;
-        return this;
+        return Update(node => node with { Description = description });
     }
 
     /// <summary>Starts at <paramref name="node"/> instead of the first node added.</summary>
@@ -338,6 +319,18 @@ public sealed class WorkflowBuilder
         {
             problems.Add($"Node '{node.Name}' has no path to an end: every way from it loops. Give one of its nodes a way out.");
         }
+    }
+
+    /// <summary>Replaces the node being configured, the last one added, with <paramref name="change"/> of it.</summary>
+    private WorkflowBuilder Update(Func<NodeDefinition, NodeDefinition> change)
+    {
+        if (_nodes.Count == 0)
+        {
+            throw new InvalidOperationException("Add a node before configuring one.");
+        }
+
+        _nodes[^1] = change(_nodes[^1]);
+        return this;
     }
 
     private WorkflowBuilder Add(NodeDefinition node)

@@ -89,10 +89,11 @@ public sealed class WorkflowDefinition
         text.Append(MaxVisits is { } visits ? string.Create(CultureInfo.InvariantCulture, $" visits {visits}\n") : "\n");
         foreach (var node in Nodes)
         {
+            var own = node.VersionText;
             text.Append(CultureInfo.InvariantCulture,
-                $"node {node.Name} {node.Kind} {node.Implementation} next {node.Next} fail {node.FailureTarget} failsWorkflow {node.FailsWorkflow} ");
+                $"node {node.Name} {own.Kind} {own.Implementation} next {node.Next} fail {node.FailureTarget} failsWorkflow {node.FailsWorkflow} ");
             text.Append(CultureInfo.InvariantCulture,
-                $"retry {Describe(node.Retry)} timeout {node.Timeout?.Ticks} prompt {node.Prompt} signal {node.SignalName} child {node.ChildType} delay {node.Delay?.Ticks}");
+                $"retry {Describe(node.Retry)} timeout {node.Timeout?.Ticks} prompt {own.Prompt} signal {own.Signal} child {own.Child} delay {own.Delay?.Ticks}");
             foreach (var (outcome, target) in node.Transitions.OrderBy(t => t.Key, StringComparer.Ordinal))
             {
                 text.Append(CultureInfo.InvariantCulture, $" on {outcome}->{target}");

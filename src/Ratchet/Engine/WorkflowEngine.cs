@@ -303,7 +303,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var steps = await Store.GetStepsAsync(workflowId, cancellationToken);
         var highest = steps.Where(s => s.Node == node).Select(s => s.Attempt)
             .Append(workflow.CurrentNode == node ? workflow.Attempt : 0).Max();
-        if (node is not null && definition?.HasNode(node) != false && definition?[node].Kind != NodeKind.Delay)
+        if (node is not null && definition?.HasNode(node) != false && definition?[node] is not DelayNodeDefinition)
         {
             // A waiting retry starts its attempt as it is numbered. (A delay node waiting on its timer would be over:
             // it is left Running, to wait again.)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace Ratchet.Engine;
@@ -16,12 +17,13 @@ public static class WorkflowGraph
         {
             var id = ids[node.Name];
             var label = Escape(Label(node));
-            text.Append("    ").Append(id).Append(node.Kind switch
+            text.Append("    ").Append(id).Append(node switch
             {
-                NodeKind.Approval => $"{{{{\"{label}\"}}}}",
-                NodeKind.SubWorkflow => $"[[\"{label}\"]]",
-                NodeKind.Signal or NodeKind.Delay => $"([\"{label}\"])",
-                _ => $"[\"{label}\"]",
+                ApprovalNodeDefinition => $"{{{{\"{label}\"}}}}",
+                SubWorkflowNodeDefinition => $"[[\"{label}\"]]",
+                SignalNodeDefinition or DelayNodeDefinition => $"([\"{label}\"])",
+                ActionNodeDefinition => $"[\"{label}\"]",
+                _ => throw UnknownKind(node),
             }).Append('\n');
         }
 
@@ -69,12 +71,13 @@ public static class WorkflowGraph
         text.Append("    \"$start\" -> \"").Append(Quote(definition.StartNode)).Append("\";\n");
         foreach (var node in definition.Nodes)
         {
-            var shape = node.Kind switch
+            var shape = node switch
             {
-                NodeKind.Approval => "hexagon",
-                NodeKind.SubWorkflow => "box3d",
-                NodeKind.Signal or NodeKind.Delay => "ellipse",
-                _ => "box",
+                ApprovalNodeDefinition => "hexagon",
+                SubWorkflowNodeDefinition => "box3d",
+                SignalNodeDefinition or DelayNodeDefinition => "ellipse",
+                ActionNodeDefinition => "box",
+                _ => throw UnknownKind(node),
             };
             text.Append("    \"").Append(Quote(node.Name)).Append("\" [shape=").Append(shape)
                 .Append(", label=\"").Append(Quote(Label(node))).Append("\"];\n");
@@ -119,7 +122,7 @@ public static class WorkflowGraph
             yield return (outcome, target, false);
         }
 
-        if (node.Kind == NodeKind.Approval && !node.Transitions.ContainsKey(WorkflowDefinition.Rejected))
+        if (node is ApprovalNodeDefinition { RejectionFailsWorkflow: true })
         {
             yield return (WorkflowDefinition.Rejected, null, true);
         }
@@ -131,14 +134,18 @@ public static class WorkflowGraph
         }
     }
 
-    private static string Label(NodeDefinition node) => node.Kind switch
+    private static string Label(NodeDefinition node) => node switch
     {
-        NodeKind.Approval => $"{node.Name}: {node.Prompt}",
-        NodeKind.SubWorkflow => $"{node.Name}: {node.ChildType}",
-        NodeKind.Signal => $"{node.Name}: signal {node.SignalName}",
-        NodeKind.Delay => $"{node.Name}: wait {node.Delay}",
-        _ => node.Description is null ? node.Name : $"{node.Name}: {node.Description}",
+        ApprovalNodeDefinition approval => $"{node.Name}: {approval.Prompt}",
+        SubWorkflowNodeDefinition child => $"{node.Name}: {child.ChildType}",
+        SignalNodeDefinition signal => $"{node.Name}: signal {signal.SignalName}",
+        DelayNodeDefinition delay => $"{node.Name}: wait {delay.Delay}",
+        ActionNodeDefinition => node.Description is null ? node.Name : $"{node.Name}: {node.Description}",
+        _ => throw UnknownKind(node),
     };
+
+    // The kinds are closed (NodeDefinition cannot be derived from outside this assembly): a new one must be drawn here.
+    private static UnreachableException UnknownKind(NodeDefinition node) => new($"Node '{node.Name}' is of a kind graphs do not draw: {node.GetType().Name}.");
 
     private static Dictionary<string, string> Ids(WorkflowDefinition definition) =>
         definition.Nodes.Select((n, i) => (n.Name, Id: $"n{i}")).ToDictionary(x => x.Name, x => x.Id, StringComparer.Ordinal);

@@ -146,7 +146,7 @@ public sealed partial class WorkflowRunner
                 plan = Steps.Begin(workflow, Math.Max(1, workflow.Attempt), now, observe, interrupted: false);
                 await StopLeftoverProcessesAsync(workflow, plan);
                 break;
-            case (WorkflowStatus.Waiting, WaitReason.Timer) when definition[workflow.CurrentNode!].Kind == NodeKind.Delay:
+            case (WorkflowStatus.Waiting, WaitReason.Timer) when definition[workflow.CurrentNode!] is DelayNodeDefinition:
                 plan = Steps.CompleteNode(workflow, definition[workflow.CurrentNode!], NodeResult.SuccessOutcome, null, null,
                     workflow.UpdatedAt, now, continueHere: true, observe);
                 break;
@@ -196,23 +196,25 @@ public sealed partial class WorkflowRunner
         }
         else
         {
-            switch (node.Kind)
+            switch (node)
             {
-                case NodeKind.Approval:
-                    plan = Steps.ParkForApproval(workflow, node, now, observe);
+                case ApprovalNodeDefinition approval:
+                    plan = Steps.ParkForApproval(workflow, approval, now, observe);
                     break;
-                case NodeKind.Signal:
-                    plan = Steps.Park(workflow, node, WaitReason.Signal, node.SignalName, null, now, observe);
+                case SignalNodeDefinition signal:
+                    plan = Steps.Park(workflow, node, WaitReason.Signal, signal.SignalName, null, now, observe);
                     break;
-                case NodeKind.Delay:
-                    plan = Steps.Park(workflow, node, WaitReason.Timer, null, StoreTime.Truncate(now + node.Delay!.Value), now, observe);
+                case DelayNodeDefinition delay:
+                    plan = Steps.Park(workflow, node, WaitReason.Timer, null, StoreTime.Truncate(now + delay.Delay), now, observe);
                     break;
-                case NodeKind.SubWorkflow:
+                case SubWorkflowNodeDefinition child:
                     committedTo(workflow with { Status = WorkflowStatus.Waiting, WaitReason = WaitReason.Child });
-                    return await StartChildAsync(workflow, definition, node, execution);
-                default:
-                    plan = await RunActionAsync(workflow, definition, node, execution, deadline);
+                    return await StartChildAsync(workflow, child, execution);
+                case ActionNodeDefinition action:
+                    plan = await RunActionAsync(workflow, definition, action, execution, deadline);
                     break;
+                default:
+                    throw new UnreachableException($"Node '{node.Name}' is of a kind the runner does not run: {node.GetType().Name}.");
             }
         }
 
@@ -228,7 +230,7 @@ public sealed partial class WorkflowRunner
         {
             committed = await CommitPlanAsync(plan, workflow);
         }
-        catch (Exception ex) when (node.Kind == NodeKind.Action && plan.Next.Status != WorkflowStatus.Failed && !IsStoreTrouble(ex) && ex is not WorkflowConcurrencyException)
+        catch (Exception ex) when (node is ActionNodeDefinition && plan.Next.Status != WorkflowStatus.Failed && !IsStoreTrouble(ex) && ex is not WorkflowConcurrencyException)
         {
             // The store will not take this result (it cannot encode it, say), and running the node again would only
             // meet the same refusal: the node fails instead, with the store's reason, which its failure path sees.
@@ -245,7 +247,7 @@ public sealed partial class WorkflowRunner
         return plan.Continue ? committed : null;
     }
 
-    private async Task<StepPlan> RunActionAsync(WorkflowRecord workflow, WorkflowDefinition definition, NodeDefinition node, Execution execution, DateTimeOffset? deadline)
+    private async Task<StepPlan> RunActionAsync(WorkflowRecord workflow, WorkflowDefinition definition, ActionNodeDefinition node, Execution execution, DateTimeOffset? deadline)
     {
         var clock = _engine.Clock;
         var started = clock.GetStoreNow();
@@ -303,7 +305,7 @@ public sealed partial class WorkflowRunner
         string outcome;
         try
         {
-            var result = await node.Factory!(_engine.Services).ExecuteAsync(context, linked.Token);
+            var result = await node.Factory(_engine.Services).ExecuteAsync(context, linked.Token);
             linked.Token.ThrowIfCancellationRequested();
             EnsureStorable(node, result, context.SetArtifacts);
             plan = Steps.CompleteNode(workflow, node, result.Outcome, result.Output, context.SetArtifacts, started,
@@ -362,18 +364,18 @@ public sealed partial class WorkflowRunner
     }
 
     /// <summary>Starts the child and parks the parent in one commit; the child runs here at once if this runner knows its type.</summary>
-    private async Task<WorkflowRecord?> StartChildAsync(WorkflowRecord parent, WorkflowDefinition definition, NodeDefinition node, Execution execution)
+    private async Task<WorkflowRecord?> StartChildAsync(WorkflowRecord parent, SubWorkflowNodeDefinition node, Execution execution)
     {
         var now = _engine.Clock.GetStoreNow();
         var observe = _engine.Observers.HasObservers;
         var context = new NodeContext(parent, node.Name, parent.Attempt, _engine.Services, _engine.Clock, static (_, _) => Task.CompletedTask, execution.Token);
-        var childDefinition = _engine.Definitions.Contains(node.ChildType!) ? _engine.Definitions.Latest(node.ChildType!) : null;
+        var childDefinition = _engine.Definitions.Contains(node.ChildType) ? _engine.Definitions.Latest(node.ChildType) : null;
         var runHere = childDefinition is not null && IsAccepting;
         StepPlan? park = null;
         var created = await _engine.Creator.CreateAsync(new NewWorkflow
         {
-            Type = node.ChildType!,
-            Input = node.ChildInput!(context),
+            Type = node.ChildType,
+            Input = node.ChildInput(context),
             ParentId = parent.Id,
             DefinitionVersion = childDefinition?.Version ?? "",
             StartNode = childDefinition?.StartNode,
