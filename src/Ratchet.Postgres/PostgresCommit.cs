@@ -3,6 +3,7 @@ using Npgsql;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using static Ratchet.Postgres.PostgresRows;
+using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Postgres;
 
