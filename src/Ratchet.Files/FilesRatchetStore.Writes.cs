@@ -69,29 +69,10 @@ public sealed partial class FilesRatchetStore
             }));
         }
 
-        foreach (var step in changes.Steps)
-        {
-            RequireWorkflow(session, step.WorkflowId);
-            session.AppendStep(step);
-        }
-
-        foreach (var auditEvent in changes.Events)
-        {
-            RequireWorkflow(session, auditEvent.WorkflowId);
-            session.AppendEvent(auditEvent);
-        }
-
-        foreach (var command in changes.Commands)
-        {
-            RequireWorkflow(session, command.WorkflowId);
-            session.AppendCommand(command);
-        }
-
-        foreach (var workspace in changes.Workspaces)
-        {
-            RequireWorkflow(session, workspace.WorkflowId);
-            session.PutWorkspace(workspace);
-        }
+        Write(session, changes.Steps, static s => s.WorkflowId, static (session, s) => session.AppendStep(s));
+        Write(session, changes.Events, static e => e.WorkflowId, static (session, e) => session.AppendEvent(e));
+        Write(session, changes.Commands, static c => c.WorkflowId, static (session, c) => session.AppendCommand(c));
+        Write(session, changes.Workspaces, static w => w.WorkflowId, static (session, w) => session.PutWorkspace(w));
 
         foreach (var write in changes.KeyValues)
         {
@@ -108,6 +89,16 @@ public sealed partial class FilesRatchetStore
             {
                 session.RemoveValue(write.Namespace, write.Key);
             }
+        }
+    }
+
+    /// <summary>Writes each record of a workflow's journal, events, commands or workspace, refusing one whose workflow is missing.</summary>
+    private static void Write<T>(FilesSession session, IReadOnlyList<T> records, Func<T, string> workflowId, Action<FilesSession, T> write)
+    {
+        foreach (var record in records)
+        {
+            RequireWorkflow(session, workflowId(record));
+            write(session, record);
         }
     }
 

@@ -1,9 +1,6 @@
 using System.Text.Json;
 using Npgsql;
 using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
-using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Postgres;
 

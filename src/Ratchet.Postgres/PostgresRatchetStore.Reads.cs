@@ -1,9 +1,5 @@
 using System.Globalization;
 using Npgsql;
-using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
-using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Postgres;
 

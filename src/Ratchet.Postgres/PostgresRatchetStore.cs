@@ -1,10 +1,6 @@
-using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
-using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Postgres;
 

@@ -2,8 +2,6 @@ using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Postgres;
 

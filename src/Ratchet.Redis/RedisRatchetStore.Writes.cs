@@ -40,33 +40,10 @@ public sealed partial class RedisRatchetStore
             args.Add(create && record.LeaseOwner is not null ? RedisRecords.Micros(record.LeaseExpiresAt) : "");
         }
 
-        args.Add(Count(changes.Steps.Count));
-        foreach (var step in changes.Steps)
-        {
-            args.Add(step.WorkflowId);
-            args.Add(RedisRecords.StepJson(step));
-        }
-
-        args.Add(Count(changes.Events.Count));
-        foreach (var auditEvent in changes.Events)
-        {
-            args.Add(auditEvent.WorkflowId);
-            args.Add(RedisRecords.EventJson(auditEvent));
-        }
-
-        args.Add(Count(changes.Commands.Count));
-        foreach (var command in changes.Commands)
-        {
-            args.Add(command.WorkflowId);
-            args.Add(RedisRecords.CommandJson(command));
-        }
-
-        args.Add(Count(changes.Workspaces.Count));
-        foreach (var workspace in changes.Workspaces)
-        {
-            args.Add(workspace.WorkflowId);
-            args.Add(RedisRecords.WorkspaceJson(workspace));
-        }
+        AddRecords(args, changes.Steps, static s => s.WorkflowId, RedisRecords.StepJson);
+        AddRecords(args, changes.Events, static e => e.WorkflowId, RedisRecords.EventJson);
+        AddRecords(args, changes.Commands, static c => c.WorkflowId, RedisRecords.CommandJson);
+        AddRecords(args, changes.Workspaces, static w => w.WorkflowId, RedisRecords.WorkspaceJson);
 
         args.Add(Count(changes.KeyValues.Count));
         foreach (var write in changes.KeyValues)
@@ -274,6 +251,17 @@ public sealed partial class RedisRatchetStore
         if (reply.AsText() == "notempty")
         {
             throw new StoreNotEmptyException(Description);
+        }
+    }
+
+    /// <summary>A count, then each record as its workflow id and JSON: how the commit script reads appended records.</summary>
+    private static void AddRecords<T>(List<string> args, IReadOnlyList<T> records, Func<T, string> workflowId, Func<T, string> json)
+    {
+        args.Add(Count(records.Count));
+        foreach (var record in records)
+        {
+            args.Add(workflowId(record));
+            args.Add(json(record));
         }
     }
 

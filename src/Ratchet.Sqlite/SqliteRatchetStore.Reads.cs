@@ -1,8 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Sqlite.SqliteRows;
-using static Ratchet.Storage.StoreRows;
 
 namespace Ratchet.Sqlite;
 

@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Ratchet.Serialization;
-using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
 

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Ratchet.Storage;
 using SQLitePCL;
 
 namespace Ratchet.Sqlite;
