@@ -5,20 +5,12 @@ namespace Ratchet.Files;
 public sealed partial class FilesRatchetStore
 {
     /// <inheritdoc />
-    public Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
-        {
-            return Task.CompletedTask;
-        }
-
-        return RunAsync(session =>
+    protected override Task CommitCoreAsync(ChangeSet changes, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             Apply(session, changes);
             return true;
         }, cancellationToken);
-    }
 
     private static void Apply(FilesSession session, ChangeSet changes)
     {
@@ -53,7 +45,7 @@ public sealed partial class FilesRatchetStore
                     throw new WorkflowAlreadyExistsException(record.Id);
                 }
 
-                session.PutWorkflow(FilesJson.Normalize(record with { Version = 1 }));
+                session.PutWorkflow(StoreRecords.Truncate(record with { Version = 1 }));
                 continue;
             }
 
@@ -69,7 +61,7 @@ public sealed partial class FilesRatchetStore
 
             // The lease is the store's: an update keeps the stored one, or clears it.
             var release = write.Lease == LeaseAction.Release;
-            session.PutWorkflow(FilesJson.Normalize(record with
+            session.PutWorkflow(StoreRecords.Truncate(record with
             {
                 Version = current.Version + 1,
                 LeaseOwner = release ? null : current.LeaseOwner,
@@ -77,29 +69,10 @@ public sealed partial class FilesRatchetStore
             }));
         }
 
-        foreach (var step in changes.Steps)
-        {
-            RequireWorkflow(session, step.WorkflowId);
-            session.AppendStep(step);
-        }
-
-        foreach (var auditEvent in changes.Events)
-        {
-            RequireWorkflow(session, auditEvent.WorkflowId);
-            session.AppendEvent(auditEvent);
-        }
-
-        foreach (var command in changes.Commands)
-        {
-            RequireWorkflow(session, command.WorkflowId);
-            session.AppendCommand(command);
-        }
-
-        foreach (var workspace in changes.Workspaces)
-        {
-            RequireWorkflow(session, workspace.WorkflowId);
-            session.PutWorkspace(workspace);
-        }
+        Write(session, changes.Steps, static s => s.WorkflowId, static (session, s) => session.AppendStep(s));
+        Write(session, changes.Events, static e => e.WorkflowId, static (session, e) => session.AppendEvent(e));
+        Write(session, changes.Commands, static c => c.WorkflowId, static (session, c) => session.AppendCommand(c));
+        Write(session, changes.Workspaces, static w => w.WorkflowId, static (session, w) => session.PutWorkspace(w));
 
         foreach (var write in changes.KeyValues)
         {
@@ -116,6 +89,16 @@ public sealed partial class FilesRatchetStore
             {
                 session.RemoveValue(write.Namespace, write.Key);
             }
+        }
+    }
+
+    /// <summary>Writes each record of a workflow's journal, events, commands or workspace, refusing one whose workflow is missing.</summary>
+    private static void Write<T>(FilesSession session, IReadOnlyList<T> records, Func<T, string> workflowId, Action<FilesSession, T> write)
+    {
+        foreach (var record in records)
+        {
+            RequireWorkflow(session, workflowId(record));
+            write(session, record);
         }
     }
 
@@ -149,10 +132,8 @@ public sealed partial class FilesRatchetStore
     // ---- leases ------------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
-    {
-        ValidateLease(request);
-        return RunAsync<IReadOnlyList<WorkflowRecord>>(session =>
+    protected override Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsCoreAsync(LeaseRequest request, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<WorkflowRecord>>(session =>
         {
             var now = session.Now;
             var expires = StoreTime.Truncate(now + request.Duration);
@@ -170,7 +151,6 @@ public sealed partial class FilesRatchetStore
 
             return claimed;
         }, cancellationToken);
-    }
 
     /// <summary>Non-terminal, unarchived workflows due at or before <paramref name="asOf"/>, by due time then id.</summary>
     private static IEnumerable<WorkflowRecord> Due(IEnumerable<WorkflowRecord> workflows, DateTimeOffset asOf) =>
@@ -180,11 +160,8 @@ public sealed partial class FilesRatchetStore
             .ThenBy(w => w.Id, StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
-        return RunAsync(session =>
+    protected override Task<WorkflowRecord?> ClaimWorkflowCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var current = session.Workflow(workflowId) ?? throw new WorkflowNotFoundException(workflowId);
             var now = session.Now;
@@ -197,14 +174,10 @@ public sealed partial class FilesRatchetStore
             session.PutWorkflow(claimed);
             return claimed;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
-        return RunAsync(session =>
+    protected override Task<bool> RenewLeaseCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var current = session.Workflow(workflowId);
             if (current is null || current.LeaseOwner != owner)
@@ -215,13 +188,10 @@ public sealed partial class FilesRatchetStore
             session.PutWorkflow(current with { LeaseExpiresAt = StoreTime.Truncate(session.Now + duration) });
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ValidateOwner(owner, duration);
-        return RunAsync(session =>
+    protected override Task<int> RenewLeasesCoreAsync(string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var expires = StoreTime.Truncate(session.Now + duration);
             var count = 0;
@@ -233,14 +203,10 @@ public sealed partial class FilesRatchetStore
 
             return count;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        return RunAsync(session =>
+    protected override Task<bool> ReleaseLeaseCoreAsync(string workflowId, string owner, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var current = session.Workflow(workflowId);
             if (current is null || current.LeaseOwner != owner)
@@ -251,16 +217,12 @@ public sealed partial class FilesRatchetStore
             session.PutWorkflow(current with { LeaseOwner = null, LeaseExpiresAt = null });
             return true;
         }, cancellationToken);
-    }
 
     // ---- checkpoints -------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public Task<CheckpointInfo> CreateCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return RunAsync(session =>
+    protected override Task<CheckpointInfo> CreateCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var entries = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
             foreach (var entry in session.Values(@namespace))
@@ -271,14 +233,10 @@ public sealed partial class FilesRatchetStore
             session.PutCheckpoint(new CheckpointRecord { Namespace = @namespace, Name = name, CreatedAt = session.Now, Entries = entries });
             return new CheckpointInfo { Namespace = @namespace, Name = name, CreatedAt = session.Now, EntryCount = entries.Count };
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return RunAsync(session =>
+    protected override Task RestoreCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             var checkpoint = session.Checkpoint(@namespace, name) ?? throw new CheckpointNotFoundException(@namespace, name);
             foreach (var entry in session.Values(@namespace).Where(e => !checkpoint.Entries.ContainsKey(e.Key)))
@@ -293,14 +251,10 @@ public sealed partial class FilesRatchetStore
 
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<bool> DeleteCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return RunAsync(session =>
+    protected override Task<bool> DeleteCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             if (session.Checkpoint(@namespace, name) is null)
             {
@@ -310,12 +264,11 @@ public sealed partial class FilesRatchetStore
             session.RemoveCheckpoint(@namespace, name);
             return true;
         }, cancellationToken);
-    }
 
     // ---- maintenance -------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+    public override Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
         RunAsync(session =>
         {
             var now = session.Now;
@@ -335,10 +288,8 @@ public sealed partial class FilesRatchetStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return RunAsync(session =>
+    protected override Task<bool> DeleteWorkflowCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             if (session.Workflow(workflowId) is null)
             {
@@ -348,13 +299,10 @@ public sealed partial class FilesRatchetStore
             session.RemoveWorkflow(workflowId);
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task ImportAsync(StoreSnapshot snapshot, ImportMode mode = ImportMode.EmptyStoreOnly, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        return RunAsync(session =>
+    protected override Task ImportCoreAsync(StoreSnapshot snapshot, ImportMode mode, CancellationToken cancellationToken) =>
+        RunAsync(session =>
         {
             // A damaged record is data too: an import must not pass a store holding one for empty.
             var hasData = session.AllWorkflows(OnDamage.Skip).Count > 0 || session.Namespaces(OnDamage.Skip).Count > 0 || session.SkippedDamaged;
@@ -367,10 +315,9 @@ public sealed partial class FilesRatchetStore
             var imported = new HashSet<string>(StringComparer.Ordinal);
             foreach (var workflow in snapshot.Workflows)
             {
-                WorkflowIds.Validate(workflow.Id, nameof(snapshot));
                 if (session.Workflow(workflow.Id) is null && imported.Add(workflow.Id))
                 {
-                    session.PutWorkflow(FilesJson.Normalize(workflow));
+                    session.PutWorkflow(StoreRecords.Truncate(workflow));
                 }
             }
 
@@ -378,9 +325,9 @@ public sealed partial class FilesRatchetStore
             {
                 session.PutHistory(
                     id,
-                    snapshot.Steps.Where(s => s.WorkflowId == id).OrderBy(s => s.Sequence).Select(FilesJson.Normalize).ToList(),
-                    snapshot.Events.Where(e => e.WorkflowId == id).OrderBy(e => e.Sequence).Select(FilesJson.Normalize).ToList(),
-                    snapshot.Commands.Where(c => c.WorkflowId == id).OrderBy(c => c.Sequence).Select(FilesJson.Normalize).ToList());
+                    snapshot.Steps.Where(s => s.WorkflowId == id).OrderBy(s => s.Sequence).Select(StoreRecords.Truncate).ToList(),
+                    snapshot.Events.Where(e => e.WorkflowId == id).OrderBy(e => e.Sequence).Select(StoreRecords.Truncate).ToList(),
+                    snapshot.Commands.Where(c => c.WorkflowId == id).OrderBy(c => c.Sequence).Select(StoreRecords.Truncate).ToList());
             }
 
             foreach (var workspace in snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)))
@@ -390,46 +337,35 @@ public sealed partial class FilesRatchetStore
 
             foreach (var entry in snapshot.Values)
             {
-                KeyValueNames.Validate(entry.Namespace, entry.Key);
                 if (session.Value(entry.Namespace, entry.Key) is null)
                 {
-                    session.PutValue(FilesJson.Normalize(entry));
+                    session.PutValue(StoreRecords.Truncate(entry));
                 }
             }
 
             foreach (var checkpoint in snapshot.Checkpoints)
             {
-                KeyValueNames.ValidateName(checkpoint.Namespace, "namespace", nameof(snapshot));
-                KeyValueNames.ValidateName(checkpoint.Name, "checkpoint name", nameof(snapshot));
                 if (session.Checkpoint(checkpoint.Namespace, checkpoint.Name) is null)
                 {
-                    session.PutCheckpoint(FilesJson.Normalize(checkpoint));
+                    session.PutCheckpoint(StoreRecords.Truncate(checkpoint));
                 }
             }
 
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
     /// <remarks>
     /// Copies the root folder (without its lock file, temporary files or last good copies) to
-    /// <paramref name="destinationPath"/>, a folder that must not exist yet, while holding the lock: the copy is
-    /// consistent and can be opened as a file store itself.
+    /// the destination, a folder that must not exist yet, while holding the lock: the copy is consistent and can be
+    /// opened as a file store itself.
     /// </remarks>
-    public Task BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
+    protected override Task BackupCoreAsync(string destination, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(destinationPath);
-        var destination = Path.GetFullPath(destinationPath);
-        if (Directory.Exists(destination) || File.Exists(destination))
-        {
-            throw new ArgumentException($"The backup folder '{destinationPath}' already exists; choose a new folder so that no backup is overwritten.", nameof(destinationPath));
-        }
-
         var root = _disk.Root;
         if (destination.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The backup folder '{destinationPath}' is inside the store's root; choose a folder outside it.", nameof(destinationPath));
+            throw new ArgumentException($"The backup folder '{destination}' is inside the store's root; choose a folder outside it.", nameof(destination));
         }
 
         return RunAsync(_ =>

@@ -59,7 +59,7 @@ namespace Ratchet.Files;
 /// tens to hundreds of commits per second and keep to thousands of workflows. The lock is advisory and needs a local
 /// file system (not NFS). Use SQLite or PostgreSQL beyond that.</para>
 /// </remarks>
-public sealed partial class FilesRatchetStore : IRatchetStore
+public sealed partial class FilesRatchetStore : RatchetStoreBase
 {
     /// <summary>The layout version this binary writes and reads.</summary>
     public const int FormatVersion = 1;
@@ -81,7 +81,7 @@ public sealed partial class FilesRatchetStore : IRatchetStore
     }
 
     /// <inheritdoc />
-    public string Description => $"files:{_options.Root}";
+    public override string Description => $"files:{_options.Root}";
 
     /// <summary>
     /// Opens (creating if needed) the store under <see cref="FilesStoreOptions.Root"/>, completing a commit a crash
@@ -177,7 +177,7 @@ public sealed partial class FilesRatchetStore : IRatchetStore
     }
 
     /// <summary>Waits for the running operation, then refuses new ones.</summary>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
@@ -222,25 +222,6 @@ public sealed partial class FilesRatchetStore : IRatchetStore
         finally
         {
             _gate.Release();
-        }
-    }
-
-    private static void ValidateLease(LeaseRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ValidateOwner(request.Owner, request.Duration);
-        if (request.MaxCount < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.MaxCount, "A lease request must ask for at least one workflow.");
-        }
-    }
-
-    private static void ValidateOwner(string owner, TimeSpan duration)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        if (duration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease must last longer than zero.");
         }
     }
 }

@@ -337,32 +337,16 @@ internal sealed class FilesSession
         }
     }
 
-    public long AppendStep(StepRecord step)
-    {
-        var list = Steps(step.WorkflowId);
-        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
-        list.Add(FilesJson.Normalize(step with { Sequence = sequence }));
-        _dirty.Add((FileKind.Steps, step.WorkflowId));
-        return sequence;
-    }
+    public long AppendStep(StepRecord step) =>
+        Append(Steps(step.WorkflowId), FileKind.Steps, step.WorkflowId, s => s.Sequence, sequence => StoreRecords.Truncate(step with { Sequence = sequence }));
 
-    public long AppendEvent(AuditEvent auditEvent)
-    {
-        var list = Events(auditEvent.WorkflowId);
-        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
-        list.Add(FilesJson.Normalize(auditEvent with { Sequence = sequence }));
-        _dirty.Add((FileKind.Events, auditEvent.WorkflowId));
-        return sequence;
-    }
+    public long AppendEvent(AuditEvent auditEvent) =>
+        Append(Events(auditEvent.WorkflowId), FileKind.Events, auditEvent.WorkflowId, e => e.Sequence,
+            sequence => StoreRecords.Truncate(auditEvent with { Sequence = sequence }));
 
-    public long AppendCommand(CommandExecution command)
-    {
-        var list = Commands(command.WorkflowId);
-        var sequence = NextSequence(list.Count == 0 ? 0 : list[^1].Sequence);
-        list.Add(FilesJson.Normalize(command with { Sequence = sequence }));
-        _dirty.Add((FileKind.Commands, command.WorkflowId));
-        return sequence;
-    }
+    public long AppendCommand(CommandExecution command) =>
+        Append(Commands(command.WorkflowId), FileKind.Commands, command.WorkflowId, c => c.Sequence,
+            sequence => StoreRecords.Truncate(command with { Sequence = sequence }));
 
     /// <summary>Replaces a workflow's journal, events and commands wholesale (imports keep their sequences).</summary>
     public void PutHistory(string id, List<StepRecord> steps, List<AuditEvent> events, List<CommandExecution> commands)
@@ -377,7 +361,7 @@ internal sealed class FilesSession
 
     public void PutWorkspace(WorkspaceRecord workspace)
     {
-        _workspaces[workspace.WorkflowId] = FilesJson.Normalize(workspace);
+        _workspaces[workspace.WorkflowId] = StoreRecords.Truncate(workspace);
         _dirty.Add((FileKind.Workspace, workspace.WorkflowId));
     }
 
@@ -439,6 +423,15 @@ internal sealed class FilesSession
     }
 
     private static long NextSequence(long last) => last + 1;
+
+    /// <summary>Appends to a workflow's journal, events or commands the record <paramref name="numbered"/> makes with the next sequence.</summary>
+    private long Append<T>(List<T> list, FileKind kind, string id, Func<T, long> sequenceOf, Func<long, T> numbered)
+    {
+        var sequence = NextSequence(list.Count == 0 ? 0 : sequenceOf(list[^1]));
+        list.Add(numbered(sequence));
+        _dirty.Add((kind, id));
+        return sequence;
+    }
 }
 
 /// <summary>What a read of many files does with a damaged one.</summary>
@@ -476,7 +469,7 @@ internal static class FilesJson
     }
 
     public static WorkflowRecord ParseWorkflow(byte[] bytes) =>
-        Normalize(JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.WorkflowRecord) ?? throw new JsonException("The file holds JSON null instead of a workflow."));
+        StoreRecords.Truncate(JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.WorkflowRecord) ?? throw new JsonException("The file holds JSON null instead of a workflow."));
 
     public static WorkspaceRecord ParseWorkspace(byte[] bytes) =>
         JsonSerializer.Deserialize(bytes, RatchetJsonContext.Default.WorkspaceRecord) ?? throw new JsonException("The file holds JSON null instead of a workspace.");
@@ -527,42 +520,6 @@ internal static class FilesJson
         return list;
     }
 
-    public static WorkflowRecord Normalize(WorkflowRecord record) => record with
-    {
-        Artifacts = record.Artifacts ?? WorkflowRecord.NoArtifacts,
-        DueAt = Truncate(record.DueAt),
-        LeaseExpiresAt = Truncate(record.LeaseExpiresAt),
-        CreatedAt = StoreTime.Truncate(record.CreatedAt),
-        UpdatedAt = StoreTime.Truncate(record.UpdatedAt),
-        CompletedAt = Truncate(record.CompletedAt),
-        ArchivedAt = Truncate(record.ArchivedAt),
-    };
-
-    public static StepRecord Normalize(StepRecord step) => step with
-    {
-        StartedAt = StoreTime.Truncate(step.StartedAt),
-        FinishedAt = StoreTime.Truncate(step.FinishedAt),
-    };
-
-    public static AuditEvent Normalize(AuditEvent auditEvent) => auditEvent with { At = StoreTime.Truncate(auditEvent.At) };
-
-    public static CommandExecution Normalize(CommandExecution command) => command with
-    {
-        StartedAt = StoreTime.Truncate(command.StartedAt),
-        Duration = TimeSpan.FromTicks(command.Duration.Ticks / TimeSpan.TicksPerMicrosecond * TimeSpan.TicksPerMicrosecond),
-    };
-
-    public static WorkspaceRecord Normalize(WorkspaceRecord workspace) => workspace with
-    {
-        CreatedAt = StoreTime.Truncate(workspace.CreatedAt),
-        HeartbeatAt = StoreTime.Truncate(workspace.HeartbeatAt),
-    };
-
-    public static KeyValueEntry Normalize(KeyValueEntry entry) => entry with { UpdatedAt = StoreTime.Truncate(entry.UpdatedAt) };
-
-    public static CheckpointRecord Normalize(CheckpointRecord checkpoint) => checkpoint with { CreatedAt = StoreTime.Truncate(checkpoint.CreatedAt) };
-
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
-    private static DateTimeOffset? Truncate(DateTimeOffset? time) => time is { } t ? StoreTime.Truncate(t) : null;
 }

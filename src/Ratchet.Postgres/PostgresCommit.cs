@@ -1,8 +1,6 @@
 using System.Globalization;
 using Npgsql;
 using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
 
 namespace Ratchet.Postgres;
 

@@ -1,5 +1,4 @@
 using Npgsql;
-using Ratchet.Storage;
 
 namespace Ratchet.Postgres;
 

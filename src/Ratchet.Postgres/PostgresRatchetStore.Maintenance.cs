@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Npgsql;
 using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
 
 namespace Ratchet.Postgres;
 
@@ -12,10 +10,8 @@ public sealed partial class PostgresRatchetStore
     private const int ImportBatchSize = 500;
 
     /// <inheritdoc />
-    public Task<CheckpointInfo> CreateCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override Task<CheckpointInfo> CreateCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var now = Now;
         return RunAsync(async (connection, token) =>
         {
@@ -50,10 +46,8 @@ public sealed partial class PostgresRatchetStore
     }
 
     /// <inheritdoc />
-    public Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override Task RestoreCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var now = Now;
         return RunAsync(async (connection, token) =>
         {
@@ -89,16 +83,12 @@ public sealed partial class PostgresRatchetStore
     }
 
     /// <inheritdoc />
-    public Task<bool> DeleteCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return ExecuteAsync("DELETE FROM checkpoints WHERE namespace = $1 AND name = $2", static n => n == 1, cancellationToken, Text(@namespace), Text(name));
-    }
+    protected override Task<bool> DeleteCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM checkpoints WHERE namespace = $1 AND name = $2", static n => n == 1, cancellationToken, Text(@namespace), Text(name));
 
     /// <inheritdoc />
     /// <remarks>One statement archives every qualifying workflow and appends its <c>archived</c> event.</remarks>
-    public Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+    public override Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
         ExecuteAsync($"""
             WITH a AS (
                 UPDATE workflows SET archived_at = $2, updated_at = $2, version = version + 1, event_seq = event_seq + 1
@@ -108,27 +98,12 @@ public sealed partial class PostgresRatchetStore
             """, static n => n, cancellationToken, Time(olderThan), Time(Now));
 
     /// <inheritdoc />
-    public Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ExecuteAsync("DELETE FROM workflows WHERE id = $1", static n => n == 1, cancellationToken, Text(workflowId));
-    }
+    protected override Task<bool> DeleteWorkflowCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM workflows WHERE id = $1", static n => n == 1, cancellationToken, Text(workflowId));
 
     /// <inheritdoc />
-    public Task ImportAsync(StoreSnapshot snapshot, ImportMode mode = ImportMode.EmptyStoreOnly, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        foreach (var workflow in snapshot.Workflows)
-        {
-            WorkflowIds.Validate(workflow.Id, nameof(snapshot));
-        }
-
-        foreach (var entry in snapshot.Values)
-        {
-            KeyValueNames.Validate(entry.Namespace, entry.Key);
-        }
-
-        return RunAsync(async (connection, token) =>
+    protected override Task ImportCoreAsync(StoreSnapshot snapshot, ImportMode mode, CancellationToken cancellationToken) =>
+        RunAsync(async (connection, token) =>
         {
             await using var transaction = await connection.BeginTransactionAsync(token);
 
@@ -152,45 +127,16 @@ public sealed partial class PostgresRatchetStore
             await transaction.CommitAsync(token);
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
     /// <remarks>
     /// Writes the store's export (a repeatable-read snapshot of every table, see <see cref="ExportAsync"/>) as one
-    /// indented JSON document, in the format <c>ratchet export</c> writes and <see cref="ImportAsync"/> reads back:
-    /// restore a backup by importing it into an empty store. The destination file must not exist. For whole-server
-    /// backups use PostgreSQL's own tools (<c>pg_dump</c>, base backups).
+    /// JSON document, in the format <c>ratchet export</c> writes and <see cref="RatchetStoreBase.ImportAsync"/> reads
+    /// back: restore a backup by importing it into an empty store. For whole-server backups use PostgreSQL's own tools
+    /// (<c>pg_dump</c>, base backups).
     /// </remarks>
-    public async Task BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(destinationPath);
-        var destination = Path.GetFullPath(destinationPath);
-        if (File.Exists(destination) || Directory.Exists(destination))
-        {
-            throw new ArgumentException($"The backup file '{destinationPath}' already exists; choose a new file name so that no backup is overwritten.", nameof(destinationPath));
-        }
-
-        var snapshot = await ExportAsync(cancellationToken);
-        var temporary = destination + ".tmp";
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, FileOptions.Asynchronous))
-            {
-                await RatchetJson.WriteSnapshotAsync(stream, snapshot, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            // Renamed into place only when complete, so a crash never leaves a truncated backup under the real name.
-            File.Move(temporary, destination, overwrite: false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temporary);
-            throw new StoreOperationException($"The backup of {Description} could not be written to '{destinationPath}': {ex.Message} Check the path, its permissions and free space.", ex);
-        }
-    }
+    protected override Task BackupCoreAsync(string destination, CancellationToken cancellationToken) =>
+        WriteSnapshotBackupAsync(destination, cancellationToken);
 
     private static async Task ImportRecordsAsync(NpgsqlConnection connection, StoreSnapshot snapshot, CancellationToken token)
     {

@@ -1,9 +1,6 @@
-using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Ratchet.Storage;
-using static Ratchet.Postgres.PostgresRows;
 
 namespace Ratchet.Postgres;
 
@@ -13,7 +10,7 @@ namespace Ratchet.Postgres;
 /// WAL flushes through the server's group commit; commits are as durable as the server's <c>synchronous_commit</c>
 /// (by default: flushed). Claims use <c>FOR UPDATE SKIP LOCKED</c>; idle workers are woken by LISTEN/NOTIFY.
 /// </summary>
-public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
+public sealed partial class PostgresRatchetStore : RatchetStoreBase, IWorkNotifier
 {
     private const int MaxAttempts = 3;
 
@@ -44,7 +41,7 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
 
     /// <inheritdoc />
     /// <remarks>Such as <c>postgres://ratchet@127.0.0.1:5432/ratchet</c>, with <c>?schema=</c> when not the default; never the password.</remarks>
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <summary>The schema holding the store's tables.</summary>
     public string Schema => _options.Schema;
@@ -91,7 +88,7 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <summary>Stops listening and closes every pooled connection.</summary>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
@@ -119,14 +116,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public async Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
+    protected override async Task CommitCoreAsync(ChangeSet changes, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
-        {
-            return;
-        }
-
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         var now = Now;
         if (_batcher is not null && PostgresCommitBatcher.CanMerge(changes))
@@ -166,9 +157,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     // ---- leases ------------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    protected override Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsCoreAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
-        ValidateLease(request);
         var now = Now;
         var typed = request.Types is { Count: > 0 };
         var sql = $"""
@@ -197,7 +187,7 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
                 command.Parameters.Add(TextArray([.. request.Types!]));
             }
 
-            var claimed = await ReadAllAsync(command, ReadWorkflow, token);
+            var claimed = await ReadAllAsync(command, ReadWorkflow<PostgresRow>, token);
             claimed.Sort(static (a, b) =>
             {
                 var byDue = Nullable.Compare(a.DueAt, b.DueAt);
@@ -208,10 +198,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    protected override Task<WorkflowRecord?> ClaimWorkflowCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
         var now = Now;
         return RunAsync<WorkflowRecord?>(async (connection, token) =>
         {
@@ -224,7 +212,7 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
             command.Parameters.Add(Text(owner));
             command.Parameters.Add(Time(now + duration));
             command.Parameters.Add(Time(now));
-            var claimed = await ReadAllAsync(command, ReadWorkflow, token);
+            var claimed = await ReadAllAsync(command, ReadWorkflow<PostgresRow>, token);
             if (claimed.Count == 1)
             {
                 return claimed[0];
@@ -237,10 +225,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    protected override Task<bool> RenewLeaseCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
         var expires = Now + duration;
         return RunAsync(async (connection, token) =>
         {
@@ -253,9 +239,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    protected override Task<int> RenewLeasesCoreAsync(string owner, TimeSpan duration, CancellationToken cancellationToken)
     {
-        ValidateOwner(owner, duration);
         var expires = Now + duration;
         return RunAsync(async (connection, token) =>
         {
@@ -267,10 +252,8 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public async Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    protected override async Task<bool> ReleaseLeaseCoreAsync(string workflowId, string owner, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
         var now = Now;
         var (released, due) = await RunAsync(async (connection, token) =>
         {
@@ -321,34 +304,15 @@ public sealed partial class PostgresRatchetStore : IRatchetStore, IWorkNotifier
         }
     }
 
-    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<PostgresRow, T> map, CancellationToken cancellationToken)
     {
         var list = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(map(reader));
+            list.Add(map(new PostgresRow(reader)));
         }
 
         return list;
-    }
-
-    private static void ValidateLease(LeaseRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ValidateOwner(request.Owner, request.Duration);
-        if (request.MaxCount < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.MaxCount, "A lease request must ask for at least one workflow.");
-        }
-    }
-
-    private static void ValidateOwner(string owner, TimeSpan duration)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        if (duration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease must last longer than zero.");
-        }
     }
 }

@@ -1,48 +1,24 @@
-using System.Collections.Frozen;
 using System.Data.Common;
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Ratchet.Serialization;
 
 namespace Ratchet.Postgres;
 
-/// <summary>Column lists, parameters, and the mapping between rows and Ratchet's records.</summary>
+/// <summary>
+/// PostgreSQL's column lists and parameters of Ratchet's records. The records are read back by the core's shared row
+/// readers (<see cref="StoreRows"/>) through <see cref="PostgresRow"/>, in the column order they expect.
+/// </summary>
 internal static class PostgresRows
 {
-    public const string WorkflowColumns =
-        "id, type, definition_version, status, wait_reason, wait_detail, current_node, input, artifacts, metadata, parent_id, attempt, " +
-        "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at";
-
     public const string StepColumns = "workflow_id, seq, node, attempt, outcome, output, error, started_at, finished_at";
     public const string EventColumns = "workflow_id, seq, type, node, attempt, payload, at";
     public const string CommandColumns =
         "workflow_id, seq, node, attempt, command_line, working_directory, exit_code, duration_us, stdout_tail, stderr_tail, started_at";
 
-    public const string WorkspaceColumns = "workflow_id, path, status, created_at, heartbeat_at";
-    public const string ValueColumns = "namespace, key, value, version, updated_at";
-    public const string TerminalStatuses = "('Completed', 'Failed', 'Cancelled')";
-
-    private static readonly string[] StatusNames = Enum.GetNames<WorkflowStatus>();
-    private static readonly string[] WaitReasonNames = Enum.GetNames<WaitReason>();
-    private static readonly string[] OutcomeNames = Enum.GetNames<StepOutcome>();
-    private static readonly string[] WorkspaceStatusNames = Enum.GetNames<WorkspaceStatus>();
-    private static readonly FrozenDictionary<string, WorkflowStatus> Statuses = Index<WorkflowStatus>();
-    private static readonly FrozenDictionary<string, WaitReason> WaitReasons = Index<WaitReason>();
-    private static readonly FrozenDictionary<string, StepOutcome> Outcomes = Index<StepOutcome>();
-    private static readonly FrozenDictionary<string, WorkspaceStatus> WorkspaceStatuses = Index<WorkspaceStatus>();
-
     /// <summary><see cref="WorkflowColumns"/> qualified with a table alias, for joins and RETURNING.</summary>
     public static string Qualified(string alias) =>
         string.Join(", ", WorkflowColumns.Split(", ").Select(c => $"{alias}.{c}"));
-
-    public static string Name(WorkflowStatus status) => StatusNames[(int)status];
-
-    public static string Name(WorkspaceStatus status) => WorkspaceStatusNames[(int)status];
-
-    public static string Name(StepOutcome outcome) => OutcomeNames[(int)outcome];
-
-    public static string Name(WaitReason reason) => WaitReasonNames[(int)reason];
 
     // ---- parameters: positional, with explicit types so that nulls and re-used plans need no inference ----------
 
@@ -166,107 +142,17 @@ internal static class PostgresRows
         p.Add(Time(w.CreatedAt));
         p.Add(Time(w.HeartbeatAt));
     }
+}
 
-    // ---- rows ----------------------------------------------------------------------------------------------------
+/// <summary>An Npgsql reader's current row seen as an <see cref="IStoreRow"/>, for the shared row readers.</summary>
+internal readonly struct PostgresRow(DbDataReader reader) : IStoreRow
+{
+    public bool IsNull(int ordinal) => reader.IsDBNull(ordinal);
 
-    public static WorkflowRecord ReadWorkflow(DbDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Type = r.GetString(1),
-        DefinitionVersion = r.GetString(2),
-        Status = Statuses[r.GetString(3)],
-        WaitReason = WaitReasons[r.GetString(4)],
-        WaitDetail = String(r, 5),
-        CurrentNode = String(r, 6),
-        Input = Json(r, 7),
-        Artifacts = RatchetJson.ParseMap(r.GetString(8)),
-        Metadata = Json(r, 9),
-        ParentId = String(r, 10),
-        Attempt = r.GetInt32(11),
-        DueAt = TimeOrNull(r, 12),
-        LeaseOwner = String(r, 13),
-        LeaseExpiresAt = TimeOrNull(r, 14),
-        Version = r.GetInt64(15),
-        Error = RatchetJson.ParseError(String(r, 16)),
-        TraceParent = String(r, 17),
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(18)),
-        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(19)),
-        CompletedAt = TimeOrNull(r, 20),
-        ArchivedAt = TimeOrNull(r, 21),
-    };
+    public string GetString(int ordinal) => reader.GetString(ordinal);
 
-    public static StepRecord ReadStep(DbDataReader r) => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Node = r.GetString(2),
-        Attempt = r.GetInt32(3),
-        Outcome = Outcomes[r.GetString(4)],
-        Output = Json(r, 5),
-        Error = RatchetJson.ParseError(String(r, 6)),
-        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(7)),
-        FinishedAt = StoreTime.FromMicroseconds(r.GetInt64(8)),
-    };
+    /// <remarks>Npgsql widens integer and smallint columns to a long.</remarks>
+    public long GetInt64(int ordinal) => reader.GetInt64(ordinal);
 
-    public static AuditEvent ReadEvent(DbDataReader r) => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Type = r.GetString(2),
-        Node = String(r, 3),
-        Attempt = r.IsDBNull(4) ? null : r.GetInt32(4),
-        Payload = Json(r, 5),
-        At = StoreTime.FromMicroseconds(r.GetInt64(6)),
-    };
-
-    public static CommandExecution ReadCommand(DbDataReader r) => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Node = r.GetString(2),
-        Attempt = r.GetInt32(3),
-        CommandLine = r.GetString(4),
-        WorkingDirectory = r.GetString(5),
-        ExitCode = r.IsDBNull(6) ? null : r.GetInt32(6),
-        Duration = TimeSpan.FromTicks(r.GetInt64(7) * TimeSpan.TicksPerMicrosecond),
-        StdoutTail = r.GetString(8),
-        StderrTail = r.GetString(9),
-        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(10)),
-    };
-
-    public static WorkspaceRecord ReadWorkspace(DbDataReader r) => new()
-    {
-        WorkflowId = r.GetString(0),
-        Path = r.GetString(1),
-        Status = WorkspaceStatuses[r.GetString(2)],
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(3)),
-        HeartbeatAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
-    };
-
-    public static CheckpointRecord ReadCheckpoint(DbDataReader r) => new()
-    {
-        Namespace = r.GetString(0),
-        Name = r.GetString(1),
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-        Entries = RatchetJson.ParseMap(r.GetString(3)),
-    };
-
-    public static KeyValueEntry ReadValue(DbDataReader r) => new()
-    {
-        Namespace = r.GetString(0),
-        Key = r.GetString(1),
-        Value = RatchetJson.ParseDocument(r.GetString(2)),
-        Version = r.GetInt64(3),
-        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
-    };
-
-    private static string? String(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
-
-    private static JsonElement? Json(DbDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : RatchetJson.ParseDocument(r.GetString(ordinal));
-
-    private static DateTimeOffset? TimeOrNull(DbDataReader r, int ordinal) =>
-        r.IsDBNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));
-
-    private static FrozenDictionary<string, T> Index<T>() where T : struct, Enum =>
-        Enum.GetValues<T>().ToFrozenDictionary(v => v.ToString(), StringComparer.Ordinal);
+    public bool GetBoolean(int ordinal) => reader.GetBoolean(ordinal);
 }

@@ -31,10 +31,10 @@ internal interface IRedisClient : IAsyncDisposable
     Task<IReadOnlyList<string>> SetMembersAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The server's configuration parameters matching <paramref name="pattern"/> (CONFIG GET); null when the server
-    /// refuses CONFIG (renamed or disabled, as managed services do).
+    /// The server's configuration parameters matching <paramref name="parameters"/> (CONFIG GET); null when the server
+    /// refuses CONFIG (renamed, disabled or not granted by its ACL, as managed services do).
     /// </summary>
-    Task<IReadOnlyDictionary<string, string>?> ConfigGetAsync(string pattern, CancellationToken cancellationToken);
+    Task<IReadOnlyDictionary<string, string>?> ConfigGetAsync(IReadOnlyList<string> parameters, CancellationToken cancellationToken);
 
     /// <summary>Calls <paramref name="onMessage"/> for every message on <paramref name="channel"/> until disposed.</summary>
     Task<IDisposable> SubscribeAsync(string channel, Action onMessage, CancellationToken cancellationToken);

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Ratchet.Storage;
 
 namespace Ratchet.Redis;
@@ -10,9 +8,8 @@ public sealed partial class RedisRatchetStore
     private const int ListBudget = 4096;
 
     /// <inheritdoc />
-    public async Task<WorkflowRecord?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default)
+    protected override async Task<WorkflowRecord?> GetWorkflowCoreAsync(string id, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(id);
         var fields = await _client.HashGetAllAsync(_prefix + "wf:" + id, cancellationToken).ConfigureAwait(false);
         return RedisRecords.ParseWorkflow(id, fields);
     }
@@ -22,14 +19,8 @@ public sealed partial class RedisRatchetStore
     /// Walks the creation index from the page token's position (or the creation range's bound), checking the other
     /// filters on each workflow's hash inside a script, a bounded number of entries per call.
     /// </remarks>
-    public async Task<WorkflowPage> ListWorkflowsAsync(WorkflowQuery query, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsCoreAsync(WorkflowQuery query, WorkflowPosition? after, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > WorkflowQuery.MaxLimit)
-        {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"A page holds 1 to {WorkflowQuery.MaxLimit} workflows.");
-        }
-
         var descending = query.Order == ListOrder.NewestFirst;
         string min = "-", max = "+";
         if (query.CreatedFrom is { } from)
@@ -42,9 +33,8 @@ public sealed partial class RedisRatchetStore
             max = "(" + RedisRecords.SortableMicros(StoreTime.ToMicroseconds(to));
         }
 
-        if (query.PageToken is { } token)
+        if (after is var (afterCreated, afterId))
         {
-            var (afterCreated, afterId) = ParsePageToken(token);
             var position = RedisRecords.SortableMicros(afterCreated) + afterId;
             if (!descending && (min == "-" || string.CompareOrdinal(position, min[1..]) >= 0))
             {
@@ -90,61 +80,47 @@ public sealed partial class RedisRatchetStore
             }
         }
 
-        string? next = null;
-        if (items.Count > query.Limit)
-        {
-            items.RemoveRange(query.Limit, items.Count - query.Limit);
-            var last = items[^1];
-            next = FormatPageToken(StoreTime.ToMicroseconds(last.CreatedAt), last.Id);
-        }
-
-        return new WorkflowPage(items, next);
+        return items;
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<WorkflowRecord>> GetDueWorkflowsAsync(DateTimeOffset asOf, int limit, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<WorkflowRecord>> GetDueWorkflowsCoreAsync(DateTimeOffset asOf, int limit, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var reply = await EvaluateAsync(RedisScripts.Due, [_prefix, RedisRecords.Micros(asOf), Count(limit)], cancellationToken).ConfigureAwait(false);
         return ParseRecords(reply);
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string workflowId, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<StepRecord>> GetStepsCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
         var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "steps:" + workflowId, double.NegativeInfinity, double.PositiveInfinity, 0, -1, cancellationToken).ConfigureAwait(false);
         return entries.Select(RedisRecords.ParseStep).ToArray();
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<AuditEvent>> GetEventsAsync(string workflowId, long afterSequence = 0, int limit = int.MaxValue, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<AuditEvent>> GetEventsCoreAsync(string workflowId, long afterSequence, int limit, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "events:" + workflowId, afterSequence + 1, double.PositiveInfinity, 0,
             limit == int.MaxValue ? -1 : limit, cancellationToken).ConfigureAwait(false);
         return entries.Select(RedisRecords.ParseEvent).ToArray();
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<CommandExecution>> GetCommandsCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
         var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "cmds:" + workflowId, double.NegativeInfinity, double.PositiveInfinity, 0, -1, cancellationToken).ConfigureAwait(false);
         return entries.Select(RedisRecords.ParseCommand).ToArray();
     }
 
     /// <inheritdoc />
-    public async Task<WorkspaceRecord?> GetWorkspaceAsync(string workflowId, CancellationToken cancellationToken = default)
+    protected override async Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
         var json = await _client.HashGetAsync(_prefix + "ws", workflowId, cancellationToken).ConfigureAwait(false);
         return json is null ? null : RedisRecords.ParseWorkspace(json);
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default)
+    public override async Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default)
     {
         var all = await _client.HashGetAllAsync(_prefix + "ws", cancellationToken).ConfigureAwait(false);
         return all
@@ -155,17 +131,15 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<KeyValueEntry?> GetValueAsync(string @namespace, string key, CancellationToken cancellationToken = default)
+    protected override async Task<KeyValueEntry?> GetValueCoreAsync(string @namespace, string key, CancellationToken cancellationToken)
     {
-        KeyValueNames.Validate(@namespace, key);
         var stored = await _client.HashGetAsync(_prefix + "kv:" + @namespace, key, cancellationToken).ConfigureAwait(false);
         return stored is null ? null : RedisRecords.ParseValue(@namespace, key, stored);
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<KeyValueEntry>> ListValuesAsync(string @namespace, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<KeyValueEntry>> ListValuesCoreAsync(string @namespace, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
         var all = await _client.HashGetAllAsync(_prefix + "kv:" + @namespace, cancellationToken).ConfigureAwait(false);
         return all
             .Select(e => RedisRecords.ParseValue(@namespace, e.Key, e.Value))
@@ -174,16 +148,15 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default)
+    public override async Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default)
     {
         var members = await _client.SetMembersAsync(_prefix + "ns", cancellationToken).ConfigureAwait(false);
         return members.Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsCoreAsync(string @namespace, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
         var all = await _client.HashGetAllAsync(_prefix + "cps:" + @namespace, cancellationToken).ConfigureAwait(false);
         return all
             .Select(e =>
@@ -197,10 +170,8 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override async Task<CheckpointRecord?> GetCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var reply = (await EvaluateAsync(RedisScripts.GetCheckpoint, [_prefix, @namespace, name], cancellationToken).ConfigureAwait(false)).AsArray();
         if (reply.Count == 0)
         {
@@ -213,7 +184,7 @@ public sealed partial class RedisRatchetStore
 
     /// <inheritdoc />
     /// <remarks>One script reads everything, so the snapshot is of one moment.</remarks>
-    public async Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default)
+    public override async Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default)
     {
         var reply = (await EvaluateAsync(RedisScripts.Export, [_prefix], cancellationToken).ConfigureAwait(false)).AsArray();
         var workflows = new List<WorkflowRecord>();
@@ -306,27 +277,5 @@ public sealed partial class RedisRatchetStore
     {
         var parts = reply.AsArray();
         return RedisRecords.ParseWorkflow(parts[0].AsText(), parts[1].AsArray());
-    }
-
-    private static string FormatPageToken(long createdMicros, string id) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{createdMicros}:{id}")));
-
-    private static (long, string) ParsePageToken(string token)
-    {
-        try
-        {
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var created))
-            {
-                return (created, text[(colon + 1)..]);
-            }
-        }
-        catch (FormatException)
-        {
-            // Falls through to the refusal below.
-        }
-
-        throw new ArgumentException($"The page token '{token}' was not issued by this store; pass the NextPageToken of a previous page, or none.", nameof(token));
     }
 }

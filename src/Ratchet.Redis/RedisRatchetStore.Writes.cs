@@ -8,14 +8,8 @@ public sealed partial class RedisRatchetStore
 {
     /// <inheritdoc />
     /// <remarks>One script call (<c>commit.lua</c>): every check first, then every write, or nothing.</remarks>
-    public async Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
+    protected override async Task CommitCoreAsync(ChangeSet changes, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
-        {
-            return;
-        }
-
         var args = new List<string>(32 + (changes.Workflows.Count * 16)) { _prefix, NowMicros() };
         args.Add(Count(changes.Checks.Count));
         foreach (var check in changes.Checks)
@@ -35,7 +29,7 @@ public sealed partial class RedisRatchetStore
         args.Add(Count(changes.Workflows.Count));
         foreach (var write in changes.Workflows)
         {
-            var record = RedisRecords.Normalize(write.Record);
+            var record = StoreRecords.Truncate(write.Record);
             var create = write.Kind == WorkflowWriteKind.Create;
             args.Add(create ? "c" : "u");
             args.Add(record.Id);
@@ -46,33 +40,10 @@ public sealed partial class RedisRatchetStore
             args.Add(create && record.LeaseOwner is not null ? RedisRecords.Micros(record.LeaseExpiresAt) : "");
         }
 
-        args.Add(Count(changes.Steps.Count));
-        foreach (var step in changes.Steps)
-        {
-            args.Add(step.WorkflowId);
-            args.Add(RedisRecords.StepJson(step));
-        }
-
-        args.Add(Count(changes.Events.Count));
-        foreach (var auditEvent in changes.Events)
-        {
-            args.Add(auditEvent.WorkflowId);
-            args.Add(RedisRecords.EventJson(auditEvent));
-        }
-
-        args.Add(Count(changes.Commands.Count));
-        foreach (var command in changes.Commands)
-        {
-            args.Add(command.WorkflowId);
-            args.Add(RedisRecords.CommandJson(command));
-        }
-
-        args.Add(Count(changes.Workspaces.Count));
-        foreach (var workspace in changes.Workspaces)
-        {
-            args.Add(workspace.WorkflowId);
-            args.Add(RedisRecords.WorkspaceJson(workspace));
-        }
+        AddRecords(args, changes.Steps, static s => s.WorkflowId, RedisRecords.StepJson);
+        AddRecords(args, changes.Events, static e => e.WorkflowId, RedisRecords.EventJson);
+        AddRecords(args, changes.Commands, static c => c.WorkflowId, RedisRecords.CommandJson);
+        AddRecords(args, changes.Workspaces, static w => w.WorkflowId, RedisRecords.WorkspaceJson);
 
         args.Add(Count(changes.KeyValues.Count));
         foreach (var write in changes.KeyValues)
@@ -105,9 +76,8 @@ public sealed partial class RedisRatchetStore
     // ---- leases ------------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    protected override async Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsCoreAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
-        ValidateLease(request);
         var now = _options.TimeProvider.GetStoreNow();
         var types = request.Types is { Count: > 0 } t ? t : [];
         var args = new List<string>(8 + types.Count)
@@ -121,10 +91,8 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
+    protected override async Task<WorkflowRecord?> ClaimWorkflowCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
         var now = _options.TimeProvider.GetStoreNow();
         var reply = (await EvaluateAsync(RedisScripts.ClaimOne,
             [_prefix, RedisRecords.Micros(now), workflowId, owner, RedisRecords.Micros(now + duration)], cancellationToken).ConfigureAwait(false)).AsArray();
@@ -137,27 +105,16 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
-        return await LeaseAsync("renew", owner, workflowId, duration, cancellationToken).ConfigureAwait(false) == 1;
-    }
+    protected override async Task<bool> RenewLeaseCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        await LeaseAsync("renew", owner, workflowId, duration, cancellationToken).ConfigureAwait(false) == 1;
 
     /// <inheritdoc />
-    public async Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ValidateOwner(owner, duration);
-        return (int)await LeaseAsync("renew-all", owner, "", duration, cancellationToken).ConfigureAwait(false);
-    }
+    protected override async Task<int> RenewLeasesCoreAsync(string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        (int)await LeaseAsync("renew-all", owner, "", duration, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        return await LeaseAsync("release", owner, workflowId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false) == 1;
-    }
+    protected override async Task<bool> ReleaseLeaseCoreAsync(string workflowId, string owner, CancellationToken cancellationToken) =>
+        await LeaseAsync("release", owner, workflowId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false) == 1;
 
     private async Task<long> LeaseAsync(string operation, string owner, string workflowId, TimeSpan duration, CancellationToken cancellationToken)
     {
@@ -170,20 +127,16 @@ public sealed partial class RedisRatchetStore
     // ---- checkpoints -------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    public async Task<CheckpointInfo> CreateCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override async Task<CheckpointInfo> CreateCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var now = _options.TimeProvider.GetStoreNow();
         var count = (await EvaluateAsync(RedisScripts.Checkpoint, [_prefix, RedisRecords.Micros(now), "create", @namespace, name], cancellationToken).ConfigureAwait(false)).AsInteger();
         return new CheckpointInfo { Namespace = @namespace, Name = name, CreatedAt = now, EntryCount = (int)count };
     }
 
     /// <inheritdoc />
-    public async Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override async Task RestoreCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var result = (await EvaluateAsync(RedisScripts.Checkpoint, [_prefix, NowMicros(), "restore", @namespace, name], cancellationToken).ConfigureAwait(false)).AsInteger();
         if (result < 0)
         {
@@ -192,12 +145,8 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> DeleteCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return (await EvaluateAsync(RedisScripts.Checkpoint, [_prefix, NowMicros(), "delete", @namespace, name], cancellationToken).ConfigureAwait(false)).AsInteger() == 1;
-    }
+    protected override async Task<bool> DeleteCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        (await EvaluateAsync(RedisScripts.Checkpoint, [_prefix, NowMicros(), "delete", @namespace, name], cancellationToken).ConfigureAwait(false)).AsInteger() == 1;
 
     // ---- maintenance -------------------------------------------------------------------------------------------
 
@@ -206,7 +155,7 @@ public sealed partial class RedisRatchetStore
     /// Reads the candidates from the completion index, then archives them in one script that checks each again, so a
     /// workflow changed in between is archived only if it still qualifies.
     /// </remarks>
-    public async Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
+    public override async Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
     {
         var cutoff = StoreTime.ToMicroseconds(olderThan);
         var candidates = await _client.SortedSetRangeByScoreAsync(_prefix + "done", double.NegativeInfinity, cutoff, 0, -1, cancellationToken).ConfigureAwait(false);
@@ -227,17 +176,13 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return (await EvaluateAsync(RedisScripts.Maintenance, [_prefix, NowMicros(), "delete", workflowId], cancellationToken).ConfigureAwait(false)).AsInteger() == 1;
-    }
+    protected override async Task<bool> DeleteWorkflowCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        (await EvaluateAsync(RedisScripts.Maintenance, [_prefix, NowMicros(), "delete", workflowId], cancellationToken).ConfigureAwait(false)).AsInteger() == 1;
 
     /// <inheritdoc />
     /// <remarks>One script: the emptiness check and every write happen atomically, however large the snapshot.</remarks>
-    public async Task ImportAsync(StoreSnapshot snapshot, ImportMode mode = ImportMode.EmptyStoreOnly, CancellationToken cancellationToken = default)
+    protected override async Task ImportCoreAsync(StoreSnapshot snapshot, ImportMode mode, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(snapshot);
         var args = new List<string>(1024) { _prefix, mode == ImportMode.Merge ? "m" : "e" };
 
         // In a merge, a workflow the target already has keeps all of its own records (the script skips it).
@@ -245,7 +190,6 @@ public sealed partial class RedisRatchetStore
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var workflow in snapshot.Workflows)
         {
-            WorkflowIds.Validate(workflow.Id, nameof(snapshot));
             if (seen.Add(workflow.Id))
             {
                 workflows.Add(workflow);
@@ -264,7 +208,7 @@ public sealed partial class RedisRatchetStore
         args.Add(Count(workflows.Count));
         foreach (var raw in workflows)
         {
-            var workflow = RedisRecords.Normalize(raw);
+            var workflow = StoreRecords.Truncate(raw);
             args.Add(workflow.Id);
             var fields = new List<string>(10);
             RedisRecords.AddWorkflowFields(fields, workflow);
@@ -282,7 +226,6 @@ public sealed partial class RedisRatchetStore
         args.Add(Count(snapshot.Values.Count));
         foreach (var entry in snapshot.Values)
         {
-            KeyValueNames.Validate(entry.Namespace, entry.Key);
             args.Add(entry.Namespace);
             args.Add(entry.Key);
             args.Add(Text(entry.Version));
@@ -293,8 +236,6 @@ public sealed partial class RedisRatchetStore
         args.Add(Count(snapshot.Checkpoints.Count));
         foreach (var checkpoint in snapshot.Checkpoints)
         {
-            KeyValueNames.ValidateName(checkpoint.Namespace, "namespace", nameof(snapshot));
-            KeyValueNames.ValidateName(checkpoint.Name, "checkpoint name", nameof(snapshot));
             args.Add(checkpoint.Namespace);
             args.Add(checkpoint.Name);
             args.Add(RedisRecords.Micros(checkpoint.CreatedAt));
@@ -313,6 +254,17 @@ public sealed partial class RedisRatchetStore
         }
     }
 
+    /// <summary>A count, then each record as its workflow id and JSON: how the commit script reads appended records.</summary>
+    private static void AddRecords<T>(List<string> args, IReadOnlyList<T> records, Func<T, string> workflowId, Func<T, string> json)
+    {
+        args.Add(Count(records.Count));
+        foreach (var record in records)
+        {
+            args.Add(workflowId(record));
+            args.Add(json(record));
+        }
+    }
+
     private static void AddJournal(List<string> args, IEnumerable<(long Sequence, string Json)> entries)
     {
         var list = entries.ToList();
@@ -326,59 +278,11 @@ public sealed partial class RedisRatchetStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Writes the export (one atomic read of everything) as a snapshot JSON file at <paramref name="destinationPath"/>,
-    /// which must not exist; <c>ratchet state import</c> or <see cref="ImportAsync"/> restores it into any store.
+    /// Writes the export (one atomic read of everything) as a snapshot JSON file at the destination;
+    /// <c>ratchet state import</c> or <see cref="RatchetStoreBase.ImportAsync"/> restores it into any store.
     /// </remarks>
-    public async Task BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(destinationPath);
-        var destination = Path.GetFullPath(destinationPath);
-        if (File.Exists(destination) || Directory.Exists(destination))
-        {
-            throw new ArgumentException($"The backup file '{destinationPath}' already exists; choose a new file name so that no backup is overwritten.", nameof(destinationPath));
-        }
-
-        var snapshot = await ExportAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (Path.GetDirectoryName(destination) is { Length: > 0 } folder)
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            var temporary = destination + ".tmp";
-            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                await RatchetJson.WriteSnapshotAsync(stream, snapshot, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, destination);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new StoreOperationException($"The backup of {Description} to '{destinationPath}' failed: {ex.Message}", ex, isTransient: true);
-        }
-    }
+    protected override Task BackupCoreAsync(string destination, CancellationToken cancellationToken) =>
+        WriteSnapshotBackupAsync(destination, cancellationToken);
 
     private static string Count(int count) => count.ToString(CultureInfo.InvariantCulture);
-
-    private static void ValidateLease(LeaseRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ValidateOwner(request.Owner, request.Duration);
-        if (request.MaxCount < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.MaxCount, "A lease request must ask for at least one workflow.");
-        }
-    }
-
-    private static void ValidateOwner(string owner, TimeSpan duration)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        if (duration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease must last longer than zero.");
-        }
-    }
 }

@@ -42,7 +42,7 @@ namespace Ratchet.Redis;
 /// <c>appendfsync</c> and <c>maxmemory-policy</c> and reports unsafe settings in <see cref="PersistenceWarning"/>.</para>
 /// <para>One Redis server or primary; Redis Cluster is not supported (scripts touch keys they compute).</para>
 /// </remarks>
-public sealed partial class RedisRatchetStore : IRatchetStore, IWorkNotifier
+public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 {
     /// <summary>The data model version this binary writes and reads.</summary>
     public const int SchemaVersion = 1;
@@ -66,7 +66,7 @@ public sealed partial class RedisRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <inheritdoc />
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <summary>
     /// Why the server's settings do not keep Ratchet's durability promise (AOF off, <c>appendfsync</c> not
@@ -149,19 +149,10 @@ public sealed partial class RedisRatchetStore : IRatchetStore, IWorkNotifier
 
     private async Task<string?> CheckPersistenceAsync(CancellationToken cancellationToken)
     {
-        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in (string[])["appendonly", "appendfsync", "maxmemory-policy"])
+        var settings = await _client.ConfigGetAsync(["appendonly", "appendfsync", "maxmemory-policy"], cancellationToken).ConfigureAwait(false);
+        if (settings is null)
         {
-            var found = await _client.ConfigGetAsync(name, cancellationToken).ConfigureAwait(false);
-            if (found is null)
-            {
-                return "the server refuses CONFIG GET, so its persistence settings could not be checked; make sure it runs with appendonly yes, appendfsync always and maxmemory-policy noeviction (see docs/REDIS.md).";
-            }
-
-            foreach (var (key, value) in found)
-            {
-                settings[key] = value;
-            }
+            return "the server refuses CONFIG GET, so its persistence settings could not be checked; make sure it runs with appendonly yes, appendfsync always and maxmemory-policy noeviction (see docs/REDIS.md).";
         }
 
         var problems = new List<string>();
@@ -214,7 +205,7 @@ public sealed partial class RedisRatchetStore : IRatchetStore, IWorkNotifier
     }
 
     /// <summary>Stops the subscription and closes the connection, letting commands in flight complete.</summary>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Ratchet.Serialization;
+using Ratchet.Storage;
 
 namespace Ratchet.Redis;
 
@@ -123,41 +124,19 @@ internal static class RedisRecords
         }
     }
 
-    public static WorkflowRecord Normalize(WorkflowRecord record) => record with
-    {
-        Artifacts = record.Artifacts ?? WorkflowRecord.NoArtifacts,
-        DueAt = Truncate(record.DueAt),
-        LeaseExpiresAt = Truncate(record.LeaseExpiresAt),
-        CreatedAt = StoreTime.Truncate(record.CreatedAt),
-        UpdatedAt = StoreTime.Truncate(record.UpdatedAt),
-        CompletedAt = Truncate(record.CompletedAt),
-        ArchivedAt = Truncate(record.ArchivedAt),
-    };
-
     // Journal entries are stored as "<sequence>\n<json>"; the JSON's own sequence is ignored on read.
 
-    public static string StepJson(StepRecord step) => JsonSerializer.Serialize(step with
-    {
-        Sequence = 0,
-        StartedAt = StoreTime.Truncate(step.StartedAt),
-        FinishedAt = StoreTime.Truncate(step.FinishedAt),
-    }, RatchetJsonContext.Default.StepRecord);
+    public static string StepJson(StepRecord step) =>
+        JsonSerializer.Serialize(StoreRecords.Truncate(step with { Sequence = 0 }), RatchetJsonContext.Default.StepRecord);
 
     public static string EventJson(AuditEvent auditEvent) =>
-        JsonSerializer.Serialize(auditEvent with { Sequence = 0, At = StoreTime.Truncate(auditEvent.At) }, RatchetJsonContext.Default.AuditEvent);
+        JsonSerializer.Serialize(StoreRecords.Truncate(auditEvent with { Sequence = 0 }), RatchetJsonContext.Default.AuditEvent);
 
-    public static string CommandJson(CommandExecution command) => JsonSerializer.Serialize(command with
-    {
-        Sequence = 0,
-        StartedAt = StoreTime.Truncate(command.StartedAt),
-        Duration = TimeSpan.FromTicks(command.Duration.Ticks / TimeSpan.TicksPerMicrosecond * TimeSpan.TicksPerMicrosecond),
-    }, RatchetJsonContext.Default.CommandExecution);
+    public static string CommandJson(CommandExecution command) =>
+        JsonSerializer.Serialize(StoreRecords.Truncate(command with { Sequence = 0 }), RatchetJsonContext.Default.CommandExecution);
 
-    public static string WorkspaceJson(WorkspaceRecord workspace) => JsonSerializer.Serialize(workspace with
-    {
-        CreatedAt = StoreTime.Truncate(workspace.CreatedAt),
-        HeartbeatAt = StoreTime.Truncate(workspace.HeartbeatAt),
-    }, RatchetJsonContext.Default.WorkspaceRecord);
+    public static string WorkspaceJson(WorkspaceRecord workspace) =>
+        JsonSerializer.Serialize(StoreRecords.Truncate(workspace), RatchetJsonContext.Default.WorkspaceRecord);
 
     public static StepRecord ParseStep(string entry) => ParseEntry(entry, RatchetJsonContext.Default.StepRecord, (s, seq) => s with { Sequence = seq });
 
@@ -240,8 +219,6 @@ internal static class RedisRecords
 
         return (StoreTime.FromMicroseconds(created), count);
     }
-
-    private static DateTimeOffset? Truncate(DateTimeOffset? time) => time is { } t ? StoreTime.Truncate(t) : null;
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

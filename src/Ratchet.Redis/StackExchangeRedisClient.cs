@@ -4,19 +4,26 @@ using StackExchange.Redis;
 namespace Ratchet.Redis;
 
 /// <summary>
-/// <see cref="IRedisClient"/> on StackExchange.Redis: one multiplexed connection, so concurrent callers' commands
+/// <see cref="IRedisClient"/> on StackExchange.Redis (3.x): one multiplexed connection, so concurrent callers' commands
 /// are pipelined on it without waiting for each other.
 /// </summary>
+/// <remarks>
+/// Every command is either answered or fails: nothing is queued while the connection is down and nothing is sent again
+/// by the driver (see <see cref="Configure"/>). Retrying is the caller's decision, since only the caller knows whether a
+/// commit that may have run can be sent again; the engine reads before it writes again.
+/// </remarks>
 internal sealed class StackExchangeRedisClient : IRedisClient
 {
     private readonly ConnectionMultiplexer _connection;
     private readonly IDatabase _database;
     private readonly string _description;
     private readonly int _databaseNumber;
+    private readonly ConfigurationOptions _configuration;
 
-    private StackExchangeRedisClient(ConnectionMultiplexer connection, int database, string endpoint, string description)
+    private StackExchangeRedisClient(ConnectionMultiplexer connection, ConfigurationOptions configuration, int database, string endpoint, string description)
     {
         _connection = connection;
+        _configuration = configuration;
         _databaseNumber = database;
         _database = connection.GetDatabase(database);
         Endpoint = endpoint;
@@ -38,31 +45,50 @@ internal sealed class StackExchangeRedisClient : IRedisClient
             throw new ArgumentException($"The Redis configuration '{RedisStoreOptions.Redact(options.Configuration)}' cannot be read: {ex.Message}", nameof(options), ex);
         }
 
-        if (options.Password is { Length: > 0 } password)
-        {
-            configuration.Password = password;
-        }
-
-        // CONFIG GET (the persistence check) is an admin command for the driver.
-        configuration.AllowAdmin = true;
-        configuration.AbortOnConnectFail = true;
-        configuration.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
-        configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
-        configuration.ResponseTimeout = (int)options.OperationTimeout.TotalMilliseconds;
-        configuration.ClientName ??= "ratchet";
+        Configure(configuration, options);
         var endpoint = configuration.EndPoints.Count > 0 ? Format(configuration.EndPoints[0]) : "?";
         var description = RedisStoreOptions.Describe(endpoint, options.Database, options.KeyPrefix);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
             var connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new StackExchangeRedisClient(connection, options.Database, endpoint, description);
+            return new StackExchangeRedisClient(connection, configuration, options.Database, endpoint, description);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or System.Net.Sockets.SocketException)
         {
             throw new StoreUnavailableException(
                 $"The Redis store {description} cannot be reached: {ex.Message} Check that the server runs and that the address, port and password are right.", ex);
         }
+    }
+
+    /// <summary>The driver settings the store relies on, set explicitly rather than left to the driver's defaults, which change between releases.</summary>
+    private static void Configure(ConfigurationOptions configuration, RedisStoreOptions options)
+    {
+        if (options.Password is { Length: > 0 } password)
+        {
+            configuration.Password = password;
+        }
+
+        // No admin mode on the store's connection: it sends only the store's own commands and scripts. (The driver
+        // refuses CONFIG and INFO without it, so the persistence check has a short-lived connection of its own.)
+        configuration.AllowAdmin = false;
+        configuration.AbortOnConnectFail = true;
+        configuration.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
+        configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+        configuration.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+        configuration.ClientName ??= "ratchet";
+
+        // While the connection is down a command fails at once (StoreUnavailableException) instead of waiting in the
+        // driver's backlog to be sent when it comes back: a commit is either answered or fails, never sent later behind
+        // the caller's back, as the 1.x driver behaved. Commands in flight when the connection drops fail too.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+
+        // Reconnect soon after the server returns (a restart, a failover), at most a second apart, so that a worker's
+        // next poll finds the store again; reconnecting resends nothing.
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(deltaBackOffMilliseconds: 100, maxDeltaBackOffMilliseconds: 1000);
+
+        // RESP2, as the store's scripts and replies were written for; RESP3 would change the shape of some replies.
+        configuration.Protocol = RedisProtocol.Resp2;
     }
 
     public async Task<RedisReply> EvaluateAsync(RedisScript script, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -119,15 +145,32 @@ internal sealed class StackExchangeRedisClient : IRedisClient
     public Task<IReadOnlyList<string>> SetMembersAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(async () => Strings(await _database.SetMembersAsync(key).ConfigureAwait(false)), "SMEMBERS", cancellationToken);
 
-    public async Task<IReadOnlyDictionary<string, string>?> ConfigGetAsync(string pattern, CancellationToken cancellationToken)
+    /// <remarks>
+    /// StackExchange.Redis sends CONFIG only on a connection in its admin mode (a check in the client, not a permission
+    /// on the server), so the parameters are read on a second connection that is made for this, in admin mode, sends
+    /// nothing but these CONFIG GETs (one per parameter: servers before 7 take one at a time) and is closed. Whether
+    /// CONFIG GET is allowed is then the server's decision (its ACL, a renamed or disabled command).
+    /// </remarks>
+    public async Task<IReadOnlyDictionary<string, string>?> ConfigGetAsync(IReadOnlyList<string> parameters, CancellationToken cancellationToken)
     {
         try
         {
             return await RunAsync(async () =>
             {
-                var server = _connection.GetServer(_connection.GetEndPoints()[0]);
-                var pairs = await server.ConfigGetAsync(pattern).ConfigureAwait(false);
-                return (IReadOnlyDictionary<string, string>?)pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+                var check = _configuration.Clone();
+                check.AllowAdmin = true;
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(check).ConfigureAwait(false);
+                var server = connection.GetServer(connection.GetEndPoints()[0]);
+                var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                foreach (var parameter in parameters)
+                {
+                    foreach (var (name, value) in await server.ConfigGetAsync(parameter).ConfigureAwait(false))
+                    {
+                        settings[name] = value;
+                    }
+                }
+
+                return (IReadOnlyDictionary<string, string>?)settings;
             }, "CONFIG GET", cancellationToken).ConfigureAwait(false);
         }
         catch (StoreOperationException ex) when (!ex.IsTransient)
@@ -141,9 +184,10 @@ internal sealed class StackExchangeRedisClient : IRedisClient
         RunAsync(async () =>
         {
             var subscriber = _connection.GetSubscriber();
+            var literal = RedisChannel.Literal(channel);
             Action<RedisChannel, RedisValue> handler = (_, _) => onMessage();
-            await subscriber.SubscribeAsync(channel, handler).ConfigureAwait(false);
-            return (IDisposable)new Subscription(subscriber, channel, handler);
+            await subscriber.SubscribeAsync(literal, handler).ConfigureAwait(false);
+            return (IDisposable)new Subscription(subscriber, literal, handler);
         }, "SUBSCRIBE", cancellationToken);
 
     public Task<long> DeleteKeysAsync(string pattern, CancellationToken cancellationToken) =>
@@ -152,7 +196,7 @@ internal sealed class StackExchangeRedisClient : IRedisClient
             var server = _connection.GetServer(_connection.GetEndPoints()[0]);
             long deleted = 0;
             var batch = new List<RedisKey>(512);
-            foreach (var key in server.Keys(_databaseNumber, pattern, pageSize: 512))
+            await foreach (var key in server.KeysAsync(_databaseNumber, pattern, pageSize: 512).ConfigureAwait(false))
             {
                 batch.Add(key);
                 if (batch.Count == 512)
@@ -209,8 +253,9 @@ internal sealed class StackExchangeRedisClient : IRedisClient
                     : "";
             throw new StoreOperationException($"The Redis store {_description} refused {what}: {ex.Message.TrimEnd('.')}.{hint}", ex, transient);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or RedisCommandException)
         {
+            // RedisCommandException is the driver refusing a command before sending it (disabled in its command map).
             throw new StoreOperationException($"The Redis store {_description} failed {what}: {ex.Message}", ex);
         }
         catch (ObjectDisposedException ex) when (ex.ObjectName?.Contains("Multiplexer", StringComparison.Ordinal) == true)

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
 

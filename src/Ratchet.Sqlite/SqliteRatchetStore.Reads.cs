@@ -1,37 +1,21 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Data.Sqlite;
-using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Sqlite.SqliteRows;
 
 namespace Ratchet.Sqlite;
 
 public sealed partial class SqliteRatchetStore
 {
     /// <inheritdoc />
-    public Task<WorkflowRecord?> GetWorkflowAsync(string id, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(id);
-        return ReadAsync(connection =>
+    protected override Task<WorkflowRecord?> GetWorkflowCoreAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
         {
             using var command = Command(connection, $"SELECT {WorkflowColumns} FROM workflows WHERE id = $id;", ("$id", id));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadWorkflow(new ReaderRow(reader)) : null;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<WorkflowPage> ListWorkflowsAsync(WorkflowQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > WorkflowQuery.MaxLimit)
-        {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"A page holds 1 to {WorkflowQuery.MaxLimit} workflows.");
-        }
-
-        var after = query.PageToken is null ? default((long, string)?) : ParsePageToken(query.PageToken);
-        return ReadAsync(connection =>
+    protected override Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsCoreAsync(WorkflowQuery query, WorkflowPosition? after, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<WorkflowRecord>>(connection =>
         {
             using var command = connection.CreateCommand();
             var where = new List<string>();
@@ -65,123 +49,83 @@ public sealed partial class SqliteRatchetStore
                 """;
             command.Parameters.AddWithValue("$limit", query.Limit + 1);
             var items = new List<WorkflowRecord>(Math.Min(query.Limit + 1, 1024));
-            using (var reader = command.ExecuteReader())
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                while (reader.Read())
-                {
-                    items.Add(ReadWorkflow(new ReaderRow(reader)));
-                }
+                items.Add(ReadWorkflow(new ReaderRow(reader)));
             }
 
-            string? next = null;
-            if (items.Count > query.Limit)
-            {
-                items.RemoveAt(items.Count - 1);
-                var last = items[^1];
-                next = FormatPageToken(StoreTime.ToMicroseconds(last.CreatedAt), last.Id);
-            }
-
-            return new WorkflowPage(items, next);
+            return items;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WorkflowRecord>> GetDueWorkflowsAsync(DateTimeOffset asOf, int limit, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return ReadListAsync($"""
+    protected override Task<IReadOnlyList<WorkflowRecord>> GetDueWorkflowsCoreAsync(DateTimeOffset asOf, int limit, CancellationToken cancellationToken) =>
+        ReadListAsync($"""
             SELECT {WorkflowColumns} FROM workflows INDEXED BY ix_workflows_due
             WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $as_of AND status NOT IN {TerminalStatuses}
             ORDER BY due_at, id LIMIT $limit;
             """, ReadWorkflow<ReaderRow>, cancellationToken, ("$as_of", StoreTime.ToMicroseconds(asOf)), ("$limit", limit));
-    }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"{StepSelect} WHERE w.id = $id ORDER BY s.seq;", ReadStep<ReaderRow>, cancellationToken, ("$id", workflowId));
-    }
+    protected override Task<IReadOnlyList<StepRecord>> GetStepsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        ReadListAsync($"{StepSelect} WHERE w.id = $id ORDER BY s.seq;", ReadStep<ReaderRow>, cancellationToken, ("$id", workflowId));
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<AuditEvent>> GetEventsAsync(string workflowId, long afterSequence = 0, int limit = int.MaxValue, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return ReadListAsync($"{EventSelect} WHERE w.id = $id AND e.seq > $after ORDER BY e.seq LIMIT $limit;",
-            ReadEvent, cancellationToken, ("$id", workflowId), ("$after", afterSequence), ("$limit", limit));
-    }
+    protected override Task<IReadOnlyList<AuditEvent>> GetEventsCoreAsync(string workflowId, long afterSequence, int limit, CancellationToken cancellationToken) =>
+        ReadListAsync($"{EventSelect} WHERE w.id = $id AND e.seq > $after ORDER BY e.seq LIMIT $limit;",
+            ReadEvent<ReaderRow>, cancellationToken, ("$id", workflowId), ("$after", afterSequence), ("$limit", limit));
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return ReadListAsync($"{CommandSelect} WHERE w.id = $id ORDER BY c.seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
-    }
+    protected override Task<IReadOnlyList<CommandExecution>> GetCommandsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        ReadListAsync($"{CommandSelect} WHERE w.id = $id ORDER BY c.seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
 
     /// <inheritdoc />
-    public async Task<WorkspaceRecord?> GetWorkspaceAsync(string workflowId, CancellationToken cancellationToken = default)
+    protected override async Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
         var found = await ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE workflow_id = $id;", ReadWorkspace<ReaderRow>, cancellationToken, ("$id", workflowId));
         return found.Count == 0 ? null : found[0];
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default) =>
+    public override Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default) =>
         status is { } s
             ? ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE status = $status ORDER BY workflow_id;", ReadWorkspace<ReaderRow>, cancellationToken, ("$status", Name(s)))
             : ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces ORDER BY workflow_id;", ReadWorkspace<ReaderRow>, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<KeyValueEntry?> GetValueAsync(string @namespace, string key, CancellationToken cancellationToken = default)
+    protected override async Task<KeyValueEntry?> GetValueCoreAsync(string @namespace, string key, CancellationToken cancellationToken)
     {
-        KeyValueNames.Validate(@namespace, key);
         var found = await ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns AND key = $key;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace), ("$key", key));
         return found.Count == 0 ? null : found[0];
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<KeyValueEntry>> ListValuesAsync(string @namespace, CancellationToken cancellationToken = default)
+    protected override Task<IReadOnlyList<KeyValueEntry>> ListValuesCoreAsync(string @namespace, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-
         // SQLite orders text by UTF-8 bytes; the contract's order is .NET's ordinal (UTF-16) order, which differs
         // beyond the Basic Multilingual Plane.
         return Ordered(ReadListAsync($"SELECT {ValueColumns} FROM kv WHERE namespace = $ns;", ReadValue<ReaderRow>, cancellationToken, ("$ns", @namespace)), v => v.Key);
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default) =>
+    public override Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken cancellationToken = default) =>
         Ordered(ReadListAsync("SELECT namespace FROM kv UNION SELECT namespace FROM checkpoints;", static r => r.GetString(0), cancellationToken), n => n);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsAsync(string @namespace, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        return ReadListAsync("SELECT namespace, name, created_at, entry_count FROM checkpoints WHERE namespace = $ns ORDER BY created_at, name;",
-            r => new CheckpointInfo
-            {
-                Namespace = r.GetString(0),
-                Name = r.GetString(1),
-                CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-                EntryCount = (int)r.GetInt64(3),
-            },
-            cancellationToken, ("$ns", @namespace));
-    }
+    protected override Task<IReadOnlyList<CheckpointInfo>> ListCheckpointsCoreAsync(string @namespace, CancellationToken cancellationToken) =>
+        ReadListAsync("SELECT namespace, name, created_at, entry_count FROM checkpoints WHERE namespace = $ns ORDER BY created_at, name;",
+            ReadCheckpointInfo<ReaderRow>, cancellationToken, ("$ns", @namespace));
 
     /// <inheritdoc />
-    public async Task<CheckpointRecord?> GetCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
+    protected override async Task<CheckpointRecord?> GetCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
         var found = await ReadListAsync("SELECT namespace, name, created_at, entries FROM checkpoints WHERE namespace = $ns AND name = $name;",
             ReadCheckpoint<ReaderRow>, cancellationToken, ("$ns", @namespace), ("$name", name));
         return found.Count == 0 ? null : found[0];
     }
 
     /// <inheritdoc />
-    public Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
+    public override Task<StoreSnapshot> ExportAsync(CancellationToken cancellationToken = default) =>
         ReadAsync(connection =>
         {
             // One read transaction: every table is read at the same moment, while writers go on.
@@ -292,27 +236,5 @@ public sealed partial class SqliteRatchetStore
 
         where.Add(condition);
         command.Parameters.AddWithValue(parameter, value);
-    }
-
-    private static string FormatPageToken(long createdMicros, string id) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{createdMicros}:{id}")));
-
-    private static (long, string) ParsePageToken(string token)
-    {
-        try
-        {
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var created))
-            {
-                return (created, text[(colon + 1)..]);
-            }
-        }
-        catch (FormatException)
-        {
-            // Falls through to the refusal below.
-        }
-
-        throw new ArgumentException($"The page token '{token}' was not issued by this store; pass the NextPageToken of a previous page, or none.", nameof(token));
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
 
@@ -10,7 +9,7 @@ namespace Ratchet.Sqlite;
 /// processes at once. Writes go through one writer that commits the change sets of many concurrent callers in one
 /// transaction (group commit); reads use pooled connections and never wait for writes.
 /// </summary>
-public sealed partial class SqliteRatchetStore : IRatchetStore
+public sealed partial class SqliteRatchetStore : RatchetStoreBase
 {
     private readonly SqliteStoreOptions _options;
     private readonly string _path;
@@ -27,7 +26,7 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
     }
 
     /// <inheritdoc />
-    public string Description => $"sqlite:{_options.Path}";
+    public override string Description => $"sqlite:{_options.Path}";
 
     /// <summary>
     /// How the writer has grouped work so far: committed transactions (each one fsync with <c>synchronous=FULL</c>) and
@@ -89,7 +88,7 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
     }
 
     /// <summary>Finishes queued writes, then closes every connection to the file.</summary>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
@@ -104,20 +103,12 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
     // ---- writes: all through the one writer ---------------------------------------------------------------------
 
     /// <inheritdoc />
-    public Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        if (changes.IsEmpty)
-        {
-            return Task.CompletedTask;
-        }
-
-        return _writer.EnqueueAsync(session =>
+    protected override Task CommitCoreAsync(ChangeSet changes, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session =>
         {
             session.Apply(changes);
             return true;
         }, cancellationToken, MayFailAfterWriting(changes));
-    }
 
     /// <summary>
     /// A change set that writes one workflow and appends only to that workflow can be refused only by its workflow
@@ -136,105 +127,61 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default)
-    {
-        ValidateLease(request);
-        return _writer.EnqueueAsync(session => session.ClaimDue(request), cancellationToken);
-    }
+    protected override Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsCoreAsync(LeaseRequest request, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.ClaimDue(request), cancellationToken);
 
     /// <inheritdoc />
-    public Task<WorkflowRecord?> ClaimWorkflowAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
-        return _writer.EnqueueAsync(session => session.ClaimOne(workflowId, owner, duration), cancellationToken);
-    }
+    protected override Task<WorkflowRecord?> ClaimWorkflowCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.ClaimOne(workflowId, owner, duration), cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> RenewLeaseAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ValidateOwner(owner, duration);
-        return _writer.EnqueueAsync(session => session.Renew(workflowId, owner, duration), cancellationToken);
-    }
+    protected override Task<bool> RenewLeaseCoreAsync(string workflowId, string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.Renew(workflowId, owner, duration), cancellationToken);
 
     /// <inheritdoc />
-    public Task<int> RenewLeasesAsync(string owner, TimeSpan duration, CancellationToken cancellationToken = default)
-    {
-        ValidateOwner(owner, duration);
-        return _writer.EnqueueAsync(session => session.RenewAll(owner, duration), cancellationToken);
-    }
+    protected override Task<int> RenewLeasesCoreAsync(string owner, TimeSpan duration, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.RenewAll(owner, duration), cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        return _writer.EnqueueAsync(session => session.Release(workflowId, owner), cancellationToken);
-    }
+    protected override Task<bool> ReleaseLeaseCoreAsync(string workflowId, string owner, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.Release(workflowId, owner), cancellationToken);
 
     /// <inheritdoc />
-    public Task<CheckpointInfo> CreateCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return _writer.EnqueueAsync(session => session.CreateCheckpoint(@namespace, name), cancellationToken);
-    }
+    protected override Task<CheckpointInfo> CreateCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.CreateCheckpoint(@namespace, name), cancellationToken);
 
     /// <inheritdoc />
-    public Task RestoreCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return _writer.EnqueueAsync(session =>
+    protected override Task RestoreCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session =>
         {
             session.RestoreCheckpoint(@namespace, name);
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    public Task<bool> DeleteCheckpointAsync(string @namespace, string name, CancellationToken cancellationToken = default)
-    {
-        KeyValueNames.ValidateName(@namespace, "namespace", nameof(@namespace));
-        KeyValueNames.ValidateName(name, "checkpoint name", nameof(name));
-        return _writer.EnqueueAsync(session => session.DeleteCheckpoint(@namespace, name), cancellationToken);
-    }
+    protected override Task<bool> DeleteCheckpointCoreAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.DeleteCheckpoint(@namespace, name), cancellationToken);
 
     /// <inheritdoc />
-    public Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+    public override Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
         _writer.EnqueueAsync(session => session.Archive(olderThan), cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        return _writer.EnqueueAsync(session => session.Delete(workflowId), cancellationToken);
-    }
+    protected override Task<bool> DeleteWorkflowCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session => session.Delete(workflowId), cancellationToken);
 
     /// <inheritdoc />
-    public Task ImportAsync(StoreSnapshot snapshot, ImportMode mode = ImportMode.EmptyStoreOnly, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        return _writer.EnqueueAsync(session =>
+    protected override Task ImportCoreAsync(StoreSnapshot snapshot, ImportMode mode, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(session =>
         {
             session.Import(snapshot, mode, Description);
             return true;
         }, cancellationToken);
-    }
 
     /// <inheritdoc />
-    /// <remarks>Uses <c>VACUUM INTO</c>: the copy is consistent and compact. The destination must not exist.</remarks>
-    public Task BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(destinationPath);
-        var destination = Path.GetFullPath(destinationPath);
-        if (File.Exists(destination))
-        {
-            throw new ArgumentException($"The backup file '{destinationPath}' already exists; choose a new file name so that no backup is overwritten.", nameof(destinationPath));
-        }
-
-        return ReadAsync(connection =>
+    /// <remarks>Uses <c>VACUUM INTO</c>: the copy is consistent and compact.</remarks>
+    protected override Task BackupCoreAsync(string destination, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
         {
             SqliteConnections.EnsureFolder(destination);
             using var command = connection.CreateCommand();
@@ -243,24 +190,4 @@ public sealed partial class SqliteRatchetStore : IRatchetStore
             command.ExecuteNonQuery();
             return true;
         }, cancellationToken);
-    }
-
-    private static void ValidateLease(LeaseRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ValidateOwner(request.Owner, request.Duration);
-        if (request.MaxCount < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.MaxCount, "A lease request must ask for at least one workflow.");
-        }
-    }
-
-    private static void ValidateOwner(string owner, TimeSpan duration)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        if (duration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "A lease must last longer than zero.");
-        }
-    }
 }

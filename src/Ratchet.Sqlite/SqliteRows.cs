@@ -1,7 +1,5 @@
-using System.Collections.Frozen;
 using Microsoft.Data.Sqlite;
 using Ratchet.Serialization;
-using Ratchet.Storage;
 
 namespace Ratchet.Sqlite;
 
@@ -21,7 +19,7 @@ internal static class WorkflowRow
     /// <summary>The values to store, in <see cref="MutableColumns"/> order: strings, longs or nulls.</summary>
     public static object?[] Values(WorkflowRecord r) =>
     [
-        r.Type, r.DefinitionVersion, SqliteRows.Name(r.Status), SqliteRows.Name(r.WaitReason), r.WaitDetail, r.CurrentNode,
+        r.Type, r.DefinitionVersion, StoreRows.Name(r.Status), StoreRows.Name(r.WaitReason), r.WaitDetail, r.CurrentNode,
         RatchetJson.ToText(r.Input), RatchetJson.MapToText(r.Artifacts), RatchetJson.ToText(r.Metadata), r.ParentId,
         (long)r.Attempt, SqliteRows.Micros(r.DueAt), RatchetJson.ErrorToText(r.Error), r.TraceParent,
         StoreTime.ToMicroseconds(r.CreatedAt), StoreTime.ToMicroseconds(r.UpdatedAt), SqliteRows.Micros(r.CompletedAt),
@@ -58,13 +56,12 @@ internal static class WorkflowRow
     }
 }
 
-/// <summary>Column lists and the mapping between rows and Ratchet's records.</summary>
+/// <summary>
+/// SQLite's statements and bindings of Ratchet's records. The records are read back by the core's shared row readers
+/// (<see cref="StoreRows"/>), whose column order every select here keeps.
+/// </summary>
 internal static class SqliteRows
 {
-    public const string WorkflowColumns =
-        "id, type, definition_version, status, wait_reason, wait_detail, current_node, input, artifacts, metadata, parent_id, attempt, " +
-        "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at";
-
     public const string WorkflowValues =
         "$id, $type, $definition_version, $status, $wait_reason, $wait_detail, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
         "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at";
@@ -91,25 +88,6 @@ internal static class SqliteRows
     public const string CommandSelect =
         "SELECT w.id, c.seq, c.node, c.attempt, c.command_line, c.working_directory, c.exit_code, c.duration_us, c.stdout_tail, c.stderr_tail, c.started_at " +
         "FROM commands c JOIN workflows w ON w.pk = c.workflow";
-    public const string WorkspaceColumns = "workflow_id, path, status, created_at, heartbeat_at";
-    public const string ValueColumns = "namespace, key, value, version, updated_at";
-
-    public const string TerminalStatuses = "('Completed', 'Failed', 'Cancelled')";
-
-    private static readonly string[] StatusNames = Enum.GetNames<WorkflowStatus>();
-    private static readonly string[] WaitReasonNames = Enum.GetNames<WaitReason>();
-    private static readonly string[] OutcomeNames = Enum.GetNames<StepOutcome>();
-    private static readonly string[] WorkspaceStatusNames = Enum.GetNames<WorkspaceStatus>();
-    private static readonly FrozenDictionary<string, WorkflowStatus> Statuses = Index<WorkflowStatus>();
-    private static readonly FrozenDictionary<string, WaitReason> WaitReasons = Index<WaitReason>();
-    private static readonly FrozenDictionary<string, StepOutcome> Outcomes = Index<StepOutcome>();
-    private static readonly FrozenDictionary<string, WorkspaceStatus> WorkspaceStatuses = Index<WorkspaceStatus>();
-
-    public static string Name(WorkflowStatus status) => StatusNames[(int)status];
-
-    public static string Name(WorkspaceStatus status) => WorkspaceStatusNames[(int)status];
-
-    public static string Name(WaitReason reason) => WaitReasonNames[(int)reason];
 
     public static object? Micros(DateTimeOffset? time) => time is { } t ? StoreTime.ToMicroseconds(t) : null;
 
@@ -118,8 +96,8 @@ internal static class SqliteRows
         .Bind("$id", record.Id)
         .Bind("$type", record.Type)
         .Bind("$definition_version", record.DefinitionVersion)
-        .Bind("$status", StatusNames[(int)record.Status])
-        .Bind("$wait_reason", WaitReasonNames[(int)record.WaitReason])
+        .Bind("$status", StoreRows.Name(record.Status))
+        .Bind("$wait_reason", StoreRows.Name(record.WaitReason))
         .Bind("$wait_detail", record.WaitDetail)
         .Bind("$current_node", record.CurrentNode)
         .Bind("$input", RatchetJson.ToText(record.Input))
@@ -135,55 +113,16 @@ internal static class SqliteRows
         .Bind("$completed_at", Micros(record.CompletedAt))
         .Bind("$archived_at", Micros(record.ArchivedAt));
 
-    public static WorkflowRecord ReadWorkflow<TRow>(TRow r) where TRow : IRow => new()
-    {
-        Id = r.GetString(0),
-        Type = r.GetString(1),
-        DefinitionVersion = r.GetString(2),
-        Status = Statuses[r.GetString(3)],
-        WaitReason = WaitReasons[r.GetString(4)],
-        WaitDetail = String(r, 5),
-        CurrentNode = String(r, 6),
-        Input = Json(r, 7),
-        Artifacts = RatchetJson.ParseMap(r.GetString(8)),
-        Metadata = Json(r, 9),
-        ParentId = String(r, 10),
-        Attempt = (int)r.GetInt64(11),
-        DueAt = Time(r, 12),
-        LeaseOwner = String(r, 13),
-        LeaseExpiresAt = Time(r, 14),
-        Version = r.GetInt64(15),
-        Error = RatchetJson.ParseError(String(r, 16)),
-        TraceParent = String(r, 17),
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(18)),
-        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(19)),
-        CompletedAt = Time(r, 20),
-        ArchivedAt = Time(r, 21),
-    };
-
     public static Statement BindStep(this Statement statement, long workflow, long seq, StepRecord step) => statement
         .Bind("$workflow", workflow)
         .Bind("$seq", seq)
         .Bind("$node", step.Node)
         .Bind("$attempt", step.Attempt)
-        .Bind("$outcome", OutcomeNames[(int)step.Outcome])
+        .Bind("$outcome", StoreRows.Name(step.Outcome))
         .Bind("$output", RatchetJson.ToText(step.Output))
         .Bind("$error", RatchetJson.ErrorToText(step.Error))
         .Bind("$started_at", StoreTime.ToMicroseconds(step.StartedAt))
         .Bind("$finished_at", StoreTime.ToMicroseconds(step.FinishedAt));
-
-    public static StepRecord ReadStep<TRow>(TRow r) where TRow : IRow => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Node = r.GetString(2),
-        Attempt = (int)r.GetInt64(3),
-        Outcome = Outcomes[r.GetString(4)],
-        Output = Json(r, 5),
-        Error = RatchetJson.ParseError(String(r, 6)),
-        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(7)),
-        FinishedAt = StoreTime.FromMicroseconds(r.GetInt64(8)),
-    };
 
     public static Statement BindEvent(this Statement statement, long workflow, long seq, AuditEvent e) => statement
         .Bind("$workflow", workflow)
@@ -193,17 +132,6 @@ internal static class SqliteRows
         .Bind("$attempt", e.Attempt)
         .Bind("$payload", RatchetJson.ToText(e.Payload))
         .Bind("$at", StoreTime.ToMicroseconds(e.At));
-
-    public static AuditEvent ReadEvent<TRow>(TRow r) where TRow : IRow => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Type = r.GetString(2),
-        Node = String(r, 3),
-        Attempt = r.IsNull(4) ? null : (int)r.GetInt64(4),
-        Payload = Json(r, 5),
-        At = StoreTime.FromMicroseconds(r.GetInt64(6)),
-    };
 
     public static Statement BindCommand(this Statement statement, long workflow, long seq, CommandExecution c) => statement
         .Bind("$workflow", workflow)
@@ -218,62 +146,10 @@ internal static class SqliteRows
         .Bind("$stderr_tail", c.StderrTail)
         .Bind("$started_at", StoreTime.ToMicroseconds(c.StartedAt));
 
-    public static CommandExecution ReadCommand<TRow>(TRow r) where TRow : IRow => new()
-    {
-        WorkflowId = r.GetString(0),
-        Sequence = r.GetInt64(1),
-        Node = r.GetString(2),
-        Attempt = (int)r.GetInt64(3),
-        CommandLine = r.GetString(4),
-        WorkingDirectory = r.GetString(5),
-        ExitCode = r.IsNull(6) ? null : (int)r.GetInt64(6),
-        Duration = TimeSpan.FromTicks(r.GetInt64(7) * TimeSpan.TicksPerMicrosecond),
-        StdoutTail = r.GetString(8),
-        StderrTail = r.GetString(9),
-        StartedAt = StoreTime.FromMicroseconds(r.GetInt64(10)),
-    };
-
     public static Statement BindWorkspace(this Statement statement, WorkspaceRecord w) => statement
         .Bind("$workflow_id", w.WorkflowId)
         .Bind("$path", w.Path)
-        .Bind("$status", WorkspaceStatusNames[(int)w.Status])
+        .Bind("$status", StoreRows.Name(w.Status))
         .Bind("$created_at", StoreTime.ToMicroseconds(w.CreatedAt))
         .Bind("$heartbeat_at", StoreTime.ToMicroseconds(w.HeartbeatAt));
-
-    public static WorkspaceRecord ReadWorkspace<TRow>(TRow r) where TRow : IRow => new()
-    {
-        WorkflowId = r.GetString(0),
-        Path = r.GetString(1),
-        Status = WorkspaceStatuses[r.GetString(2)],
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(3)),
-        HeartbeatAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
-    };
-
-    public static KeyValueEntry ReadValue<TRow>(TRow r) where TRow : IRow => new()
-    {
-        Namespace = r.GetString(0),
-        Key = r.GetString(1),
-        Value = RatchetJson.ParseDocument(r.GetString(2)),
-        Version = r.GetInt64(3),
-        UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
-    };
-
-    public static CheckpointRecord ReadCheckpoint<TRow>(TRow r) where TRow : IRow => new()
-    {
-        Namespace = r.GetString(0),
-        Name = r.GetString(1),
-        CreatedAt = StoreTime.FromMicroseconds(r.GetInt64(2)),
-        Entries = RatchetJson.ParseMap(r.GetString(3)),
-    };
-
-    private static string? String<TRow>(TRow r, int ordinal) where TRow : IRow => r.IsNull(ordinal) ? null : r.GetString(ordinal);
-
-    private static System.Text.Json.JsonElement? Json<TRow>(TRow r, int ordinal) where TRow : IRow =>
-        r.IsNull(ordinal) ? null : RatchetJson.ParseDocument(r.GetString(ordinal));
-
-    private static DateTimeOffset? Time<TRow>(TRow r, int ordinal) where TRow : IRow =>
-        r.IsNull(ordinal) ? null : StoreTime.FromMicroseconds(r.GetInt64(ordinal));
-
-    private static FrozenDictionary<string, T> Index<T>() where T : struct, Enum =>
-        Enum.GetValues<T>().ToFrozenDictionary(v => v.ToString(), StringComparer.Ordinal);
 }

@@ -1,7 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Ratchet.Serialization;
-using Ratchet.Storage;
-using static Ratchet.Sqlite.SqliteRows;
 
 namespace Ratchet.Sqlite;
 
@@ -495,7 +493,6 @@ internal sealed class SqliteWriteSession : IDisposable
         var insertWorkflow = Prepared($"INSERT INTO workflows ({WorkflowColumns}) VALUES ({WorkflowValues}) ON CONFLICT (id) DO NOTHING;");
         foreach (var workflow in snapshot.Workflows)
         {
-            WorkflowIds.Validate(workflow.Id, nameof(snapshot));
             if (insertWorkflow.BindWorkflow(workflow)
                 .Bind("$lease_owner", workflow.LeaseOwner)
                 .Bind("$lease_expires_at", Micros(workflow.LeaseExpiresAt))
@@ -533,7 +530,6 @@ internal sealed class SqliteWriteSession : IDisposable
         var insertValue = Prepared("INSERT INTO kv (namespace, key, value, version, updated_at) VALUES ($ns, $key, $value, $version, $at) ON CONFLICT DO NOTHING;");
         foreach (var entry in snapshot.Values)
         {
-            KeyValueNames.Validate(entry.Namespace, entry.Key);
             insertValue.Bind("$ns", entry.Namespace).Bind("$key", entry.Key).Bind("$value", entry.Value.GetRawText())
                 .Bind("$version", entry.Version).Bind("$at", StoreTime.ToMicroseconds(entry.UpdatedAt)).Execute();
         }

@@ -3,18 +3,8 @@ using SQLitePCL;
 
 namespace Ratchet.Sqlite;
 
-/// <summary>The columns of the current row, whether it comes from a pooled reader or from the writer's statements.</summary>
-internal interface IRow
-{
-    bool IsNull(int ordinal);
-
-    string GetString(int ordinal);
-
-    long GetInt64(int ordinal);
-}
-
-/// <summary>A Microsoft.Data.Sqlite reader seen as an <see cref="IRow"/>.</summary>
-internal readonly struct ReaderRow(SqliteDataReader reader) : IRow
+/// <summary>A Microsoft.Data.Sqlite reader seen as an <see cref="IStoreRow"/>, for the shared row readers.</summary>
+internal readonly struct ReaderRow(SqliteDataReader reader) : IStoreRow
 {
     public bool IsNull(int ordinal) => reader.IsDBNull(ordinal);
 
@@ -29,7 +19,7 @@ internal readonly struct ReaderRow(SqliteDataReader reader) : IRow
 /// Microsoft.Data.Sqlite, which was most of a step commit's cost.
 /// </summary>
 /// <remarks>One SQL statement per instance. Not thread-safe: only the writer's thread uses it.</remarks>
-internal sealed class Statement : IRow, IDisposable
+internal sealed class Statement : IStoreRow, IDisposable
 {
     private const int SqliteRow = 100;
     private const int SqliteDone = 101;
