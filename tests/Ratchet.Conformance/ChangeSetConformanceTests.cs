@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Storage;
 using Xunit;
 
@@ -398,7 +399,7 @@ public abstract class ChangeSetConformanceTests<TFactory> : StoreConformanceTest
 
         Assert.Equal("next", updated.CurrentNode);
         Assert.Equal("worker-a", updated.LeaseOwner);
-        RecordAssert.Utc(ManualTimeProvider.DefaultStart.AddMinutes(5), updated.LeaseExpiresAt);
+        RecordAssert.Utc(TestClock.Start.AddMinutes(5), updated.LeaseExpiresAt);
         Assert.Equal(claimed.Version + 1, updated.Version);
 
         var cleared = await UpdateAsync(store, updated with { LeaseOwner = null, LeaseExpiresAt = null });
@@ -613,7 +614,7 @@ public abstract class ChangeSetConformanceTests<TFactory> : StoreConformanceTest
     public async Task CommitAsync_TimesWithSubMicrosecondTicks_TruncatedToMicrosecondsInUtc()
     {
         // 00:00:00.1234567 and 7 ticks past a microsecond; also given in +02:00 to prove the store keeps UTC.
-        var odd = ManualTimeProvider.DefaultStart.AddTicks(1_234_567);
+        var odd = TestClock.Start.AddTicks(1_234_567);
         var plus2 = odd.ToOffset(TimeSpan.FromHours(2));
         Clock.SetUtcNow(odd);
         var store = await CreateStoreAsync();
@@ -634,8 +635,8 @@ public abstract class ChangeSetConformanceTests<TFactory> : StoreConformanceTest
             .PutWorkspace(NewWorkspace("wf-time") with { CreatedAt = plus2.AddTicks(4), HeartbeatAt = plus2.AddSeconds(1).AddTicks(6) }));
 
         var micro = StoreTime.Truncate(odd);
-        Assert.Equal(1_234_560, micro.Ticks - ManualTimeProvider.DefaultStart.Ticks);
-        Assert.Equal(1_234_570, StoreTime.Truncate(odd.AddTicks(9)).Ticks - ManualTimeProvider.DefaultStart.Ticks);
+        Assert.Equal(1_234_560, micro.Ticks - TestClock.Start.Ticks);
+        Assert.Equal(1_234_570, StoreTime.Truncate(odd.AddTicks(9)).Ticks - TestClock.Start.Ticks);
         var stored = await store.GetRequiredWorkflowAsync("wf-time");
         RecordAssert.Utc(micro, stored.CreatedAt);
         RecordAssert.Utc(micro, stored.UpdatedAt);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Xunit;
@@ -62,7 +63,7 @@ public abstract class ExportImportConformanceTests<TFactory> : StoreConformanceT
         var source = await CreateStoreAsync();
         await PopulateAsync(source);
         var exported = await source.ExportAsync();
-        var target = await CreateStoreAsync(new ManualTimeProvider(Now.AddYears(1)));
+        var target = await CreateStoreAsync(new FakeTimeProvider(Now.AddYears(1)));
 
         await target.ImportAsync(exported);
 
@@ -90,8 +91,9 @@ public abstract class ExportImportConformanceTests<TFactory> : StoreConformanceT
             .AppendStep(NewStep("wf-rich", "after-import")));
         await target.SaveValueAsync("default", "b", Json("\"b3\""));
 
-        // wf-rich was exported with worker-1's lease running until a minute after the populate began.
-        Clock.SetUtcNow(ManualTimeProvider.DefaultStart);
+        // wf-rich was exported with worker-1's lease running until a minute after the populate began: the clock is set
+        // back there (AdjustTime, as a system clock is set; SetUtcNow only moves forward).
+        Clock.AdjustTime(TestClock.Start);
         var claimByOther = await target.ClaimWorkflowAsync("wf-rich", "worker-2", TimeSpan.FromMinutes(1));
         await target.RestoreCheckpointAsync("default", "cp1");
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Xunit;
@@ -275,7 +276,7 @@ public abstract class KeyValueConformanceTests<TFactory> : StoreConformanceTests
         var second = await store.CreateCheckpointAsync("ns", "after-plan");
 
         Assert.Equal(("ns", "before-plan", 2), (first.Namespace, first.Name, first.EntryCount));
-        RecordAssert.Utc(ManualTimeProvider.DefaultStart, first.CreatedAt);
+        RecordAssert.Utc(TestClock.Start, first.CreatedAt);
         Assert.Equal(3, second.EntryCount);
         var listed = await store.ListCheckpointsAsync("ns");
         RecordAssert.SameSequence([first, second], listed);
@@ -296,7 +297,7 @@ public abstract class KeyValueConformanceTests<TFactory> : StoreConformanceTests
 
         Assert.NotNull(checkpoint);
         Assert.Equal(("ns", "cp"), (checkpoint.Namespace, checkpoint.Name));
-        RecordAssert.Utc(ManualTimeProvider.DefaultStart, checkpoint.CreatedAt);
+        RecordAssert.Utc(TestClock.Start, checkpoint.CreatedAt);
         Assert.Equal(["a", "b"], checkpoint.Entries.Keys.Order(StringComparer.Ordinal));
         Assert.True(RatchetJson.DeepEquals(Json("""{"plan":[1,2]}"""), checkpoint.Entries["a"]), checkpoint.Entries["a"].GetRawText());
         Assert.True(RatchetJson.DeepEquals(Json("\"two\""), checkpoint.Entries["b"]), checkpoint.Entries["b"].GetRawText());

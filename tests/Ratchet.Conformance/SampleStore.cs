@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 
@@ -12,7 +13,7 @@ namespace Ratchet.Conformance;
 public static class SampleStore
 {
     /// <summary>Fills <paramref name="store"/>, moving <paramref name="clock"/> along; <paramref name="extraWorkflows"/> more plain workflows with a journal each.</summary>
-    public static async Task PopulateAsync(IRatchetStore store, ManualTimeProvider clock, int extraWorkflows = 0)
+    public static async Task PopulateAsync(IRatchetStore store, FakeTimeProvider clock, int extraWorkflows = 0)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clock);
@@ -34,7 +35,7 @@ public static class SampleStore
             return record;
         }
 
-        clock.SetUtcNow(ManualTimeProvider.DefaultStart.AddTicks(1_234_567));
+        clock.SetUtcNow(TestClock.Start.AddTicks(1_234_567));
         var creator = new WorkflowCreator(store, clock);
         await store.CommitAsync(new ChangeSet()
             .CreateWorkflow(SampleRecords.RichWorkflow("wf-rich", clock.GetUtcNow()))

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Xunit;
@@ -22,8 +23,8 @@ public abstract class StoreConformanceTests<TFactory> : IAsyncLifetime
     /// <summary>The backend's factory.</summary>
     protected TFactory Factory { get; } = new();
 
-    /// <summary>The clock every store of the test runs on; starts at <see cref="ManualTimeProvider.DefaultStart"/>.</summary>
-    protected ManualTimeProvider Clock { get; } = new();
+    /// <summary>The clock every store of the test runs on; starts at <see cref="TestClock.Start"/>.</summary>
+    protected FakeTimeProvider Clock { get; } = new(TestClock.Start);
 
     /// <summary>The clock's current time as stores keep it (whole microseconds, UTC).</summary>
     protected DateTimeOffset Now => Clock.GetStoreNow();

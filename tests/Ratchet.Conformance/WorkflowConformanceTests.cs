@@ -533,7 +533,8 @@ public abstract class WorkflowConformanceTests<TFactory> : StoreConformanceTests
 
         foreach (var record in records.OrderByDescending(r => r.Id, StringComparer.Ordinal))
         {
-            Clock.SetUtcNow(record.CreatedAt);
+            // Out of order, so back and forth in time: AdjustTime sets the clock either way (SetUtcNow only moves forward).
+            Clock.AdjustTime(record.CreatedAt);
             await InsertAsync(store, record);
         }
 

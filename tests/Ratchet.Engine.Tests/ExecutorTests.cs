@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 
 namespace Ratchet.Engine.Tests;
@@ -417,7 +418,7 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public async Task Delay_Node_ParksUntilItsDueTimeThenGoesOn()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var definition = new WorkflowBuilder("sleepy")
             .Delay("Sleep", TimeSpan.FromHours(2)).Then("Wake")
             .Node("Wake", Nodes.Ok())
@@ -454,7 +455,7 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public async Task Delay_AsTheLastNode_CompletesTheWorkflowWhenDue()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var definition = new WorkflowBuilder("cool-down").Node("Work", Nodes.Ok()).Then("CoolDown").Delay("CoolDown", TimeSpan.FromMinutes(10)).Build();
         await using var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, clock).AddWorkflow(definition));
         using var timeout = Within.Seconds();

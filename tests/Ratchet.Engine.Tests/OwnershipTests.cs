@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Sqlite;
 
@@ -18,7 +19,7 @@ public sealed class OwnershipTests : IDisposable
     [Fact]
     public async Task Runner_LeaseTakenOverWhileTheNodeRuns_StopsTheNodeAndCommitsNothing()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var (definition, started, stopped) = Blocking("taken");
         using var timeout = Within.Seconds();
         await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
@@ -42,7 +43,7 @@ public sealed class OwnershipTests : IDisposable
     [Fact]
     public async Task Cancel_ThroughAnotherEngineWhileTheNodeRuns_StopsTheNodeThenReleasesTheLease()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var (definition, started, stopped) = Blocking("cancelled");
         using var timeout = Within.Seconds();
         await using var running = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
@@ -72,7 +73,7 @@ public sealed class OwnershipTests : IDisposable
     [Fact]
     public async Task Runner_LeaseNotRenewedBeforeItLapses_StopsTheNodeAndCommitsNothing()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var (definition, started, stopped) = Blocking("unrenewed");
         using var timeout = Within.Seconds(30);
         await using var engine = await new RatchetBuilder()
@@ -151,7 +152,7 @@ public sealed class OwnershipTests : IDisposable
     /// Moves the clock on a second at a time (at most five, well inside the 30 s lease, so the lease itself never runs
     /// out) until <paramref name="done"/>: the runner checks its nodes on that clock.
     /// </summary>
-    private static async Task AdvanceUntilAsync(ManualTimeProvider clock, Task done, CancellationToken cancellationToken)
+    private static async Task AdvanceUntilAsync(FakeTimeProvider clock, Task done, CancellationToken cancellationToken)
     {
         for (var second = 0; second < 5 && !done.IsCompleted; second++)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 
 namespace Ratchet.Engine.Tests;
@@ -13,7 +14,7 @@ public sealed class RecoveryTests : IDisposable
     [Fact]
     public async Task Runner_WorkflowOfADeadWorkerWithAnExpiredLease_ResumesWithTheNextAttempt()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var attempts = new ConcurrentQueue<(int Attempt, string Key)>();
         var definition = Definition(attempts);
         using var timeout = Within.Seconds();
@@ -40,7 +41,8 @@ public sealed class RecoveryTests : IDisposable
     [Fact]
     public async Task Runner_WorkflowWithALiveLeaseOfAnotherWorker_IsNotTakenUntilTheLeaseLapses()
     {
-        var clock = new ManualTimeProvider();
+        // RunUntilIdleAsync sees the work done at its next poll, a timer: it runs in real time on this still clock.
+        var clock = new FakeTimeProviderWithSystemTimers(TestClock.Start);
         var attempts = new ConcurrentQueue<(int Attempt, string Key)>();
         var definition = Definition(attempts);
         using var timeout = Within.Seconds();
@@ -113,7 +115,8 @@ public sealed class RecoveryTests : IDisposable
     [Fact]
     public async Task Runner_ActiveWorkspaces_MarkedOrphanedWhenTheirWorkflowEndedOrNobodyRunsItAndTheHeartbeatIsStale()
     {
-        var clock = new ManualTimeProvider();
+        // RunUntilIdleAsync sees the work done at its next poll, a timer: it runs in real time on this still clock.
+        var clock = new FakeTimeProviderWithSystemTimers(TestClock.Start);
         var ended = new WorkflowBuilder("ended").Node("A", Nodes.Ok()).Build();
         var parked = new WorkflowBuilder("parked").Approval("Review", "OK?").Build();
         using var timeout = Within.Seconds();
@@ -174,7 +177,7 @@ public sealed class RecoveryTests : IDisposable
     /// What a worker that died mid-node leaves behind, written through the store as a worker writes it: the workflow
     /// Running at its first node, attempt 1, leased by <paramref name="owner"/> for <paramref name="lease"/>.
     /// </summary>
-    private async Task<string> LeaveRunningAsync(ManualTimeProvider clock, WorkflowDefinition definition, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    private async Task<string> LeaveRunningAsync(FakeTimeProvider clock, WorkflowDefinition definition, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var engine = await TestEngines.BuildAsync(_scratch.Database, clock, definition);
         var pending = await engine.StartAsync(definition.Name, cancellationToken: cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 
 namespace Ratchet.Engine.Tests;
@@ -36,7 +37,7 @@ public sealed class RetryTests : IDisposable
     [Fact]
     public async Task Retry_ExponentialBackoff_PersistsEachAttemptAndDueTime()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var attempts = new ConcurrentQueue<int>();
         var definition = new WorkflowBuilder("backoff")
             .Node("Flaky", (context, _) =>
@@ -144,7 +145,8 @@ public sealed class RetryTests : IDisposable
     [Fact]
     public async Task Backoff_SpanningARestart_IsNeitherResetNorSkipped()
     {
-        var clock = new ManualTimeProvider();
+        // RunUntilIdleAsync sees the work done at its next poll, a timer: it runs in real time on this still clock.
+        var clock = new FakeTimeProviderWithSystemTimers(TestClock.Start);
         var start = clock.GetUtcNow();
         var attempts = new ConcurrentQueue<int>();
         var definition = new WorkflowBuilder("restart-backoff")
@@ -251,7 +253,8 @@ public sealed class RetryTests : IDisposable
     [Fact]
     public async Task WorkflowTimeout_DeadlinePassedBetweenNodes_FailsWithoutRunningTheNext()
     {
-        var clock = new ManualTimeProvider();
+        // RunUntilIdleAsync sees the work done at its next poll, a timer: it runs in real time on this still clock.
+        var clock = new FakeTimeProviderWithSystemTimers(TestClock.Start);
         var nextRan = false;
         var definition = new WorkflowBuilder("workflow-deadline")
             .Timeout(TimeSpan.FromHours(1))

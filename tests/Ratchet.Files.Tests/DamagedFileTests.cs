@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -14,7 +15,7 @@ namespace Ratchet.Files.Tests;
 public sealed class DamagedFileTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ratchet-files-damage-").FullName;
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
     private readonly WarningLog _log = new();
 
     public void Dispose()

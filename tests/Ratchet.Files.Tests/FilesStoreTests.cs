@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -10,7 +11,7 @@ namespace Ratchet.Files.Tests;
 public sealed class FilesStoreTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("ratchet-files-").FullName;
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     public void Dispose()
     {

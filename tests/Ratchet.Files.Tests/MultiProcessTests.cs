@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Xunit.Abstractions;
 
@@ -82,7 +83,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
     /// <summary>Opens the root (completing any interrupted commit) and checks every increment is whole: the counter's value and version equal the number of increment events, whose values are exactly 1..total.</summary>
     private static async Task<int> AssertConsistentAsync(string root, string[] writers)
     {
-        await using var store = await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = root, TimeProvider = new ManualTimeProvider() });
+        await using var store = await FilesRatchetStore.OpenAsync(new FilesStoreOptions { Root = root, TimeProvider = new FakeTimeProvider(TestClock.Start) });
         var counterValues = new List<long>();
         foreach (var writer in writers)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -7,7 +8,7 @@ namespace Ratchet.Migration.Tests;
 /// <summary>Migrations between real stores: what is copied, what is refused, what is verified.</summary>
 public sealed class MigrationTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
     private readonly TestStores _stores = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -205,7 +206,7 @@ public sealed class MigrationTests : IAsyncLifetime
 /// <summary>The round trip through every backend: SQLite → PostgreSQL → Redis → files → SQLite.</summary>
 public sealed class MigrationRoundTripTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
     private readonly TestStores _stores = new();
     private readonly List<Func<Task>> _drops = [];
     private readonly List<IRatchetStore> _servers = [];

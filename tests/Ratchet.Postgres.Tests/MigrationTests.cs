@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Storage;
 
@@ -6,7 +7,7 @@ namespace Ratchet.Postgres.Tests;
 public sealed class MigrationTests : IAsyncLifetime
 {
     private readonly ScratchSchema _schema = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Storage;
 
@@ -11,7 +12,7 @@ public sealed class PostgresGroupCommitTests : IAsyncLifetime
 {
     private const int Workflows = 300;
     private readonly ScratchSchema _schema = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Storage;
 
@@ -6,7 +7,7 @@ namespace Ratchet.Redis.Tests;
 /// <summary>What only the Redis store does: its schema key, the persistence check, connection failures, wake-ups, URIs.</summary>
 public sealed class RedisStoreTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
     private readonly List<string> _prefixes = [];
 
     public Task InitializeAsync() => Task.CompletedTask;

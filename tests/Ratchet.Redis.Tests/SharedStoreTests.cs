@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -11,7 +12,7 @@ namespace Ratchet.Redis.Tests;
 /// </summary>
 public sealed class SharedStoreTests
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     [StoreFact]
     public async Task TransactionAsync_WritersOnTwoConnections_NoLostUpdate()

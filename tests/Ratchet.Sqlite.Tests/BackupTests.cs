@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -7,7 +8,7 @@ namespace Ratchet.Sqlite.Tests;
 public sealed class BackupTests : IDisposable
 {
     private readonly ScratchDirectory _scratch = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     public void Dispose() => _scratch.Dispose();
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 
 namespace Ratchet.Sqlite.Tests;
@@ -24,7 +25,7 @@ public sealed class CorruptFileTests : IDisposable
         await File.WriteAllBytesAsync(path, Make(kind, size));
         var before = await FileFingerprint.CaptureAsync(path);
 
-        var ex = await Assert.ThrowsAsync<StoreCorruptException>(() => SqliteTestStores.OpenAsync(path, new ManualTimeProvider()));
+        var ex = await Assert.ThrowsAsync<StoreCorruptException>(() => SqliteTestStores.OpenAsync(path, new FakeTimeProvider(TestClock.Start)));
 
         Assert.Equal(before, await FileFingerprint.CaptureAsync(path));
         Assert.DoesNotContain('\n', ex.Message);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Storage;
 
@@ -6,7 +7,7 @@ namespace Ratchet.Sqlite.Tests;
 public sealed class MigrationTests : IDisposable
 {
     private readonly ScratchDirectory _scratch = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
 
     public void Dispose() => _scratch.Dispose();
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Xunit.Abstractions;
 
@@ -50,7 +51,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
 
     private static async Task AssertExactTotalsAsync(string path, int perWriter, string[] writers)
     {
-        await using var store = await SqliteTestStores.OpenAsync(path, new ManualTimeProvider());
+        await using var store = await SqliteTestStores.OpenAsync(path, new FakeTimeProvider(TestClock.Start));
         var total = perWriter * writers.Length;
 
         var counter = await store.GetValueAsync("shared", "counter");

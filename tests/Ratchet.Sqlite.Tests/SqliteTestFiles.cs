@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 using Ratchet.Conformance;
 using Ratchet.Serialization;
 using Ratchet.Storage;
@@ -105,7 +106,7 @@ internal static class RawSqlite
 internal static class SqliteTestStores
 {
     public static Task<SqliteRatchetStore> OpenAsync(string path, TimeProvider? clock = null) =>
-        SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = path, TimeProvider = clock ?? new ManualTimeProvider() });
+        SqliteRatchetStore.OpenAsync(new SqliteStoreOptions { Path = path, TimeProvider = clock ?? new FakeTimeProvider(TestClock.Start) });
 
     /// <summary>Commits two workflows with a step, an event, a command and a workspace each, values and a checkpoint.</summary>
     public static async Task FillAsync(IRatchetStore store, DateTimeOffset now)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Ratchet.Tests;
 
 public sealed class StoreTimeTests
@@ -113,7 +115,7 @@ public sealed class StoreTimeTests
     public void GetStoreNow_ClockWithTicks_ReturnsTruncatedUtcNow()
     {
         var now = new DateTimeOffset(2025, 6, 1, 10, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
-        var clock = new FixedTimeProvider(now);
+        var clock = new FakeTimeProvider(now);
 
         Assert.Equal(now.AddTicks(-7), clock.GetStoreNow());
     }
