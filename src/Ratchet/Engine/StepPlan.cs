@@ -37,7 +37,7 @@ internal sealed class StepPlan(WorkflowRecord next)
 }
 
 /// <summary>The engine's state transitions, as pure functions from a stored workflow to a <see cref="StepPlan"/>.</summary>
-internal static class Steps
+internal static partial class Steps
 {
     private static readonly JsonElement JsonNull = RatchetJson.Parse("null");
 
