@@ -7,7 +7,10 @@ namespace Ratchet.Hosting;
 /// <summary>A shell command to run as one durable phase of a workflow run by phases.</summary>
 public sealed record PhaseRequest
 {
-    /// <summary>The phase's name (see <see cref="PhaseRunner.NameProblem"/>): the node in the journal, the artifact's key, the log's name.</summary>
+    /// <summary>
+    /// The phase's name (see <see cref="PhaseRunner.NameProblem"/>): the node in the journal, the artifact's key, the
+    /// log's name. A phase of that name that completed before in the workflow is not run again.
+    /// </summary>
     public required string Name { get; init; }
 
     /// <summary>The command line for <c>{shell} -c</c>.</summary>

@@ -8,7 +8,10 @@ namespace Ratchet.Hosting;
 /// <summary>What a screen asks of its <see cref="RatchetHost"/>. Every setting has a default that suits a command line.</summary>
 public sealed class RatchetHostOptions
 {
-    /// <summary>The store URI; null or empty: <c>$RATCHET_STORE</c>, else <see cref="StoreProviders.DefaultUri"/>.</summary>
+    /// <summary>
+    /// The store URI, any form <see cref="Providers"/> reads (<c>sqlite:PATH</c>, <c>postgres://…</c>); null or empty:
+    /// <c>$RATCHET_STORE</c>, else <see cref="StoreProviders.DefaultUri"/>.
+    /// </summary>
     public string? Store { get; set; }
 
     /// <summary>The stores that can be opened by URI. Default <see cref="StoreProviders.Default"/>.</summary>

@@ -2,21 +2,9 @@ using Ratchet.Storage;
 
 namespace Ratchet.Redis;
 
-/// <summary>The Redis store as a URI names it: <c>redis://[:password@]host[:port][/db][?prefix=name]</c> (or <c>rediss://</c> for TLS).</summary>
-public sealed class RedisStoreProvider : StoreProvider<RedisStoreOptions>
+/// <summary>The Redis store as a URI names it: <c>redis://[:password@]host[:port][/db][?prefix=name]</c>, or <c>rediss://</c> for TLS.</summary>
+public sealed class RedisStoreProvider() : StoreProvider<RedisStoreOptions>("redis", "redis://HOST:PORT/DB", StringComparison.OrdinalIgnoreCase, "redis://", "rediss://")
 {
-    /// <inheritdoc />
-    public override string Name => "redis";
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> Schemes { get; } = ["redis", "rediss"];
-
-    /// <inheritdoc />
-    public override string UriForm => "redis://HOST:PORT/DB";
-
-    /// <inheritdoc />
-    public override bool Accepts(string uri) => HasScheme(uri, StringComparison.OrdinalIgnoreCase, "redis://", "rediss://");
-
     /// <inheritdoc />
     public override RedisStoreOptions Parse(string uri) => ParseWith(uri, RedisStoreOptions.FromUri);
 

@@ -3,41 +3,18 @@ using Ratchet.Storage;
 namespace Ratchet.Sqlite;
 
 /// <summary>The SQLite store as a URI names it: <c>sqlite:PATH</c>, the file created on first use.</summary>
-public sealed class SqliteStoreProvider : StoreProvider<SqliteStoreOptions>
+public sealed class SqliteStoreProvider() : StoreProvider<SqliteStoreOptions>("sqlite", $"sqlite:PATH (e.g. {DefaultUri})", StringComparison.Ordinal, Prefix)
 {
-    private const string Prefix = "sqlite:";
-
-    /// <summary>The URI of the default store, beside the current directory.</summary>
+    /// <summary>The URI of the default store, under the current directory.</summary>
     public const string DefaultUri = "sqlite:.ratchet/ratchet.db";
 
-    /// <inheritdoc />
-    public override string Name => "sqlite";
+    private const string Prefix = "sqlite:";
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> Schemes { get; } = ["sqlite"];
+    public override SqliteStoreOptions Parse(string uri) => new() { Path = LocalPath(uri, Prefix, "file", DefaultUri) };
 
     /// <inheritdoc />
-    public override string UriForm => $"sqlite:PATH (e.g. {DefaultUri})";
-
-    /// <inheritdoc />
-    public override bool Accepts(string uri) => HasScheme(uri, StringComparison.Ordinal, Prefix);
-
-    /// <inheritdoc />
-    public override SqliteStoreOptions Parse(string uri)
-    {
-        ArgumentNullException.ThrowIfNull(uri);
-        var path = uri[Prefix.Length..];
-        return path.Length == 0
-            ? throw new InvalidStoreUriException(uri, $"The store URI '{Prefix}' names no file; write e.g. {DefaultUri}.")
-            : new SqliteStoreOptions { Path = path };
-    }
-
-    /// <inheritdoc />
-    public override string? LocalFolder(SqliteStoreOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return Path.GetDirectoryName(Path.GetFullPath(options.Path)) ?? ".ratchet";
-    }
+    public override string? LocalFolder(SqliteStoreOptions options) => FolderOf(options?.Path ?? throw new ArgumentNullException(nameof(options)));
 
     /// <inheritdoc />
     public override void RequireExisting(SqliteStoreOptions options)
@@ -52,7 +29,6 @@ public sealed class SqliteStoreProvider : StoreProvider<SqliteStoreOptions>
     /// <inheritdoc />
     protected override async Task<IRatchetStore> OpenAsync(SqliteStoreOptions options, TimeSpan? lockTimeout, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         options.BusyTimeout = lockTimeout ?? options.BusyTimeout;
         return await SqliteRatchetStore.OpenAsync(options, cancellationToken);
     }

@@ -25,25 +25,7 @@ public sealed class PhaseRecoveryTests : IDisposable
 
     public void Dispose()
     {
-        // The killed ratchet's watchdog stops the command; make sure of it whatever the test found.
-        if (File.Exists(_sandbox.File("sleeper.pid")) && int.TryParse(File.ReadAllText(_sandbox.File("sleeper.pid")).Trim(), out var pid) &&
-            File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep", StringComparison.Ordinal))
-        {
-            try
-            {
-                using var sleeper = Process.GetProcessById(pid);
-                sleeper.Kill();
-            }
-            catch (ArgumentException)
-            {
-                // Already gone.
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
-
+        Leftovers.KillSleeper(_sandbox);
         _sandbox.Dispose();
     }
 

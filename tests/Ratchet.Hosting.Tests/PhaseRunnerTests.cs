@@ -1,5 +1,6 @@
 using Ratchet.Conformance;
 using Ratchet.Engine;
+using Ratchet.Yaml.Tests;
 
 namespace Ratchet.Hosting.Tests;
 
@@ -88,7 +89,7 @@ public sealed class PhaseRunnerTests : IDisposable
     public async Task RunAsync_WorkflowWithADefinition_IsRefusedAndNothingRuns()
     {
         var file = _scratch.Write("flow.yaml", "name: plain\nnodes:\n  a: { run: echo a }\n");
-        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, WorkflowFile = file });
+        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, WorkflowFile = file });
         await host.Engine.StartAsync("plain", options: new StartOptions { Id = "plain-1" });
 
         var refused = await Assert.ThrowsAsync<NotAPhaseWorkflowException>(() => host.Phases.RunAsync("plain-1", Phase("x", "touch ran")));
@@ -113,7 +114,7 @@ public sealed class PhaseRunnerTests : IDisposable
 
     private Task<RatchetHost> OpenAsync(TimeProvider? clock = null) => RatchetHost.OpenAsync(new RatchetHostOptions
     {
-        Store = _scratch.Store,
+        Store = "sqlite:" + _scratch.Database,
         LoadRecordedDefinitions = false,
         Clock = clock ?? TimeProvider.System,
     });

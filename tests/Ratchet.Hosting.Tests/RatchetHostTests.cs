@@ -1,4 +1,5 @@
 using Ratchet.Engine;
+using Ratchet.Yaml.Tests;
 
 namespace Ratchet.Hosting.Tests;
 
@@ -29,7 +30,7 @@ public sealed class RatchetHostTests : IDisposable
         var file = _scratch.Write("flow.yaml", Flow);
         await using (var host = await RatchetHost.OpenAsync(new RatchetHostOptions
         {
-            Store = _scratch.Store,
+            Store = "sqlite:" + _scratch.Database,
             WorkflowFile = file,
             TracesDirectory = _scratch.File("traces"),
         }))
@@ -41,7 +42,7 @@ public sealed class RatchetHostTests : IDisposable
             var done = await host.Store.GetRequiredWorkflowAsync("greet-1");
             Assert.Equal(WorkflowStatus.Completed, done.Status);
             Assert.Equal(("hello world", "WORLD"), (done.Artifacts["hello"].GetString(), done.Artifacts["shout"].GetString()));
-            Assert.Equal(_scratch.File("state/runs"), host.Folders.Runs);
+            Assert.Equal(_scratch.File("runs"), host.Folders.Runs);
             Assert.True(File.Exists(Path.Combine(host.Folders.RunFolder("greet-1"), "logs", "hello.log")));
         }
 
@@ -54,14 +55,14 @@ public sealed class RatchetHostTests : IDisposable
     public async Task OpenAsync_WithoutTheFile_KnowsTheDefinitionARunStartedWith()
     {
         var file = _scratch.Write("flow.yaml", Flow);
-        await using (var first = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, WorkflowFile = file }))
+        await using (var first = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, WorkflowFile = file }))
         {
             await first.Engine.StartAsync("greet", new Dictionary<string, string> { ["who"] = "later" }, new StartOptions { Id = "greet-2" });
         }
 
         // The file changes on disk; the workflow runs the definition it started with.
         File.WriteAllText(file, Flow.Replace("echo hello", "echo goodbye", StringComparison.Ordinal));
-        await using var second = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store });
+        await using var second = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database });
         Assert.Contains("greet", second.Engine.Definitions.Types);
         await second.Engine.CreateRunner().RunUntilIdleAsync();
 

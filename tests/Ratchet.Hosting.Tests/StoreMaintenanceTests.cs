@@ -1,4 +1,5 @@
 using Ratchet.Engine;
+using Ratchet.Yaml.Tests;
 
 namespace Ratchet.Hosting.Tests;
 
@@ -12,7 +13,7 @@ public sealed class StoreMaintenanceTests : IDisposable
     [Fact]
     public async Task CleanupAsync_InterruptedPhaseWorkflowOnceCancelled_DeletesItWithItsRunFolderAndPhaseRecord()
     {
-        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, LoadRecordedDefinitions = false });
+        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, LoadRecordedDefinitions = false });
         await host.Phases.CreateWorkflowAsync("fix", "fix-1", new Dictionary<string, string>());
         using (var stop = new CancellationTokenSource())
         {
@@ -44,7 +45,7 @@ public sealed class StoreMaintenanceTests : IDisposable
     public async Task CleanupAsync_WithoutOlderThan_RemovesEndedWorkspacesAndDeletesNoWorkflow()
     {
         var file = _scratch.Write("iso.yaml", "name: iso\nworkspace: isolated\nnodes:\n  a: { run: echo made > made.txt }\n  b: { run: exit 1 }\n");
-        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, WorkflowFile = file });
+        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, WorkflowFile = file });
         await host.Engine.StartAsync("iso", options: new StartOptions { Id = "iso-1" });
         await host.Engine.CreateRunner().RunUntilIdleAsync();
         var workspace = Path.Combine(host.Folders.Workspaces, "iso-1");
@@ -63,7 +64,7 @@ public sealed class StoreMaintenanceTests : IDisposable
     public async Task SummarizeAsync_ApprovalWorkflow_HasTheRenderedPromptItsJournalAndCommands()
     {
         var file = _scratch.Write("ask.yaml", "name: ask\ninputs:\n  who: string\nnodes:\n  a: { run: echo a }\n  ask: { approval: \"Ship it, {{ inputs.who }}?\" }\n");
-        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, WorkflowFile = file });
+        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, WorkflowFile = file });
         await host.Engine.StartAsync("ask", new Dictionary<string, string> { ["who"] = "Ann" }, new StartOptions { Id = "ask-1" });
         await host.Engine.CreateRunner().RunUntilIdleAsync();
 
@@ -79,7 +80,7 @@ public sealed class StoreMaintenanceTests : IDisposable
     [Fact]
     public async Task Export_JsonLinesReadBackIntoAFreshStore_ReproducesTheStore()
     {
-        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = _scratch.Store, LoadRecordedDefinitions = false });
+        await using var host = await RatchetHost.OpenAsync(new RatchetHostOptions { Store = "sqlite:" + _scratch.Database, LoadRecordedDefinitions = false });
         await host.Phases.CreateWorkflowAsync("fix", "fix-9", new Dictionary<string, string> { ["issue"] = "9" });
         await host.Phases.RunAsync("fix-9", new PhaseRequest { Name = "plan", CommandLine = "echo plan", WorkingDirectory = _scratch.Path });
         var snapshot = await host.Maintenance.ExportAsync();

@@ -2,6 +2,7 @@ using Ratchet.Files;
 using Ratchet.Postgres;
 using Ratchet.Redis;
 using Ratchet.Sqlite;
+using Ratchet.Yaml.Tests;
 
 namespace Ratchet.Hosting.Tests;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Ratchet.Storage;
 
 namespace Ratchet.Engine;
@@ -77,15 +76,8 @@ internal static partial class Steps
         AddStatusEvent(plan, workflow, reason);
         if (recovered)
         {
-            plan.Changes.AppendEvent(new AuditEvent
-            {
-                WorkflowId = workflow.Id, Type = AuditEventTypes.Recovered, Node = phase.Name, Attempt = attempt, At = now,
-                Payload = Payload(("interruptedAttempt", workflow.Attempt.ToString(CultureInfo.InvariantCulture))),
-            });
-            if (observe)
-            {
-                plan.Events.Add(Event(WorkflowEventKind.Recovered, workflow, now) with { Node = phase.Name, Attempt = attempt, Status = WorkflowStatus.Running });
-            }
+            // At the phase's own node (CurrentNode is the phase): its killed attempt is taken over.
+            Recovered(plan, workflow, attempt, now, observe);
         }
 
         plan.Changes.SaveValue(PhaseWorkflows.Namespace, workflow.Id, phase.ToValue(workflow.Type));

@@ -56,22 +56,45 @@ public sealed record StoreOpenSettings
     public TimeProvider? TimeProvider { get; init; }
 }
 
-/// <summary>The base of a backend's provider: the casts to its options type, and the settings every store takes.</summary>
+/// <summary>The base of a backend's provider: its URI prefixes, the casts to its options type, and the settings every store takes.</summary>
 /// <typeparam name="TOptions">The backend's options.</typeparam>
 public abstract class StoreProvider<TOptions> : IStoreProvider
     where TOptions : class, IStoreOptions
 {
-    /// <inheritdoc />
-    public abstract string Name { get; }
+    private readonly string[] _prefixes;
+    private readonly StringComparison _comparison;
+
+    /// <summary>A provider of the URIs that start with one of <paramref name="prefixes"/> (e.g. <c>sqlite:</c>, <c>redis://</c>).</summary>
+    /// <param name="name">The backend's name.</param>
+    /// <param name="uriForm">How its URIs are written, for messages.</param>
+    /// <param name="comparison">How the prefixes compare (URI schemes are case-insensitive; Ratchet's own, <c>sqlite:</c> and <c>files:</c>, are not).</param>
+    /// <param name="prefixes">The prefixes, each a scheme and what follows it.</param>
+    protected StoreProvider(string name, string uriForm, StringComparison comparison, params string[] prefixes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(prefixes);
+        Name = name;
+        UriForm = uriForm;
+        _comparison = comparison;
+        _prefixes = prefixes;
+        Schemes = [.. prefixes.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)])];
+    }
 
     /// <inheritdoc />
-    public abstract IReadOnlyList<string> Schemes { get; }
+    public string Name { get; }
 
     /// <inheritdoc />
-    public abstract string UriForm { get; }
+    public IReadOnlyList<string> Schemes { get; }
 
     /// <inheritdoc />
-    public abstract bool Accepts(string uri);
+    public string UriForm { get; }
+
+    /// <inheritdoc />
+    public virtual bool Accepts(string uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        return _prefixes.Any(prefix => uri.StartsWith(prefix, _comparison));
+    }
 
     /// <inheritdoc cref="IStoreProvider.Parse" />
     public abstract TOptions Parse(string uri);
@@ -107,13 +130,24 @@ public abstract class StoreProvider<TOptions> : IStoreProvider
         return OpenAsync(typed, settings.LockTimeout, cancellationToken);
     }
 
-    /// <summary>Whether <paramref name="uri"/> starts with <c>scheme:</c> for one of <paramref name="schemes"/>, compared as <paramref name="comparison"/> says.</summary>
-    protected static bool HasScheme(string uri, StringComparison comparison, params string[] schemes)
+    /// <summary>
+    /// What follows <paramref name="prefix"/> in the URI of a store kept in local files: its file or folder, refused
+    /// when it names none.
+    /// </summary>
+    /// <param name="uri">The URI.</param>
+    /// <param name="prefix">Its prefix, e.g. <c>sqlite:</c>.</param>
+    /// <param name="what">What the path names, for the message: <c>file</c>, <c>folder</c>.</param>
+    /// <param name="example">A URI that works, for the message.</param>
+    protected static string LocalPath(string uri, string prefix, string what, string example)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        ArgumentNullException.ThrowIfNull(schemes);
-        return schemes.Any(scheme => uri.StartsWith(scheme, comparison));
+        ArgumentNullException.ThrowIfNull(prefix);
+        var path = uri[prefix.Length..];
+        return path.Length > 0 ? path : throw new InvalidStoreUriException(uri, $"The store URI '{prefix}' names no {what}; write e.g. {example}.");
     }
+
+    /// <summary>The folder that holds <paramref name="path"/>, made absolute.</summary>
+    protected static string FolderOf(string path) => Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".ratchet";
 
     /// <summary>
     /// Reads a server store's URI with the backend's own parser; what it refuses (an <see cref="ArgumentException"/>)
