@@ -3,70 +3,52 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using Ratchet.Engine;
 using Ratchet.Files;
+using Ratchet.Hosting;
 using Ratchet.Postgres;
 using Ratchet.Redis;
 using Ratchet.Sqlite;
+using Ratchet.Storage;
 using StackExchange.Redis;
 
 namespace Ratchet.Bench;
 
 /// <summary>
-/// The benchmark's store URIs (the same kinds the CLI takes). Each backend parses its own URI through the public
-/// builder extensions (<c>UsePostgres</c>, <c>UseRedis</c> call the backends' <c>FromUri</c>), so nothing of the CLI is
-/// repeated here; the bench only adds what a benchmark needs: the price of one bare durable write on the same server.
+/// The benchmark's stores, by the URIs the CLI takes: the application layer's registry reads them
+/// (<see cref="StoreProviders"/>, each backend's own provider), so nothing of it is repeated here; the bench only adds
+/// what a benchmark needs: pool and batch sizes, and the price of one bare durable write on the same server.
 /// </summary>
 internal static class BenchStores
 {
-    public static string Backend(string uri) => uri switch
-    {
-        _ when uri.StartsWith("sqlite:", StringComparison.Ordinal) => "sqlite",
-        _ when uri.StartsWith("files:", StringComparison.Ordinal) => "files",
-        _ when IsPostgres(uri) => "postgres",
-        _ when uri.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) => "redis",
-        _ => throw new NotSupportedException(
-            $"The store URI '{uri}' is not supported; use sqlite:PATH, files:DIR, postgres://USER@HOST:PORT/DB?schema=S or redis://HOST:PORT/DB?prefix=P."),
-    };
+    public static string Backend(string uri) => StoreProviders.Default.Parse(uri).Provider.Name;
 
-    public static RatchetBuilder Use(RatchetBuilder builder, string uri, int? poolSize, int? commitBatch) => Backend(uri) switch
+    public static RatchetBuilder Use(RatchetBuilder builder, string uri, int? poolSize, int? commitBatch)
     {
-        "sqlite" => builder.UseSqlite(uri["sqlite:".Length..]),
-        "files" => builder.UseFiles(uri["files:".Length..]),
-        "postgres" => builder.UsePostgres(uri, o =>
+        var target = StoreProviders.Default.Parse(uri);
+        if (target.Options is PostgresStoreOptions postgres)
         {
-            if (poolSize is { } size)
-            {
-                o.MaxPoolSize = size;
-            }
+            postgres.MaxPoolSize = poolSize ?? postgres.MaxPoolSize;
+            postgres.MaxCommitBatch = commitBatch ?? postgres.MaxCommitBatch;
+        }
 
-            if (commitBatch is { } batch)
-            {
-                o.MaxCommitBatch = batch;
-            }
-        }),
-        _ => builder.UseRedis(uri),
-    };
+        return builder.UseStore(target.Options, (options, cancellationToken) => target.Provider.OpenAsync(options, new StoreOpenSettings(), cancellationToken));
+    }
 
     /// <summary>What one bare durable write costs on this store's disk or server, in µs, and what was measured.</summary>
-    public static async Task<(double Microseconds, string What)> BareCommitAsync(string uri) => Backend(uri) switch
+    public static async Task<(double Microseconds, string What)> BareCommitAsync(string uri) => StoreProviders.Default.Parse(uri).Options switch
     {
-        "sqlite" => (SqliteBareCommit(uri["sqlite:".Length..]), "sqlite insert, WAL, synchronous=FULL"),
-        "files" => (SqliteBareCommit(Path.Combine(uri["files:".Length..], "bench.db")), "sqlite insert, WAL, synchronous=FULL, same disk"),
-        "postgres" => (await PostgresBareCommitAsync(uri), "postgres autocommit INSERT, one connection"),
-        _ => (await RedisBareWriteAsync(uri), "redis SET, appendfsync as configured"),
+        SqliteStoreOptions sqlite => (SqliteBareCommit(sqlite.Path), "sqlite insert, WAL, synchronous=FULL"),
+        FilesStoreOptions files => (SqliteBareCommit(Path.Combine(files.Root, "bench.db")), "sqlite insert, WAL, synchronous=FULL, same disk"),
+        PostgresStoreOptions postgres => (await PostgresBareCommitAsync(postgres), "postgres autocommit INSERT, one connection"),
+        RedisStoreOptions redis => (await RedisBareWriteAsync(redis), "redis SET, appendfsync as configured"),
+        var other => throw new NotSupportedException($"The bench has no bare write for {other.GetType().Name}."),
     };
-
-    private static bool IsPostgres(string uri) =>
-        uri.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
-        uri.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) ||
-        (uri.Contains('=', StringComparison.Ordinal) && uri.Contains("host", StringComparison.OrdinalIgnoreCase) && !uri.Contains("://", StringComparison.Ordinal));
 
     /// <summary>
     /// Sequential autocommit INSERTs into a plain table of the store's schema. Not a temporary table: PostgreSQL does
     /// not flush the WAL at commit for a transaction that wrote only temporary tables, so that would time no fsync.
     /// </summary>
-    private static async Task<double> PostgresBareCommitAsync(string uri)
+    private static async Task<double> PostgresBareCommitAsync(PostgresStoreOptions options)
     {
-        var options = PostgresStoreOptions.FromUri(uri);
         var table = $"\"{options.Schema}\".bench_bare_commit";
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
@@ -99,9 +81,8 @@ internal static class BenchStores
     }
 
     /// <summary>Sequential SETs, each awaited: with <c>appendfsync always</c> each is one AOF write and fsync.</summary>
-    private static async Task<double> RedisBareWriteAsync(string uri)
+    private static async Task<double> RedisBareWriteAsync(RedisStoreOptions options)
     {
-        var options = RedisStoreOptions.FromUri(uri);
         var configuration = options.Configuration + (options.Password is { } password ? ",password=" + password : "");
         using var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
         var database = redis.GetDatabase(options.Database);

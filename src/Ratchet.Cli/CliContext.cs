@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Ratchet.Hosting;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Spectre.Console;
@@ -14,7 +15,7 @@ internal sealed class CliContext : IDisposable
 
     public static readonly Option<string?> StoreOption = new("--store")
     {
-        Description = $"The store URI (default: ${StoreLocation.EnvironmentVariable}, else {StoreLocation.DefaultUri}).",
+        Description = $"The store URI (default: ${StoreProviders.EnvironmentVariable}, else {StoreProviders.DefaultUri}).",
         Recursive = true,
     };
 
@@ -33,7 +34,7 @@ internal sealed class CliContext : IDisposable
     public CliContext(ParseResult parse, TextWriter output, TextWriter error)
     {
         Parse = parse;
-        Location = StoreLocation.Resolve(parse.GetValue(StoreOption));
+        Store = StoreProviders.Resolve(parse.GetValue(StoreOption));
         Json = parse.GetValue(JsonOption);
         Verbose = parse.GetValue(VerboseOption);
         Output = output;
@@ -52,7 +53,11 @@ internal sealed class CliContext : IDisposable
     /// <summary>The command line as parsed, for options that several commands share (see <see cref="Observability"/>).</summary>
     public ParseResult Parse { get; }
 
-    public StoreLocation Location { get; }
+    /// <summary>The store URI: <c>--store</c>, else <c>$RATCHET_STORE</c>, else the default (it may hold a password: print <see cref="StoreUri.Redact"/> of it).</summary>
+    public string Store { get; }
+
+    /// <summary>Where run logs and workspaces live, beside the store.</summary>
+    public RatchetFolders Folders => RatchetFolders.For(Store, StoreProviders.Default);
 
     public bool Json { get; }
 
@@ -73,14 +78,25 @@ internal sealed class CliContext : IDisposable
     /// <summary>Where the store, the engine and the observers log: one line per warning or error on standard error (see <see cref="CliLogging"/>).</summary>
     public ILoggerFactory LoggerFactory { get; }
 
-    public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) => OpenStoreAsync(Location, cancellationToken);
+    /// <summary>How long a command waits for a store another process holds locked (SQLite's busy timeout, the files store's lock).</summary>
+    public static TimeSpan LockTimeout { get; } = TimeSpan.FromSeconds(5);
+
+    public Task<IRatchetStore> OpenStoreAsync(CancellationToken cancellationToken) => OpenStoreAsync(Store, cancellationToken);
 
     /// <summary>
     /// Opens a store with the command's loggers, so that what it warns about (a Redis server whose settings break the
     /// durability promise, a damaged file restored from its last good copy) is said on standard error.
     /// </summary>
-    public Task<IRatchetStore> OpenStoreAsync(StoreLocation location, CancellationToken cancellationToken) =>
-        location.OpenAsync(TimeSpan.FromSeconds(5), LoggerFactory, cancellationToken);
+    public Task<IRatchetStore> OpenStoreAsync(string uri, CancellationToken cancellationToken) =>
+        StoreProviders.Default.Parse(uri).OpenAsync(new StoreOpenSettings { LockTimeout = LockTimeout, LoggerFactory = LoggerFactory }, cancellationToken);
+
+    /// <summary>The host settings of every command that builds a <see cref="RatchetHost"/>: this store, these loggers.</summary>
+    public RatchetHostOptions HostOptions() => new()
+    {
+        Store = Store,
+        LoggerFactory = LoggerFactory,
+        LockTimeout = LockTimeout,
+    };
 
     /// <summary>
     /// A line for standard error (progress, warnings). While the live status line is shown, the line goes through the

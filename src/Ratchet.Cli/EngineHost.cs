@@ -1,24 +1,24 @@
 using System.Globalization;
 using Ratchet.Engine;
-using Spectre.Console;
+using Ratchet.Hosting;
 using Ratchet.Storage;
 using Ratchet.Yaml;
+using Spectre.Console;
 
 namespace Ratchet.Cli;
 
 /// <summary>
-/// An engine for one CLI command: the store, the workflow definitions (recorded ones plus the file being run), shell
-/// settings beside the store, progress output, and workspace bookkeeping.
+/// An engine for one CLI command: the <see cref="RatchetHost"/> every screen builds (store, recorded definitions plus
+/// the file being run, shell settings beside the store, workspace bookkeeping, trace files), with this command's
+/// progress output and observability, and how the command follows a workflow and reports how it stands.
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private EngineHost(CliContext context, IRatchetStore store, WorkflowEngine engine, ShellOptions shell, ProgressObserver progress, Observability observability)
+    private EngineHost(CliContext context, RatchetHost host, ProgressObserver progress, Observability observability)
     {
         Observability = observability;
         Context = context;
-        Store = store;
-        Engine = engine;
-        Shell = shell;
+        Host = host;
         Progress = progress;
     }
 
@@ -28,11 +28,11 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public CliContext Context { get; }
 
-    public IRatchetStore Store { get; }
+    public RatchetHost Host { get; }
 
-    public WorkflowEngine Engine { get; }
+    public IRatchetStore Store => Host.Store;
 
-    public ShellOptions Shell { get; }
+    public WorkflowEngine Engine => Host.Engine;
 
     /// <param name="context">The command's context.</param>
     /// <param name="currentFile">A workflow file being run: compiled (with its sub-workflows) against this store and recorded.</param>
@@ -40,59 +40,20 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <param name="configure">Engine options beyond the CLI's defaults.</param>
     public static async Task<EngineHost> OpenAsync(CliContext context, string? currentFile, CancellationToken cancellationToken, Action<RatchetOptions>? configure = null)
     {
-        var grace = StopGracePeriod();
-        var store = await context.OpenStoreAsync(cancellationToken);
-        Observability? observability = null;
+        var progress = new ProgressObserver(context);
+        var options = context.HostOptions();
+        options.WorkflowFile = currentFile;
+        options.StopGracePeriod = StopGracePeriod();
+        options.ConfigureEngine = configure;
+        options.Observers.Add(_ => progress);
+        var observability = Observability.Attach(context, options);
         try
         {
-            var shell = Commands.RunCommands.ShellDefaults(context) with
-            {
-                Store = store,
-                ResolveAgent = AgentVariables.Resolver(new Ratchet.Agents.AgentDirectory(store)),
-            };
-            var progress = new ProgressObserver(context);
-            var builder = new RatchetBuilder()
-                .UseStore(store)
-                .UseLoggerFactory(context.LoggerFactory)
-                .Configure(o =>
-                {
-                    o.WorkerId = WorkerIdentity.NewOwnerId();
-                    o.LeaseDuration = TimeSpan.FromSeconds(15);
-                    o.PollInterval = TimeSpan.FromSeconds(1);
-                    o.StopGracePeriod = grace;
-                    configure?.Invoke(o);
-                })
-                .AddObserver(new WorkspaceObserver(store))
-                .AddObserver(progress);
-            observability = Observability.Attach(context, store, builder);
-
-            foreach (var recorded in await LoadRecordedAsync(context, store, shell, cancellationToken))
-            {
-                builder.AddWorkflow(recorded.Definition);
-            }
-
-            var current = currentFile is null ? null : WorkflowCompiler.Load(currentFile, shell, cancellationToken);
-            if (current is not null)
-            {
-                // Recorded so that resume, approve and workers elsewhere run exactly this definition later.
-                await DefinitionCatalog.SaveAsync(store, current, cancellationToken);
-                foreach (var workflow in current)
-                {
-                    builder.AddWorkflow(workflow.Definition);
-                }
-            }
-
-            var engine = await builder.BuildAsync(cancellationToken);
-            return new EngineHost(context, store, engine, shell, progress, observability);
+            return new EngineHost(context, await RatchetHost.OpenAsync(options, cancellationToken), progress, observability);
         }
         catch
         {
-            if (observability is not null)
-            {
-                await observability.DisposeAsync();
-            }
-
-            await store.DisposeAsync();
+            await observability.DisposeAsync();
             throw;
         }
     }
@@ -104,7 +65,7 @@ internal sealed class EngineHost : IAsyncDisposable
     public async Task<int> FollowAsync(string workflowId, CancellationToken cancellationToken)
     {
         var existing = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
-        RequireDefinition(existing);
+        RequireRunnable(existing);
         if (!existing.IsTerminal && existing.LeaseOwner is { } owner && existing.LeaseExpiresAt > Engine.Clock.GetUtcNow() &&
             WorkerIdentity.Liveness(owner) != OwnerLiveness.Dead && !Context.Json)
         {
@@ -190,7 +151,8 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <summary>Waits for the workflow to end or park; on a terminal, with a live line: running node, attempt, elapsed.</summary>
     private async Task<WorkflowRecord> WaitShowingProgressAsync(string workflowId, CancellationToken cancellationToken)
     {
-        var done = Engine.WaitForAsync(workflowId, static w => w.IsTerminal || w is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal }, cancellationToken);
+        var done = Engine.WaitForAsync(workflowId, static w => w.IsTerminal || w is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal } ||
+            PhaseWorkflows.IsBetweenPhases(w), cancellationToken);
         if (!Context.IsTerminal || Context.Json)
         {
             return await done;
@@ -232,15 +194,29 @@ internal sealed class EngineHost : IAsyncDisposable
             : throw new UsageException($"{StopGraceVariable}={text}: {problem}; write a duration such as 10s or 1m.");
     }
 
-    /// <summary>A workflow run by <c>ratchet phase</c> pipelines has no definition: only its pipeline can go on with it.</summary>
-    public static void RequireDefinition(WorkflowRecord workflow)
+    /// <summary>
+    /// A workflow run by <c>ratchet phase</c> pipelines has no definition: only its pipeline can go on with it, unless a
+    /// phase of it is in flight (killed, interrupted or waiting for its retry), which resuming runs on.
+    /// </summary>
+    public static void RequireRunnable(WorkflowRecord workflow)
     {
-        if (workflow.DefinitionVersion.Length == 0)
+        if (workflow.DefinitionVersion.Length == 0 || (PhaseWorkflows.IsPhaseWorkflow(workflow) && !PhaseWorkflows.HasPhaseInFlight(workflow)))
         {
-            throw new UsageException(
-                $"Workflow {workflow.Id} ({workflow.Type}) is run by `ratchet phase` pipelines and has no definition to run; re-run its pipeline with `ratchet state new --type {workflow.Type} --id {workflow.Id} | ...` to go on from its last completed phase.");
+            throw RunByPhases(workflow);
         }
     }
+
+    /// <summary>A workflow run by phases is retried by its pipeline (the failed phase runs again), not by <c>ratchet retry</c>.</summary>
+    public static void RequireDefinition(WorkflowRecord workflow)
+    {
+        if (workflow.DefinitionVersion.Length == 0 || PhaseWorkflows.IsPhaseWorkflow(workflow))
+        {
+            throw RunByPhases(workflow);
+        }
+    }
+
+    private static UsageException RunByPhases(WorkflowRecord workflow) => new(
+        $"Workflow {workflow.Id} ({workflow.Type}) is run by `ratchet phase` pipelines and has no definition to run; re-run its pipeline with `ratchet state new --type {workflow.Type} --id {workflow.Id} | ...` to go on from its last completed phase.");
 
     /// <summary>
     /// Prints how a workflow stands and returns the matching exit code: 0 completed, 1 failed or cancelled, 3 waiting for
@@ -264,6 +240,8 @@ internal sealed class EngineHost : IAsyncDisposable
                     $"Workflow {workflow.Id} waits for approval at node '{workflow.CurrentNode}'. Approve it with `ratchet approve {workflow.Id}` or reject it with `ratchet reject {workflow.Id} --comment \"...\"`.",
                 WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Signal =>
                     $"Workflow {workflow.Id} waits for the signal '{workflow.WaitDetail}' at node '{workflow.CurrentNode}'.",
+                _ when PhaseWorkflows.IsBetweenPhases(workflow) =>
+                    $"Workflow {workflow.Id} completed its phase '{workflow.CurrentNode}'; its pipeline runs the next one (`ratchet phase NAME --id {workflow.Id} -- COMMAND`).",
                 WorkflowStatus.Waiting when workflow.WaitReason == WaitReason.Child =>
                     $"Workflow {workflow.Id} waits at node '{workflow.CurrentNode}' for its sub-workflow {workflow.WaitDetail}: a `ratchet worker` runs them, or `ratchet resume {workflow.Id}` here.",
                 _ => $"Workflow {workflow.Id} goes on{(workflow.CurrentNode is null ? "" : $" at node '{workflow.CurrentNode}'")}{(workflow.WaitReason == WaitReason.Timer ? " after its retry back-off or delay" : "")}: a `ratchet worker` runs it, or `ratchet resume {workflow.Id}` here.",
@@ -282,25 +260,10 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Engine.DisposeAsync();
+        await Host.DisposeAsync();
         await Observability.DisposeAsync();
-        await Store.DisposeAsync();
     }
 
     private static string Elapsed(WorkflowRecord workflow) =>
         ((workflow.CompletedAt ?? workflow.UpdatedAt) - workflow.CreatedAt).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s";
-
-    private static async Task<IReadOnlyList<CompiledWorkflow>> LoadRecordedAsync(CliContext context, IRatchetStore store, ShellOptions shell, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DefinitionCatalog.LoadAllAsync(store, shell, cancellationToken);
-        }
-        catch (WorkflowFileException ex)
-        {
-            // A recorded definition this build cannot read: the workflows that use it cannot run here, the rest can.
-            await context.Error.WriteLineAsync($"ratchet: warning: a recorded workflow definition could not be loaded: {ex.Message}");
-            return [];
-        }
-    }
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Ratchet.Engine;
 using Ratchet.GitHub;
-using Ratchet.Storage;
+using Ratchet.Hosting;
 
 namespace Ratchet.Cli;
 
@@ -40,12 +39,10 @@ internal sealed class Observability : IAsyncDisposable
     };
 
     private readonly OtlpTelemetry? _telemetry;
-    private readonly GitHubProgressObserver? _github;
 
-    private Observability(OtlpTelemetry? telemetry, GitHubProgressObserver? github)
+    private Observability(OtlpTelemetry? telemetry)
     {
         _telemetry = telemetry;
-        _github = github;
     }
 
     /// <summary>Adds the observability options to a command that runs workflows.</summary>
@@ -59,54 +56,43 @@ internal sealed class Observability : IAsyncDisposable
     }
 
     /// <summary>
-    /// Switches on what the command's options and the environment ask for. Telemetry starts here, before the engine is
-    /// built, so the span of a workflow's start is recorded and its <c>traceparent</c> stored with it.
+    /// Switches on what the command's options and the environment ask for, in the host's options (trace files, the
+    /// GitHub observer, which the host disposes after the engine). Telemetry starts here, before the engine is built,
+    /// so the span of a workflow's start is recorded and its <c>traceparent</c> stored with it.
     /// </summary>
-    public static Observability Attach(CliContext context, IRatchetStore store, RatchetBuilder builder)
+    public static Observability Attach(CliContext context, RatchetHostOptions options)
     {
         var parse = context.Parse;
         if (!parse.CommandResult.Command.Options.Contains(TracesOption))
         {
-            return new Observability(null, null);
+            return new Observability(null);
         }
 
-        if (Setting(parse.GetValue(TracesOption), TracesVariable) is { } traces)
-        {
-            builder.AddObserver(new TraceFileObserver(store, traces));
-        }
-
-        var telemetry = OtlpTelemetry.Start(Setting(parse.GetValue(OtlpEndpointOption), OtlpTelemetry.EndpointVariable));
-
-        GitHubProgressObserver? github = null;
+        options.TracesDirectory = Setting(parse.GetValue(TracesOption), TracesVariable);
         if (!parse.GetValue(NoGitHubOption) && Setting(null, TokenVariable) is { } token)
         {
             var api = Setting(parse.GetValue(GitHubApiUrlOption), GitHubApiVariable);
             if (api is not null && !Uri.TryCreate(api, UriKind.Absolute, out _))
             {
-                telemetry?.Dispose();
                 throw new UsageException($"The GitHub API URL '{api}' is not an absolute URL; give one like https://github.example.com/api/v3.");
             }
 
-            github = new GitHubProgressObserver(store, new GitHubProgressOptions
+            var github = new GitHubProgressOptions
             {
                 Token = token,
                 BaseUrl = api is null ? GitHubProgressOptions.DefaultBaseUrl : new Uri(api),
-            }, loggerFactory: context.LoggerFactory);
-            builder.AddObserver(github);
+            };
+            options.Observers.Add(store => new GitHubProgressObserver(store, github, loggerFactory: context.LoggerFactory));
         }
 
-        return new Observability(telemetry, github);
+        return new Observability(OtlpTelemetry.Start(Setting(parse.GetValue(OtlpEndpointOption), OtlpTelemetry.EndpointVariable)));
     }
 
-    /// <summary>Called after the engine is disposed: sends pending comments, then flushes spans and metrics.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Called after the host is disposed (its observers have sent what they had): flushes spans and metrics.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (_github is not null)
-        {
-            await _github.DisposeAsync();
-        }
-
         _telemetry?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private static string? Setting(string? option, string variable) =>

@@ -7,6 +7,7 @@ using Ratchet.Engine;
 using Ratchet.Expressions;
 using Ratchet.Serialization;
 using Ratchet.State;
+using Ratchet.Storage;
 using Ratchet.Triggers;
 using Ratchet.Yaml;
 
@@ -152,13 +153,13 @@ internal static class RatchetCli
     private static (string Code, int ExitCode) Classify(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => ("interrupted", ExitCodes.Interrupted),
-        UsageException => ("usage", ExitCodes.BadInput),
+        UsageException or InvalidStoreUriException or Hosting.InvalidExportException => ("usage", ExitCodes.BadInput),
         StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
             UnknownWorkflowTypeException or UnknownNodeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
             TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException or
-            ReservedNamespaceException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
+            ReservedNamespaceException or NotAPhaseWorkflowException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),
         Ratchet.Agents.AgentDirectoryException agents => (agents.ErrorCode, ExitCodes.BadInput),
         JsonTooDeepException tooDeep => (tooDeep.ErrorCode, ExitCodes.BadInput),
         Ratchet.Secrets.SecretException secret => (secret.ErrorCode, ExitCodes.KeyProblem),

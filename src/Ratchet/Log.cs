@@ -71,4 +71,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Error, Message = "Trigger {Trigger} is stored damaged and is ignored: {Problem}")]
     public static partial void TriggerUnusable(ILogger logger, string trigger, string problem);
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Warning, Message = "Workflow {WorkflowId} is run by phases, and this engine has no IPhaseNodeFactory to run its phase {Phase}; it is left to one that has")]
+    public static partial void PhaseNotRunnable(ILogger logger, string workflowId, string phase);
 }

@@ -34,25 +34,7 @@ public sealed class InterruptionTests : IDisposable
 
     public void Dispose()
     {
-        // A SIGKILLed ratchet cannot stop its node's command: end the orphaned sleep ourselves.
-        if (File.Exists(_sandbox.File("sleeper.pid")) && int.TryParse(File.ReadAllText(_sandbox.File("sleeper.pid")).Trim(), out var pid) &&
-            File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep", StringComparison.Ordinal))
-        {
-            try
-            {
-                using var sleeper = Process.GetProcessById(pid);
-                sleeper.Kill();
-            }
-            catch (ArgumentException)
-            {
-                // Already gone.
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
-
+        Leftovers.KillSleeper(_sandbox);
         _sandbox.Dispose();
     }
 

@@ -35,20 +35,7 @@ public sealed class ObservabilityTests : IDisposable
 
     public void Dispose()
     {
-        if (File.Exists(_sandbox.File("sleeper.pid")) && int.TryParse(File.ReadAllText(_sandbox.File("sleeper.pid")).Trim(), out var pid) &&
-            File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep", StringComparison.Ordinal))
-        {
-            try
-            {
-                using var sleeper = Process.GetProcessById(pid);
-                sleeper.Kill();
-            }
-            catch (ArgumentException)
-            {
-                // Already gone.
-            }
-        }
-
+        Leftovers.KillSleeper(_sandbox);
         _sandbox.Dispose();
     }
 

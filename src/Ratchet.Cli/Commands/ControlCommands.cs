@@ -33,7 +33,7 @@ internal static class ControlCommands
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var workflowId = parse.GetValue(id)!;
             var workflow = await host.Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
-            EngineHost.RequireDefinition(workflow);
+            EngineHost.RequireRunnable(workflow);
             if (workflow.IsTerminal || workflow is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval or WaitReason.Signal })
             {
                 // Nothing to run: say how it stands (a failed workflow is retried, not resumed).
@@ -78,9 +78,7 @@ internal static class ControlCommands
             host.Report(workflow);
             if (workflow.LeaseOwner is { } owner)
             {
-                // Its node runs in another process, which stops it (SIGTERM, SIGKILL after its grace period) and then
-                // lets go of the lease: wait for that, so that when this returns the command's side effects are over.
-                var stopped = await WaitForReleaseAsync(host, workflow.Id, owner, host.Engine.Options.StopGracePeriod + TimeSpan.FromSeconds(5), cancellationToken);
+                var stopped = await host.Host.WaitForNodeToStopAsync(workflow, cancellationToken);
                 if (!context.Json)
                 {
                     await context.Error.WriteLineAsync(stopped
@@ -193,25 +191,6 @@ internal static class ControlCommands
             return ExitCodes.Ok;
         }));
         return command;
-    }
-
-    /// <summary>Waits until <paramref name="owner"/> no longer holds the workflow's lease (it released it, or it lapsed).</summary>
-    private static async Task<bool> WaitForReleaseAsync(EngineHost host, string workflowId, string owner, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var clock = host.Engine.Clock;
-        var started = clock.GetTimestamp();
-        while (clock.GetElapsedTime(started) < limit)
-        {
-            var workflow = await host.Store.GetWorkflowAsync(workflowId, cancellationToken);
-            if (workflow?.LeaseOwner != owner || workflow.LeaseExpiresAt <= clock.GetUtcNow() || WorkerIdentity.Liveness(owner) == OwnerLiveness.Dead)
-            {
-                return true;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
-        }
-
-        return false;
     }
 
     internal static string User() => Environment.GetEnvironmentVariable("USER") ?? Environment.UserName;

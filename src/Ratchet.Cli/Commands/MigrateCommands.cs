@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Ratchet.Hosting;
 using Ratchet.Storage;
 using Spectre.Console;
 
@@ -64,16 +65,16 @@ internal static class MigrateCommands
         CliContext context, string fromUri, string toUri, MigrationOptions options,
         Func<IRatchetStore, IRatchetStore, MigrationOptions, CancellationToken, Task<MigrationReport>> migrate, CancellationToken cancellationToken)
     {
-        var fromLocation = StoreLocation.Resolve(fromUri);
-        var toLocation = StoreLocation.Resolve(toUri);
-        if (string.Equals(fromLocation.Uri, toLocation.Uri, StringComparison.Ordinal))
+        var from = StoreProviders.Resolve(fromUri);
+        var to = StoreProviders.Resolve(toUri);
+        if (string.Equals(from, to, StringComparison.Ordinal))
         {
-            throw new UsageException($"--from and --to name the same store ({StoreLocation.Redact(fromUri)}); name two different stores.");
+            throw new UsageException($"--from and --to name the same store ({StoreUri.Redact(fromUri)}); name two different stores.");
         }
 
-        fromLocation.RequireExisting();
-        await using var source = await context.OpenStoreAsync(fromLocation, cancellationToken);
-        await using var target = await context.OpenStoreAsync(toLocation, cancellationToken);
+        StoreProviders.Default.Parse(from).RequireExisting();
+        await using var source = await context.OpenStoreAsync(from, cancellationToken);
+        await using var target = await context.OpenStoreAsync(to, cancellationToken);
         MigrationReport report;
         try
         {

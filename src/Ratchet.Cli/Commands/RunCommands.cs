@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Ratchet.Engine;
-using Ratchet.Storage;
+using Ratchet.Hosting;
 using Ratchet.Yaml;
 
 namespace Ratchet.Cli.Commands;
@@ -98,13 +98,8 @@ internal static class RunCommands
     }
 
     /// <summary>
-    /// Shell settings beside the store. A password in <c>--store</c> is a secret this process knows though no variable
-    /// holds it: masked in records like those of the environment.
+    /// Shell settings beside the store, without opening it. A password in <c>--store</c> is a secret this process knows
+    /// though no variable holds it: masked in records like those of the environment.
     /// </summary>
-    internal static ShellOptions ShellDefaults(CliContext context) => new()
-    {
-        RunsDirectory = context.Location.RunsDirectory,
-        WorkspacesDirectory = context.Location.WorkspacesDirectory,
-        Redactor = SecretRedactor.FromEnvironment(ShellOptions.EnvironmentVariables(), StoreUri.Passwords(context.Location.Uri)),
-    };
+    internal static ShellOptions ShellDefaults(CliContext context) => RatchetHost.ShellFor(context.Store);
 }

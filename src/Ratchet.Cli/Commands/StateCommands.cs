@@ -2,9 +2,9 @@ using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Ratchet.Hosting;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Ratchet.Yaml;
@@ -115,63 +115,42 @@ internal static class StateCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var store = await context.OpenStoreAsync(cancellationToken);
-            var workflow = await store.GetRequiredWorkflowAsync(parse.GetValue(id)!, cancellationToken);
-            var steps = await store.GetStepsAsync(workflow.Id, cancellationToken);
-            var events = await store.GetEventsAsync(workflow.Id, cancellationToken: cancellationToken);
-            var commands = await store.GetCommandsAsync(workflow.Id, cancellationToken);
-            var workspace = await store.GetWorkspaceAsync(workflow.Id, cancellationToken);
-            var children = await store.ListAllWorkflowsAsync(new WorkflowQuery { ParentId = workflow.Id, IncludeArchived = true }, cancellationToken);
+            var summary = await new StoreMaintenance(store, context.Folders).SummarizeAsync(parse.GetValue(id)!, cancellationToken);
             if (context.Json)
             {
                 WriteJsonObject(context.Output, writer =>
                 {
                     var json = RatchetJsonContext.Indented;
                     writer.WritePropertyName("workflow");
-                    JsonSerializer.Serialize(writer, workflow, json.WorkflowRecord);
-                    WriteArrayProperty(writer, "steps", steps, json.StepRecord);
-                    WriteArrayProperty(writer, "events", events, json.AuditEvent);
-                    WriteArrayProperty(writer, "commands", commands, json.CommandExecution);
+                    JsonSerializer.Serialize(writer, summary.Workflow, json.WorkflowRecord);
+                    WriteArrayProperty(writer, "steps", summary.Steps, json.StepRecord);
+                    WriteArrayProperty(writer, "events", summary.Events, json.AuditEvent);
+                    WriteArrayProperty(writer, "commands", summary.Commands, json.CommandExecution);
                     writer.WritePropertyName("workspace");
-                    if (workspace is null)
+                    if (summary.Workspace is null)
                     {
                         writer.WriteNullValue();
                     }
                     else
                     {
-                        JsonSerializer.Serialize(writer, workspace, json.WorkspaceRecord);
+                        JsonSerializer.Serialize(writer, summary.Workspace, json.WorkspaceRecord);
                     }
 
-                    WriteArrayProperty(writer, "children", children, json.WorkflowRecord);
+                    WriteArrayProperty(writer, "children", summary.Children, json.WorkflowRecord);
                 });
                 return ExitCodes.Ok;
             }
 
-            WriteDetails(context, workflow, steps, commands, workspace, children, ApprovalPrompt(workflow, events));
+            WriteDetails(context, summary);
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    /// <summary>
-    /// What a workflow waiting for approval asks: the prompt as rendered when it parked, kept in its last
-    /// <c>waiting</c> event (the definition only has the template).
-    /// </summary>
-    private static string? ApprovalPrompt(WorkflowRecord workflow, IReadOnlyList<AuditEvent> events)
+    private static void WriteDetails(CliContext context, WorkflowSummary summary)
     {
-        if (workflow is not { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Approval })
-        {
-            return null;
-        }
-
-        var parked = events.LastOrDefault(e => e.Type == AuditEventTypes.Waiting && e.Node == workflow.CurrentNode);
-        return parked?.Payload is { ValueKind: JsonValueKind.Object } payload && payload.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String
-            ? prompt.GetString()
-            : null;
-    }
-
-    private static void WriteDetails(CliContext context, WorkflowRecord workflow, IReadOnlyList<StepRecord> steps, IReadOnlyList<CommandExecution> commands,
-        WorkspaceRecord? workspace, IReadOnlyList<WorkflowRecord> children, string? prompt)
-    {
+        var (workflow, steps, _, commands, workspace, children) = summary;
+        var prompt = summary.ApprovalPrompt;
         var o = context.Output;
         o.WriteLine($"Workflow {workflow.Id} ({workflow.Type}): {StatusText(workflow)}");
         if (workflow.CurrentNode is not null)
@@ -217,7 +196,7 @@ internal static class StateCommands
             o.WriteLine($"  archived:  {Time(archivedAt)}");
         }
 
-        if (workflow.DefinitionVersion.Length == 0)
+        if (summary.RunByPhases)
         {
             o.WriteLine("  run by:    phases (`ratchet phase`), no workflow definition");
         }
@@ -272,7 +251,7 @@ internal static class StateCommands
         o.WriteLine();
         o.WriteLine(workspace is null
             ? "Workspace: (none)"
-            : $"Workspace: {workspace.Path} ({workspace.Status.ToString().ToLowerInvariant()}{(Directory.Exists(workspace.Path) ? "" : ", removed")}, heartbeat {Time(workspace.HeartbeatAt)})");
+            : $"Workspace: {workspace.Path} ({workspace.Status.ToString().ToLowerInvariant()}{(summary.WorkspaceExists ? "" : ", removed")}, heartbeat {Time(workspace.HeartbeatAt)})");
 
         if (children.Count > 0)
         {
@@ -301,69 +280,23 @@ internal static class StateCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var dry = parse.GetValue(dryRun);
-            var cutoff = parse.GetValue(olderThan) is { } text ? TimeProvider.System.GetStoreNow() - ParseDuration(text, "--older-than") : (DateTimeOffset?)null;
+            var age = parse.GetValue(olderThan) is { } text ? ParseDuration(text, "--older-than") : (TimeSpan?)null;
             await using var store = await context.OpenStoreAsync(cancellationToken);
-            var removed = new List<(WorkspaceRecord Workspace, WorkflowRecord Workflow)>();
-            var deleted = new List<WorkflowRecord>();
-            var verb = dry ? "would remove" : "removed";
-
-            var doomed = cutoff is { } before
-                ? (await store.ListAllWorkflowsAsync(new WorkflowQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Cancelled], IncludeArchived = true }, cancellationToken))
-                    .Where(w => (w.CompletedAt ?? w.UpdatedAt) < before).ToList()
-                : [];
-            var doomedIds = doomed.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
-
-            foreach (var workspace in await store.ListWorkspacesAsync(cancellationToken: cancellationToken))
+            var report = await new StoreMaintenance(store, context.Folders).CleanupAsync(new CleanupOptions { DryRun = dry, OlderThan = age }, cancellationToken);
+            var removed = report.Workspaces;
+            var deleted = report.Workflows;
+            if (!context.Json)
             {
-                var workflow = await store.GetWorkflowAsync(workspace.WorkflowId, cancellationToken);
-
-                // An active workflow resumes in its workspace, even one a worker marked orphaned after a long wait.
-                if (workflow is null || !workflow.IsTerminal || !Directory.Exists(workspace.Path))
-                {
-                    continue;
-                }
-
-                removed.Add((workspace, workflow));
-                if (!context.Json)
+                var verb = dry ? "would remove" : "removed";
+                foreach (var (workspace, workflow) in removed)
                 {
                     await context.Output.WriteLineAsync($"{verb} workspace {workspace.Path} of workflow {workflow.Id} ({workflow.Status})");
                 }
 
-                if (dry)
-                {
-                    continue;
-                }
-
-                await Workspaces.RemoveAsync(workspace, cancellationToken);
-
-                // An ended workflow's workspace is no longer active; orphaned, completed and failed marks are kept as they are.
-                if (workspace.Status == WorkspaceStatus.Active && !doomedIds.Contains(workflow.Id))
-                {
-                    var status = workflow.Status == WorkflowStatus.Completed ? WorkspaceStatus.Completed : WorkspaceStatus.Failed;
-                    await store.CommitAsync(new ChangeSet().PutWorkspace(workspace with { Status = status }), cancellationToken);
-                }
-            }
-
-            foreach (var workflow in doomed)
-            {
-                deleted.Add(workflow);
-                if (!context.Json)
+                foreach (var workflow in deleted)
                 {
                     await context.Output.WriteLineAsync($"{(dry ? "would delete" : "deleted")} workflow {workflow.Id} ({workflow.Type}, {workflow.Status} {Time(workflow.CompletedAt ?? workflow.UpdatedAt)})");
                 }
-
-                if (dry)
-                {
-                    continue;
-                }
-
-                var runFolder = Path.Combine(context.Location.RunsDirectory, workflow.Id);
-                if (Directory.Exists(runFolder))
-                {
-                    Directory.Delete(runFolder, recursive: true);
-                }
-
-                await store.DeleteWorkflowAsync(workflow.Id, cancellationToken);
             }
 
             if (context.Json)
@@ -400,7 +333,7 @@ internal static class StateCommands
             {
                 await context.Output.WriteLineAsync(
                     $"{(dry ? "Dry run: would remove" : "Removed")} {Count(removed.Count, "workspace")} and {(dry ? "delete" : "deleted")} {Count(deleted.Count, "workflow")}." +
-                    (cutoff is null ? " (Workflows are deleted only with --older-than.)" : ""));
+                    (report.DeletedBefore is null ? " (Workflows are deleted only with --older-than.)" : ""));
             }
 
             return ExitCodes.Ok;
@@ -417,9 +350,9 @@ internal static class StateCommands
         };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
-            var before = TimeProvider.System.GetStoreNow() - ParseDuration(parse.GetValue(olderThan)!, "--older-than");
+            var age = ParseDuration(parse.GetValue(olderThan)!, "--older-than");
             await using var store = await context.OpenStoreAsync(cancellationToken);
-            var count = await store.ArchiveWorkflowsAsync(before, cancellationToken);
+            var (count, before) = await new StoreMaintenance(store, context.Folders).ArchiveAsync(age, cancellationToken);
             if (context.Json)
             {
                 WriteJsonObject(context.Output, writer =>
@@ -455,59 +388,20 @@ internal static class StateCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var store = await context.OpenStoreAsync(cancellationToken);
-            var snapshot = await store.ExportAsync(cancellationToken);
-            if (parse.GetValue(omitSecrets))
-            {
-                snapshot = Ratchet.Agents.AgentDirectory.OmitSecrets(snapshot);
-            }
-
-            var jsonl = parse.GetValue(format) == "jsonl";
+            var snapshot = await new StoreMaintenance(store, context.Folders).ExportAsync(parse.GetValue(omitSecrets), cancellationToken);
+            var exportFormat = parse.GetValue(format) == "jsonl" ? ExportFormat.JsonLines : ExportFormat.Json;
             if (parse.GetValue(outFile) is not { } path)
             {
-                if (jsonl)
-                {
-                    StoreJsonLines.Write(context.Output, snapshot);
-                }
-                else
-                {
-                    using var buffer = new MemoryStream();
-                    await RatchetJson.WriteSnapshotAsync(buffer, snapshot, cancellationToken);
-                    await context.Output.WriteLineAsync(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
-                }
-
+                await StoreMaintenance.WriteAsync(context.Output, snapshot, exportFormat, cancellationToken);
                 return ExitCodes.Ok;
             }
 
-            var full = Path.GetFullPath(path);
-            if (Directory.Exists(full))
+            if (Directory.Exists(Path.GetFullPath(path)))
             {
                 throw new UsageException($"--out '{path}' is a directory; give a file name.");
             }
 
-            // Written beside the target and moved over it, so a failed export never leaves half a file.
-            var temporary = full + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-            try
-            {
-                await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-                {
-                    if (jsonl)
-                    {
-                        await using var writer = new StreamWriter(file, new UTF8Encoding(false));
-                        StoreJsonLines.Write(writer, snapshot);
-                    }
-                    else
-                    {
-                        await RatchetJson.WriteSnapshotAsync(file, snapshot, cancellationToken);
-                    }
-                }
-
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                File.Delete(temporary);
-            }
-
+            await StoreMaintenance.WriteFileAsync(path, snapshot, exportFormat, cancellationToken);
             await context.Error.WriteLineAsync($"Exported {Summary(snapshot)} to {path}.");
             return ExitCodes.Ok;
         }));
@@ -539,11 +433,16 @@ internal static class StateCommands
             }
 
             var source = path == "-" ? "standard input" : path;
-            var snapshot = await ReadExportAsync(text, source, cancellationToken);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new UsageException($"{source} is empty; expected an export written by `ratchet state export`.");
+            }
+
+            var snapshot = await StoreMaintenance.ReadExportAsync(text, source, cancellationToken);
             await using var store = await context.OpenStoreAsync(cancellationToken);
             try
             {
-                await store.ImportAsync(snapshot, parse.GetValue(merge) ? ImportMode.Merge : ImportMode.EmptyStoreOnly, cancellationToken);
+                await new StoreMaintenance(store, context.Folders).ImportAsync(snapshot, parse.GetValue(merge), cancellationToken);
             }
             catch (StoreNotEmptyException)
             {
@@ -610,30 +509,27 @@ internal static class StateCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var typeName = parse.GetValue(type)!;
-            if (typeName.Length == 0 || !char.IsAsciiLetterOrDigit(typeName[0]) || !typeName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            if (PhaseRunner.TypeProblem(typeName) is { } problem)
             {
-                throw new UsageException($"The type '{typeName}' must be letters, digits, '-', '_' or '.', starting with a letter or digit.");
+                throw new UsageException(problem);
             }
 
             var workflowId = parse.GetValue(id);
-            if (workflowId is not null && !WorkflowIds.IsValid(workflowId, out var problem))
+            if (workflowId is not null && !WorkflowIds.IsValid(workflowId, out var idProblem))
             {
-                throw new UsageException(problem!);
+                throw new UsageException(idProblem!);
             }
 
             var input = ParseInputs(parse.GetValue(inputs) ?? []);
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var creator = new WorkflowCreator(store, TimeProvider.System);
-
-            // No due time: no worker ever claims a workflow that only `ratchet phase` runs.
-            var result = await creator.CreateAsync(new NewWorkflow { Type = typeName, Id = workflowId, Input = input }, (record, _) => record with { DueAt = null }, cancellationToken);
-            var workflow = result.Workflow;
-            if (!result.Created)
+            var options = context.HostOptions();
+            options.LoadRecordedDefinitions = false;
+            await using var host = await RatchetHost.OpenAsync(options, cancellationToken);
+            var (workflow, created, inputsDiffer) = await host.Phases.CreateWorkflowAsync(typeName, workflowId, input, cancellationToken);
+            if (!created)
             {
-                var given = (parse.GetValue(inputs) ?? []).Length > 0;
                 await context.Error.WriteLineAsync(
                     $"ratchet: workflow {workflow.Id} exists ({workflow.Status}); its completed phases will be skipped." +
-                    (given && !RatchetJson.DeepEquals(workflow.Input, input) ? " The --input values given differ from its own and are ignored." : ""));
+                    (inputsDiffer ? " The --input values given differ from its own and are ignored." : ""));
             }
 
             await context.Output.WriteLineAsync(PhaseState.Serialize(workflow, indented: context.IsTerminal));
@@ -684,9 +580,9 @@ internal static class StateCommands
         return statuses.Distinct().ToArray();
     }
 
-    private static JsonElement ParseInputs(string[] pairs)
+    private static Dictionary<string, string> ParseInputs(string[] pairs)
     {
-        var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in pairs)
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -695,37 +591,13 @@ internal static class StateCommands
                 throw new UsageException($"--input '{pair}' is not key=value (e.g. --input issue=42).");
             }
 
-            if (!values.TryAdd(pair[..equals], JsonSerializer.SerializeToElement(pair[(equals + 1)..], RatchetJsonContext.Default.String)))
+            if (!values.TryAdd(pair[..equals], pair[(equals + 1)..]))
             {
                 throw new UsageException($"--input '{pair[..equals]}' is given twice; give each input once.");
             }
         }
 
-        return RatchetJson.ParseDocument(RatchetJson.MapToText(values));
-    }
-
-    /// <summary>Reads an export in either format: JSON lines when the first line is a record with a <c>kind</c>, else one snapshot document.</summary>
-    private static async Task<StoreSnapshot> ReadExportAsync(string text, string source, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            throw new UsageException($"{source} is empty; expected an export written by `ratchet state export`.");
-        }
-
-        if (StoreJsonLines.Looks(text))
-        {
-            return StoreJsonLines.Read(text, source);
-        }
-
-        try
-        {
-            using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
-            return await RatchetJson.ReadSnapshotAsync(stream, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            throw new UsageException($"{source} is not a Ratchet export (json or jsonl): {ex.Message}");
-        }
+        return values;
     }
 
     // ---- printing -----------------------------------------------------------------------------------------------
@@ -832,144 +704,5 @@ internal static class StateCommands
         }
 
         writer.WriteEndArray();
-    }
-}
-
-/// <summary>
-/// The <c>jsonl</c> export: a header line <c>{"kind":"ratchet-export","formatVersion":1}</c>, then one line per record:
-/// the record's JSON object (as in the json export) with a <c>"kind"</c> property first: workflow, step, event, command,
-/// workspace, value or checkpoint. Lines can be filtered with grep/jq and read back by <c>state import</c>.
-/// </summary>
-internal static class StoreJsonLines
-{
-    public const string HeaderKind = "ratchet-export";
-
-    public static void Write(TextWriter output, StoreSnapshot snapshot)
-    {
-        var json = RatchetJsonContext.Default;
-        output.WriteLine($"{{\"kind\":\"{HeaderKind}\",\"formatVersion\":{snapshot.FormatVersion.ToString(CultureInfo.InvariantCulture)}}}");
-        WriteAll(output, "workflow", snapshot.Workflows, json.WorkflowRecord);
-        WriteAll(output, "step", snapshot.Steps, json.StepRecord);
-        WriteAll(output, "event", snapshot.Events, json.AuditEvent);
-        WriteAll(output, "command", snapshot.Commands, json.CommandExecution);
-        WriteAll(output, "workspace", snapshot.Workspaces, json.WorkspaceRecord);
-        WriteAll(output, "value", snapshot.Values, json.KeyValueEntry);
-        WriteAll(output, "checkpoint", snapshot.Checkpoints, json.CheckpointRecord);
-    }
-
-    /// <summary>Whether the text starts with a one-line JSON object that has a <c>kind</c>: the jsonl format.</summary>
-    public static bool Looks(string text)
-    {
-        var first = text.TrimStart().Split('\n', 2)[0].Trim();
-        try
-        {
-            var line = RatchetJson.ParseDocument(first);
-            return line.ValueKind == JsonValueKind.Object && line.TryGetProperty("kind", out _);
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    public static StoreSnapshot Read(string text, string source)
-    {
-        var json = RatchetJsonContext.Default;
-        var workflows = new List<WorkflowRecord>();
-        var steps = new List<StepRecord>();
-        var events = new List<AuditEvent>();
-        var commands = new List<CommandExecution>();
-        var workspaces = new List<WorkspaceRecord>();
-        var values = new List<KeyValueEntry>();
-        var checkpoints = new List<CheckpointRecord>();
-        var number = 0;
-        foreach (var raw in text.Split('\n'))
-        {
-            number++;
-            var line = raw.Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            try
-            {
-                var element = RatchetJson.ParseDocument(line);
-                var kind = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String
-                    ? k.GetString()
-                    : throw new JsonException("the line is not a JSON object with a \"kind\"");
-                switch (kind)
-                {
-                    case HeaderKind:
-                        var version = element.TryGetProperty("formatVersion", out var v) ? v.GetInt32() : StoreSnapshot.CurrentFormatVersion;
-                        if (version > StoreSnapshot.CurrentFormatVersion)
-                        {
-                            throw new UsageException(
-                                $"{source} is in export format {version}; this Ratchet reads up to {StoreSnapshot.CurrentFormatVersion}. Upgrade Ratchet to import it.");
-                        }
-
-                        break;
-                    case "workflow":
-                        var workflow = Deserialize(element, json.WorkflowRecord);
-                        workflows.Add(workflow.Artifacts is null ? workflow with { Artifacts = WorkflowRecord.NoArtifacts } : workflow);
-                        break;
-                    case "step":
-                        steps.Add(Deserialize(element, json.StepRecord));
-                        break;
-                    case "event":
-                        events.Add(Deserialize(element, json.AuditEvent));
-                        break;
-                    case "command":
-                        commands.Add(Deserialize(element, json.CommandExecution));
-                        break;
-                    case "workspace":
-                        workspaces.Add(Deserialize(element, json.WorkspaceRecord));
-                        break;
-                    case "value":
-                        values.Add(Deserialize(element, json.KeyValueEntry));
-                        break;
-                    case "checkpoint":
-                        checkpoints.Add(Deserialize(element, json.CheckpointRecord));
-                        break;
-                    default:
-                        throw new JsonException($"unknown kind '{kind}' (expected workflow, step, event, command, workspace, value or checkpoint)");
-                }
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
-            {
-                throw new UsageException($"Line {number} of {source} is not a Ratchet export record: {ex.Message.TrimEnd('.')}.");
-            }
-        }
-
-        return new StoreSnapshot
-        {
-            Workflows = workflows, Steps = steps, Events = events, Commands = commands, Workspaces = workspaces, Values = values, Checkpoints = checkpoints,
-        }.Canonicalize();
-    }
-
-    private static T Deserialize<T>(JsonElement element, JsonTypeInfo<T> typeInfo) =>
-        element.Deserialize(typeInfo) ?? throw new JsonException("the record is null");
-
-    private static void WriteAll<T>(TextWriter output, string kind, IEnumerable<T> records, JsonTypeInfo<T> typeInfo)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        foreach (var record in records)
-        {
-            buffer.ResetWrittenCount();
-            // Relaxed escaping keeps lines greppable ("+00:00", not "\u002B00:00"); it is still valid JSON.
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("kind", kind);
-                foreach (var property in JsonSerializer.SerializeToElement(record, typeInfo).EnumerateObject())
-                {
-                    property.WriteTo(writer);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
-        }
     }
 }

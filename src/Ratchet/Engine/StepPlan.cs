@@ -37,7 +37,7 @@ internal sealed class StepPlan(WorkflowRecord next)
 }
 
 /// <summary>The engine's state transitions, as pure functions from a stored workflow to a <see cref="StepPlan"/>.</summary>
-internal static class Steps
+internal static partial class Steps
 {
     private static readonly JsonElement JsonNull = RatchetJson.Parse("null");
 
@@ -346,19 +346,25 @@ internal static class Steps
         AddStatusEvent(plan, workflow);
         if (interrupted)
         {
-            plan.Changes.AppendEvent(new AuditEvent
-            {
-                WorkflowId = workflow.Id, Type = AuditEventTypes.Recovered, Node = workflow.CurrentNode, Attempt = attempt, At = now,
-                Payload = Payload(("interruptedAttempt", workflow.Attempt.ToString(CultureInfo.InvariantCulture))),
-            });
-            if (observe)
-            {
-                plan.Events.Add(Event(WorkflowEventKind.Recovered, workflow, now) with { Node = workflow.CurrentNode, Attempt = attempt, Status = WorkflowStatus.Running });
-            }
+            Recovered(plan, workflow, attempt, now, observe);
         }
 
         NodeStarted(plan, workflow.CurrentNode!, attempt, now, observe);
         return plan;
+    }
+
+    /// <summary>The attempt a dead process left running at the workflow's current node is taken over as <paramref name="attempt"/>.</summary>
+    private static void Recovered(StepPlan plan, WorkflowRecord workflow, int attempt, DateTimeOffset now, bool observe)
+    {
+        plan.Changes.AppendEvent(new AuditEvent
+        {
+            WorkflowId = workflow.Id, Type = AuditEventTypes.Recovered, Node = workflow.CurrentNode, Attempt = attempt, At = now,
+            Payload = Payload(("interruptedAttempt", workflow.Attempt.ToString(CultureInfo.InvariantCulture))),
+        });
+        if (observe)
+        {
+            plan.Events.Add(Event(WorkflowEventKind.Recovered, workflow, now) with { Node = workflow.CurrentNode, Attempt = attempt, Status = WorkflowStatus.Running });
+        }
     }
 
     /// <summary>

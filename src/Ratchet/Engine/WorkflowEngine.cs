@@ -471,7 +471,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             Nudge();
         }
 
-        if (committed.IsTerminal || committed.Status == WorkflowStatus.Waiting)
+        if (committed.IsTerminal || committed.Status == WorkflowStatus.Waiting || PhaseWorkflows.IsBetweenPhases(committed))
         {
             SignalChange(committed.Id);
             if (committed.IsTerminal)

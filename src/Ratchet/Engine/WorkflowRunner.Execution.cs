@@ -20,11 +20,10 @@ public sealed partial class WorkflowRunner
         var holdsLease = true;
         try
         {
-            var definition = _engine.ResolveDefinition(workflow);
+            var definition = PhaseWorkflows.IsPhaseWorkflow(workflow) ? await ResolvePhaseAsync(workflow, execution) : _engine.ResolveDefinition(workflow);
             if (definition is null)
             {
-                await FailUnrunnableAsync(workflow);
-                holdsLease = false;
+                holdsLease = await LeaveUnrunnableAsync(workflow);
                 return;
             }
 
@@ -228,7 +227,7 @@ public sealed partial class WorkflowRunner
         WorkflowRecord committed;
         try
         {
-            committed = await CommitPlanAsync(plan, workflow);
+            committed = await CommitPlanAsync(ForPhase(plan, workflow, execution), workflow);
         }
         catch (Exception ex) when (node is ActionNodeDefinition && plan.Next.Status != WorkflowStatus.Failed && !IsStoreTrouble(ex) && ex is not WorkflowConcurrencyException)
         {
@@ -239,7 +238,7 @@ public sealed partial class WorkflowRunner
             var commands = plan.Changes.Commands.Select(c => c with { StdoutTail = "", StderrTail = "" }).ToList();
             plan = Steps.FailNode(workflow, definition, node, error, exception: null, now, _engine.Clock.GetStoreNow(),
                 continueHere: true, observe, Random.Shared, deadline, commands, await FirstAttemptAsync(workflow));
-            committed = await CommitPlanAsync(plan, workflow);
+            committed = await CommitPlanAsync(ForPhase(plan, workflow, execution), workflow);
         }
 
         committedTo(committed);
@@ -468,7 +467,7 @@ public sealed partial class WorkflowRunner
     /// (the answer was lost): the next one is then refused for its version, and the stored record tells whether it was
     /// ours, in which case the result stands and nothing runs twice.
     /// </summary>
-    private async Task<WorkflowRecord> CommitPlanAsync(StepPlan plan, WorkflowRecord before)
+    internal async Task<WorkflowRecord> CommitPlanAsync(StepPlan plan, WorkflowRecord before)
     {
         var delay = _options.CommitRetryDelay;
         var failedBefore = false;
@@ -532,7 +531,7 @@ public sealed partial class WorkflowRunner
     /// node never run at once. Another machine's groups cannot be seen from here; the lease, which lapsed or was
     /// released before this runner could claim the workflow, is what guarded those.
     /// </summary>
-    private async Task StopLeftoverProcessesAsync(WorkflowRecord workflow, StepPlan plan)
+    internal async Task StopLeftoverProcessesAsync(WorkflowRecord workflow, StepPlan plan)
     {
         if (workflow.CurrentNode is not { } node)
         {
@@ -568,10 +567,10 @@ public sealed partial class WorkflowRunner
     }
 
     /// <summary>No definition fits the workflow: fail it with a message that says which is missing, rather than leave it stuck.</summary>
-    private async Task FailUnrunnableAsync(WorkflowRecord workflow)
+    private async Task FailUnrunnableAsync(WorkflowRecord workflow, WorkflowError? why = null)
     {
         var now = _engine.Clock.GetStoreNow();
-        var error = new WorkflowError("definition-missing",
+        var error = why ?? new WorkflowError("definition-missing",
             $"Workflow '{workflow.Id}' started with version {workflow.DefinitionVersion} of '{workflow.Type}'; this worker has neither that version nor one with its node '{workflow.CurrentNode}'. Register the old definition and retry it.");
         var plan = new StepPlan(Steps.ToStatus(workflow, WorkflowStatus.Failed, now) with { Error = error })
         {

@@ -364,7 +364,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
                 Owner = Owner,
                 Duration = _options.LeaseDuration,
                 MaxCount = room,
-                Types = _engine.Definitions.Types,
+                Types = await _engine.ClaimTypesAsync(_stopping.Token),
             }, _stopping.Token)
             : await ClaimFocusedAsync();
         foreach (var workflow in claimed)
@@ -695,7 +695,7 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
             var listing = await _engine.Store.ListWorkflowsAsync(new WorkflowQuery
             {
                 Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running, WorkflowStatus.Waiting],
-                Types = _engine.Definitions.Types,
+                Types = await _engine.ClaimTypesAsync(_stopping.Token),
                 Limit = WorkflowQuery.MaxLimit,
                 PageToken = page,
             }, _stopping.Token);
@@ -800,6 +800,9 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
 
         /// <summary>When the current node started (by the engine's clock).</summary>
         public DateTimeOffset Since { get; private set; }
+
+        /// <summary>The phase it runs, for a workflow run by phases (<see cref="PhaseWorkflows"/>).</summary>
+        public PhaseSpec? Phase { get; set; }
 
         public void Running(WorkflowRecord workflow, DateTimeOffset since)
         {

@@ -3,7 +3,7 @@ using Ratchet.Engine;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 
-namespace Ratchet.Cli;
+namespace Ratchet.Hosting;
 
 /// <summary>
 /// Appends each workflow's audit events to <c>DIR/ID.jsonl</c> as they are committed, in the very lines
