@@ -36,7 +36,7 @@ public sealed class PhaseRunnerTests : IDisposable
     [Fact]
     public async Task RunAsync_FailingAttempt_WaitsForItsRetryAsADueTimeInTheStore()
     {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProviderWithSystemTimers(DateTimeOffset.UtcNow);
         _scratch.Write("flaky.sh", "echo try >> tries.txt; [ \"$RATCHET_ATTEMPT\" -ge 2 ] || { echo broke >&2; exit 3; }; echo ok\n");
         await using var host = await OpenAsync(clock);
         await host.Phases.CreateWorkflowAsync("retrying", "r-1", new Dictionary<string, string>());
