@@ -527,7 +527,9 @@ public sealed partial class WorkflowRunner : IAsyncDisposable
     {
         foreach (var id in _unreleased.Keys)
         {
-            if (_inflight.ContainsKey(id))
+            // An execution that gave the workflow up is still in flight for a moment after it asked for the release;
+            // only a live one means the workflow runs here again.
+            if (_inflight.TryGetValue(id, out var running) && running.AbandonedBecause is null)
             {
                 _unreleased.TryRemove(id, out _);
                 continue;
