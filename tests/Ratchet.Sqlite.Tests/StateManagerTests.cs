@@ -30,7 +30,7 @@ public sealed class StateManagerTests : IDisposable
         };
 
         Assert.All(refusals, r => Assert.Equal(("ratchet.providers", "reserved-namespace"), (r.Namespace, r.ErrorCode)));
-        Assert.Contains("`ratchet provider", refusals[0].Message, StringComparison.Ordinal);
+        Assert.Contains("AgentDirectory manages them", refusals[0].Message, StringComparison.Ordinal);
         Assert.Equal(before, await SqliteTestStores.ExportTextAsync(store));
         Assert.Equal("openai", (await manager.LoadAsync<Dictionary<string, string>>("openai"))["name"]);
         Assert.Equal(["openai"], await manager.ListKeysAsync());
