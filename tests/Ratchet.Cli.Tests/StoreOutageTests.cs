@@ -196,9 +196,7 @@ public sealed class StoreOutageTests : IDisposable
     {
         var server = Own(RedisServer.Start());
         using var sandbox = new CliSandbox(server.Uri);
-        sandbox.Write("flow.yaml", HeldFlow);
-        using var run = sandbox.Start(["run", "flow.yaml", "--id", "noperm-1"]);
-        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), run.Stderr);
+        using var run = await StartHeldRunAsync(sandbox, "noperm-1");
 
         // Refused for good (no retry helps): the run ends with the refusal at once, not after the commit's tries.
         await server.CommandAsync("ACL", "SETUSER", "default", "-evalsha", "-eval");
@@ -225,9 +223,7 @@ public sealed class StoreOutageTests : IDisposable
     {
         var server = Own(RedisServer.Start());
         using var sandbox = new CliSandbox(server.Uri);
-        sandbox.Write("flow.yaml", HeldFlow);
-        using var run = sandbox.Start(["run", "flow.yaml", "--id", "oom-1"]);
-        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), run.Stderr);
+        using var run = await StartHeldRunAsync(sandbox, "oom-1");
 
         // Out of memory passes (memory is freed or maxmemory raised): the commit is tried again, not given up.
         await server.CommandAsync("CONFIG", "SET", "maxmemory", "1");
@@ -299,6 +295,15 @@ public sealed class StoreOutageTests : IDisposable
     {
         _cleanup.Add(item);
         return item;
+    }
+
+    /// <summary>Starts `run` of <see cref="HeldFlow"/> and returns once its node 'a' is running (held until 'release').</summary>
+    private static async Task<CliSandbox.CliProcess> StartHeldRunAsync(CliSandbox sandbox, string id)
+    {
+        sandbox.Write("flow.yaml", HeldFlow);
+        var run = sandbox.Start(["run", "flow.yaml", "--id", id]);
+        Assert.True(await Eventually.TrueAsync(() => sandbox.ReadLines("effects.txt").Count > 0, seconds: 60), run.Stderr);
+        return run;
     }
 
     /// <summary>A files store's folder outside the sandbox (the tests move it away and back), removed afterwards.</summary>
