@@ -53,14 +53,25 @@ public abstract class WorkerFleetTests : IAsyncLifetime
         {
             var victim = workers[0];
             var victimMark = $":{victim.Id}:";
-            // Killed while nodes run in it: those workflows are Running at a started attempt, leased by it.
-            Assert.True(await Eventually.TrueAsync(async () => (await RunningInAsync(store, ids, victimMark)).Count >= 2, seconds: 60),
-                $"worker {victim.Id} never ran two workflows at once.\n{victim.Stderr}");
-            await victim.KillAsync();
+            // Killed while nodes run in it: those workflows are Running at a started attempt, leased by it. It is frozen
+            // (SIGSTOP) before the store is read, so what it holds cannot finish between the look and the kill; a look
+            // that catches it between workflows lets it go on and looks again.
+            var heldWhenKilled = new List<string>();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (heldWhenKilled.Count == 0 && DateTime.UtcNow < deadline)
+            {
+                Assert.True(await Eventually.TrueAsync(async () => (await RunningInAsync(store, ids, victimMark)).Count >= 2, seconds: 60),
+                    $"worker {victim.Id} never ran two workflows at once.\n{victim.Stderr}");
+                await victim.SignalAsync("STOP");
+                heldWhenKilled = await RunningInAsync(store, ids, victimMark);
+                if (heldWhenKilled.Count == 0)
+                {
+                    await victim.SignalAsync("CONT");
+                }
+            }
 
-            // Read once it is dead, so nothing moves: these were interrupted mid-node and must be taken over.
-            var heldWhenKilled = await RunningInAsync(store, ids, victimMark);
             Assert.NotEmpty(heldWhenKilled);
+            await victim.KillAsync();
 
             var allCompleted = await Eventually.TrueAsync(async () => (await ReadAsync(store, ids)).All(w => w.Status == WorkflowStatus.Completed), seconds: 120);
             Assert.True(allCompleted,
