@@ -365,7 +365,7 @@ public sealed partial class FilesRatchetStore
         var root = _disk.Root;
         if (destination.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The backup folder '{destination}' is inside the store's root; choose a folder outside it.", nameof(destination));
+            throw new ArgumentException($"The backup folder '{destination}' is inside the store's root; choose a folder outside it.", "destinationPath");
         }
 
         return RunAsync(_ =>
