@@ -13,7 +13,7 @@ namespace Ratchet.Hosting;
 /// <c>workflow.idempotencyKey</c> added. Reading it, only the id is used: the rest is reloaded from the store, so an
 /// edited or stale document cannot change a workflow.
 /// </summary>
-public static class PhaseState
+internal static class PhaseState
 {
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly JsonWriterOptions Pretty = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };

@@ -14,7 +14,7 @@ namespace Ratchet.Hosting;
 /// <param name="WorkingDirectory">Where it runs: the directory of the process that started the phase, so a resumed phase runs there too.</param>
 /// <param name="JsonOutput">Whether standard output must be one JSON value (the artifact), rather than text.</param>
 /// <param name="Timeout">How long one attempt may run before it is stopped and counts as failed; null for no limit.</param>
-public sealed record ShellPhase(string CommandLine, string WorkingDirectory, bool JsonOutput, TimeSpan? Timeout)
+internal sealed record ShellPhase(string CommandLine, string WorkingDirectory, bool JsonOutput, TimeSpan? Timeout)
 {
     /// <summary>As a phase's <see cref="PhaseSpec.Node"/>.</summary>
     public JsonElement ToJson() => RatchetJson.ParseDocument(new JsonObject

@@ -14,7 +14,7 @@ namespace Ratchet.Hosting;
 /// the record's JSON object (as in the json export) with a <c>"kind"</c> property first: workflow, step, event, command,
 /// workspace, value or checkpoint. Lines can be filtered with grep/jq and read back by <c>state import</c>.
 /// </summary>
-public static class StoreJsonLines
+internal static class StoreJsonLines
 {
     /// <summary>The <c>kind</c> of the header line.</summary>
     public const string HeaderKind = "ratchet-export";

@@ -7,7 +7,7 @@ namespace Ratchet.Yaml;
 /// The environment a node with <c>agent: NAME</c> runs its command in: the profile's settings as <c>RATCHET_AGENT_*</c>
 /// variables, with the API key declared secret so that it is masked wherever Ratchet records the command's output.
 /// </summary>
-public static class AgentVariables
+internal static class AgentVariables
 {
     /// <summary>The variables set for every agent; an unset setting is an empty value, never one inherited from the parent.</summary>
     public static IReadOnlyList<string> Names { get; } =

@@ -5,7 +5,7 @@ using Ratchet.Engine;
 namespace Ratchet.Yaml;
 
 /// <summary>A shell command to run: what, where, with which variables and standard input, logged where.</summary>
-public sealed record CommandRequest
+internal sealed record CommandRequest
 {
     /// <summary>The command line, already rendered, passed to <c>{shell} -c</c>.</summary>
     public required string CommandLine { get; init; }
@@ -45,7 +45,7 @@ public sealed record CommandRequest
 /// <param name="StdoutTail">The end of standard output, secrets masked.</param>
 /// <param name="StderrTail">The end of standard error, secrets masked.</param>
 /// <param name="Duration">How long it ran.</param>
-public sealed record CommandResult(int ExitCode, string Output, bool OutputOverflowed, string StdoutTail, string StderrTail, TimeSpan Duration)
+internal sealed record CommandResult(int ExitCode, string Output, bool OutputOverflowed, string StdoutTail, string StderrTail, TimeSpan Duration)
 {
     /// <summary>How many bytes (UTF-8) the command wrote to standard output in all, counted past the cap too.</summary>
     public long OutputBytes { get; init; }
@@ -63,7 +63,7 @@ public sealed record CommandResult(int ExitCode, string Output, bool OutputOverf
 /// its group is recorded (<see cref="CommandRequest.RecordGroup"/>), so that if <c>ratchet</c> is killed, whoever takes
 /// the attempt over can find and stop it.
 /// </summary>
-public sealed class CommandRunner(ShellOptions options)
+internal sealed class CommandRunner(ShellOptions options)
 {
     // Big enough that a fast writer is read in few calls, small enough to be nothing beside the caps.
     private const int ReadBufferChars = 16 * 1024;

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Ratchet.Yaml;
 
 /// <summary>Durations as workflow files write them: <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>1h30m</c>, <c>2d</c>.</summary>
-public static partial class Durations
+internal static partial class Durations
 {
     /// <summary>Parses a duration; false with a reason when the text is not one.</summary>
     public static bool TryParse(string? text, out TimeSpan duration, out string? problem)

@@ -11,7 +11,7 @@ namespace Ratchet.Yaml;
 /// <c>{ "workflow": { id, type, node, attempt, idempotencyKey, dir, workspace, error }, "inputs": {…}, "artifacts": {…}, "output": … }</c>.
 /// Commands also get it on standard input.
 /// </summary>
-public static class StateScope
+internal static class StateScope
 {
     /// <summary>Builds the scope for <paramref name="context"/>'s node; <paramref name="output"/> only for conditions.</summary>
     public static JsonElement Build(NodeContext context, WorkflowFile file, string? workspace, JsonElement? output)

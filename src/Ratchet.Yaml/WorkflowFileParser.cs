@@ -82,7 +82,7 @@ public static class WorkflowFileParser
             var stream = new YamlStream();
             try
             {
-                stream.Load(new LimitedYamlParser(new Parser(new StringReader(text)), cancellationToken));
+                stream.Load(new LimitedYamlParser(new YamlDotNet.Core.Parser(new StringReader(text)), cancellationToken));
             }
             catch (YamlException ex) when ((ex as YamlLimitException ?? ex.InnerException as YamlLimitException) is { } limit)
             {

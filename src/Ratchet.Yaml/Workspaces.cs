@@ -9,7 +9,7 @@ namespace Ratchet.Yaml;
 /// <c>git worktree</c> of the current commit when the workflow file is inside a git repository, recorded in the store
 /// with a heartbeat at every node so that a dead run's workspace can be told from a live one.
 /// </summary>
-public static class Workspaces
+internal static class Workspaces
 {
     /// <summary>The workflow's workspace, created on first use; null when the file does not ask for isolation.</summary>
     public static async Task<string?> PrepareAsync(WorkflowFile file, NodeContext context, ShellOptions options, CancellationToken cancellationToken)

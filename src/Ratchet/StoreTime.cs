@@ -4,7 +4,7 @@ namespace Ratchet;
 /// The time resolution every store keeps: whole microseconds since the Unix epoch, UTC (PostgreSQL's resolution),
 /// so that a record reads back equal whichever store holds it.
 /// </summary>
-public static class StoreTime
+internal static class StoreTime
 {
     /// <summary>Microseconds since 1970-01-01T00:00:00Z.</summary>
     /// <remarks>Rounds down, also before 1970, so truncation never moves a time forward.</remarks>

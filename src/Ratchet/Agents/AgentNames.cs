@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Ratchet.Agents;
 
 /// <summary>The rules for providers' and agent profiles' settings; every check lists all problems at once.</summary>
-public static partial class AgentNames
+internal static partial class AgentNames
 {
     /// <summary>The longest name.</summary>
     public const int MaxNameLength = 64;

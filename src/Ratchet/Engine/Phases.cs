@@ -9,7 +9,7 @@ namespace Ratchet.Engine;
 /// than by a definition. While it is in flight it is recorded in the store, so that whoever resumes the workflow after
 /// a crash (<c>WorkflowEngine.ResumeAsync</c>, a worker) runs it again.
 /// </summary>
-public sealed record PhaseSpec
+internal sealed record PhaseSpec
 {
     /// <summary>The phase's name: the node in the journal and the artifact's key.</summary>
     public required string Name { get; init; }
@@ -81,7 +81,7 @@ public sealed record PhaseSpec
 /// hold one (<c>IServiceProvider.GetService(typeof(IPhaseNodeFactory))</c>); Ratchet.Hosting registers one that runs
 /// shell commands. An engine without one neither claims nor runs phase workflows.
 /// </summary>
-public interface IPhaseNodeFactory
+internal interface IPhaseNodeFactory
 {
     /// <summary>The node that runs <paramref name="phase"/> of <paramref name="workflow"/>.</summary>
     IWorkflowNode Create(WorkflowRecord workflow, PhaseSpec phase);
@@ -92,7 +92,7 @@ public interface IPhaseNodeFactory
 /// by the caller as it runs (<c>WorkflowEngine.RunPhaseAsync</c>), completed by the phase marked final. Between
 /// phases such a workflow is Running with nothing due and nobody holding it.
 /// </summary>
-public static class PhaseWorkflows
+internal static class PhaseWorkflows
 {
     /// <summary>The definition version of a workflow run by phases.</summary>
     public const string DefinitionVersion = "phases";

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Ratchet.Engine;
 
 /// <summary>Whether the process a lease owner names is alive, as far as this machine can tell.</summary>
-public enum OwnerLiveness
+internal enum OwnerLiveness
 {
     /// <summary>It cannot be told from here: another machine's process, or an owner id that names no process.</summary>
     Unknown = 0,
@@ -26,7 +26,7 @@ public enum OwnerLiveness
 /// <param name="ProcessId">The owner's process id.</param>
 /// <param name="StartTime">The process's start time as the kernel counts it (clock ticks since boot on Linux).</param>
 /// <param name="BootId">The first characters of the machine's boot id ("0" where the system has none).</param>
-public readonly record struct WorkerIdentity(string Host, int ProcessId, long StartTime, string BootId)
+internal readonly record struct WorkerIdentity(string Host, int ProcessId, long StartTime, string BootId)
 {
     private static readonly Lazy<WorkerIdentity> Self = new(() => ForProcess(Environment.ProcessId) ?? new WorkerIdentity(Environment.MachineName, Environment.ProcessId, 0, "0"));
 

@@ -18,7 +18,7 @@ public sealed partial class WorkflowEngine
     /// in it. Idempotent by <paramref name="id"/>, as <see cref="StartAsync"/> is.
     /// </summary>
     /// <exception cref="WorkflowAlreadyExistsException">The id is taken by a workflow of another type.</exception>
-    public Task<CreateWorkflowResult> CreatePhaseWorkflowAsync(string type, string? id = null, JsonElement? input = null, CancellationToken cancellationToken = default)
+    internal Task<CreateWorkflowResult> CreatePhaseWorkflowAsync(string type, string? id = null, JsonElement? input = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(type);
         var request = new NewWorkflow { Type = type, Id = id, Input = input, DefinitionVersion = PhaseWorkflows.DefinitionVersion };
@@ -42,7 +42,7 @@ public sealed partial class WorkflowEngine
     /// <exception cref="NotAPhaseWorkflowException">The workflow runs a definition.</exception>
     /// <exception cref="InvalidTransitionException">The workflow has ended, waits for something else, or another live process runs a phase in it.</exception>
     /// <exception cref="InvalidOperationException">This engine has no <see cref="IPhaseNodeFactory"/>.</exception>
-    public async Task<PhaseRunResult> RunPhaseAsync(string workflowId, PhaseSpec phase, Func<PhaseStart, CancellationToken, Task>? started = null, CancellationToken cancellationToken = default)
+    internal async Task<PhaseRunResult> RunPhaseAsync(string workflowId, PhaseSpec phase, Func<PhaseStart, CancellationToken, Task>? started = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
         ArgumentNullException.ThrowIfNull(phase);

@@ -7,7 +7,7 @@ namespace Ratchet.Expressions;
 /// output into the next workflow's inputs: <c>{ "issue": "output.issue", "title": "'Fix: ' + output.title" }</c>.
 /// Parse once with <see cref="Parse"/>; an instance is immutable and safe to share between threads.
 /// </summary>
-public sealed class ObjectTransform
+internal sealed class ObjectTransform
 {
     private readonly KeyValuePair<string, Expression>[] _fields;
 

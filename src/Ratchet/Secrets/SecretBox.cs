@@ -8,7 +8,7 @@ namespace Ratchet.Secrets;
 /// <c>v1:KEYID:NONCE:CIPHERTEXT</c> (base64; the ciphertext ends with the 16-byte tag). The caller's
 /// <c>associatedData</c> (e.g. the provider's name) is authenticated, so a ciphertext copied to another record fails.
 /// </summary>
-public static class SecretBox
+internal static class SecretBox
 {
     /// <summary>The envelope's format marker.</summary>
     public const string FormatVersion = "v1";

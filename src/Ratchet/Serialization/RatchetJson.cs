@@ -10,7 +10,7 @@ namespace Ratchet.Serialization;
 /// Ratchet's JSON conventions (camelCase, enums as strings, nulls omitted) and the conversions stores use to keep
 /// JSON values as text.
 /// </summary>
-public static class RatchetJson
+internal static class RatchetJson
 {
     /// <summary>
     /// The deepest a JSON value may nest, counting arrays and objects inside each other (<c>[[1]]</c> is 2 deep): a
@@ -368,7 +368,7 @@ public static class RatchetJson
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
-public sealed partial class RatchetJsonContext : JsonSerializerContext
+internal sealed partial class RatchetJsonContext : JsonSerializerContext
 {
     private static RatchetJsonContext? s_indented;
 

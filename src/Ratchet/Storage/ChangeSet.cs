@@ -204,7 +204,7 @@ public sealed class ChangeSet
 }
 
 /// <summary>Rules for key-value namespaces, keys and checkpoint names.</summary>
-public static class KeyValueNames
+internal static class KeyValueNames
 {
     /// <summary>The longest namespace, key or checkpoint name.</summary>
     public const int MaxLength = 256;

@@ -7,14 +7,14 @@ using System.Text.RegularExpressions;
 namespace Ratchet.Storage;
 
 /// <summary>One numbered schema migration of a SQL backend: its up and down scripts and the up script's checksum.</summary>
-public sealed record MigrationScript(int Version, string Name, string Up, string Down, string Checksum);
+internal sealed record MigrationScript(int Version, string Name, string Up, string Down, string Checksum);
 
 /// <summary>
 /// The numbered migrations a SQL backend embeds as <c>NNNN_name.up.sql</c> / <c>NNNN_name.down.sql</c> resources, with
 /// the rules every backend follows: both directions present, numbered 1, 2, 3… without gaps, checksummed so that a
 /// store made by another build is recognised.
 /// </summary>
-public static partial class MigrationScripts
+internal static partial class MigrationScripts
 {
     /// <summary>The migrations embedded in <paramref name="assembly"/> under <paramref name="resourcePrefix"/>, in order.</summary>
     /// <exception cref="InvalidOperationException">A direction is missing, the numbering has a gap, or there are none.</exception>

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Ratchet.Storage;
 
-public static partial class StoreUri
+internal static partial class StoreUri
 {
     /// <summary>
     /// <paramref name="uri"/> with its password shown as <c>***</c>, for messages: <c>postgres://user:***@host/db</c>, or

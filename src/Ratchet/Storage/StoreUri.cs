@@ -5,7 +5,7 @@ namespace Ratchet.Storage;
 /// key-value connection string (<c>Host=...;Password=...</c>, or <c>Pwd=</c>): to mask it wherever it could be
 /// recorded, and to hand a URI on without it. The rules are textual, so they hold for every store scheme.
 /// </summary>
-public static partial class StoreUri
+internal static partial class StoreUri
 {
     private static readonly string[] PasswordKeys = ["password", "pwd"];
 

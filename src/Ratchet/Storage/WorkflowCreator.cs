@@ -4,7 +4,7 @@ using Ratchet.Serialization;
 namespace Ratchet.Storage;
 
 /// <summary>What to create: the caller's part of a new workflow.</summary>
-public sealed record NewWorkflow
+internal sealed record NewWorkflow
 {
     /// <summary>The definition name.</summary>
     public required string Type { get; init; }
@@ -37,13 +37,13 @@ public sealed record NewWorkflow
 /// <summary>The outcome of <see cref="WorkflowCreator.CreateAsync(NewWorkflow, CancellationToken)"/>.</summary>
 /// <param name="Workflow">The workflow as stored.</param>
 /// <param name="Created">False when the id already existed and the existing workflow was returned.</param>
-public sealed record CreateWorkflowResult(WorkflowRecord Workflow, bool Created);
+internal sealed record CreateWorkflowResult(WorkflowRecord Workflow, bool Created);
 
 /// <summary>
 /// Creates workflows with a <c>created</c> audit event in the same commit: generated ids are regenerated on collision;
 /// a caller-supplied id that exists returns the existing workflow (idempotent start), never a duplicate.
 /// </summary>
-public sealed class WorkflowCreator
+internal sealed class WorkflowCreator
 {
     /// <summary>How many generated ids to try before giving up; 40 random bits make even two collisions unlikely.</summary>
     public const int MaxGeneratedIdAttempts = 8;
