@@ -46,7 +46,9 @@ public sealed partial class PostgresRatchetStore
 
     private sealed class QueueSession(NpgsqlConnection connection, string schema, CancellationToken cancellationToken) : IQueueClaimSession
     {
-        private const string Claimable = $"due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $2 AND status NOT IN {TerminalStatuses} AND (lease_owner IS NULL OR lease_expires_at <= $2)";
+        /// <summary>The claim's conditions, with the time in parameter <paramref name="now"/>.</summary>
+        private static string Claimable(string now) =>
+            $"due_at IS NOT NULL AND archived_at IS NULL AND due_at <= {now} AND status NOT IN {TerminalStatuses} AND (lease_owner IS NULL OR lease_expires_at <= {now})";
 
         private QueueDefinition? _definition;
         private string? _definitionOf;
@@ -56,8 +58,8 @@ public sealed partial class PostgresRatchetStore
             var typed = types is { Count: > 0 };
             await using var command = Command($"""
                 SELECT DISTINCT queue FROM workflows
-                WHERE queue IS NOT NULL AND $1::text IS NULL AND {Claimable} {(typed ? "AND type = ANY($3)" : "")}
-                """, Text(null), Bigint(nowMicros));
+                WHERE queue IS NOT NULL AND {Claimable("$1")} {(typed ? "AND type = ANY($2)" : "")}
+                """, Bigint(nowMicros));
             if (typed)
             {
                 command.Parameters.Add(TextArray([.. types!]));
@@ -107,7 +109,7 @@ public sealed partial class PostgresRatchetStore
             var typed = types is { Count: > 0 };
             await using var command = Command($"""
                 SELECT id, queue_partition FROM workflows
-                WHERE queue = $1 AND {Claimable} {(typed ? "AND type = ANY($4)" : "")}
+                WHERE queue = $1 AND {Claimable("$2")} {(typed ? "AND type = ANY($4)" : "")}
                 ORDER BY queue_priority DESC, due_at, id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
