@@ -40,7 +40,8 @@ internal static class RatchetCli
             .Concat(ProviderCommands.Create(output, error))
             .Concat(AgentCommands.Create(output, error))
             .Concat(KeyCommands.Create(output, error))
-            .Concat(TriggerCommands.Create(output, error)))
+            .Concat(TriggerCommands.Create(output, error))
+            .Concat(QueueCommands.Create(output, error)))
         {
             root.Subcommands.Add(command);
         }

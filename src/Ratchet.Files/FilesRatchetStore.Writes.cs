@@ -1,3 +1,4 @@
+using Ratchet.Queues;
 using Ratchet.Storage;
 
 namespace Ratchet.Files;
@@ -138,13 +139,19 @@ public sealed partial class FilesRatchetStore
             var now = session.Now;
             var expires = StoreTime.Truncate(now + request.Duration);
             var types = request.Types is { Count: > 0 } t ? new HashSet<string>(t, StringComparer.Ordinal) : null;
-            var claimed = Due(session.AllWorkflows(OnDamage.Skip), now)
-                .Where(w => w.LeaseOwner is null || w.LeaseExpiresAt <= now)
+            var all = session.AllWorkflows(OnDamage.Skip);
+
+            // Queues first: their workflows are few and limited, and would starve behind a backlog of the others.
+            var queued = all.Exists(w => w.Queue is not null)
+                ? Sync(QueueClaims.ClaimAsync(new QueueSession(session, all), request, StoreTime.ToMicroseconds(now), StoreTime.ToMicroseconds(expires), request.MaxCount))
+                : [];
+            var claimed = queued.Concat(Due(all, now)
+                .Where(w => w.Queue is null && (w.LeaseOwner is null || w.LeaseExpiresAt <= now))
                 .Where(w => types is null || types.Contains(w.Type))
-                .Take(request.MaxCount)
-                .Select(w => w with { LeaseOwner = request.Owner, LeaseExpiresAt = expires, Version = w.Version + 1 })
+                .Take(request.MaxCount - queued.Count)
+                .Select(w => w with { LeaseOwner = request.Owner, LeaseExpiresAt = expires, Version = w.Version + 1 }))
                 .ToList();
-            foreach (var workflow in claimed)
+            foreach (var workflow in claimed.Skip(queued.Count))
             {
                 session.PutWorkflow(workflow);
             }
@@ -168,6 +175,19 @@ public sealed partial class FilesRatchetStore
             if (current.LeaseOwner is not null && current.LeaseOwner != owner && current.LeaseExpiresAt > now)
             {
                 return null;
+            }
+
+            var nowMicros = StoreTime.ToMicroseconds(now);
+            if (current is { Queue: { } queue, IsTerminal: false } && (current.LeaseOwner is null || current.LeaseExpiresAt <= now))
+            {
+                // Anyone but its holder takes a workflow of a queue only while the queue has room.
+                var queues = new QueueSession(session, session.AllWorkflows(OnDamage.Skip));
+                if (!Sync(QueueClaims.AdmitsAsync(queues, queue, current.QueuePartition, owner, nowMicros)))
+                {
+                    return null;
+                }
+
+                Sync(QueueClaims.StartedAsync(queues, queue, nowMicros));
             }
 
             var claimed = current with { LeaseOwner = owner, LeaseExpiresAt = StoreTime.Truncate(now + duration), Version = current.Version + 1 };
@@ -398,5 +418,17 @@ public sealed partial class FilesRatchetStore
         }
 
         NativeMethods.FsyncDirectory(destination);
+    }
+
+    /// <summary>The result of a queue operation on this store, which completes synchronously under the store's lock.</summary>
+    private static T Sync<T>(ValueTask<T> operation) =>
+        operation.IsCompleted ? operation.Result : throw new InvalidOperationException("A files-store queue operation did not complete synchronously.");
+
+    private static void Sync(ValueTask operation)
+    {
+        if (!operation.IsCompleted)
+        {
+            throw new InvalidOperationException("A files-store queue operation did not complete synchronously.");
+        }
     }
 }

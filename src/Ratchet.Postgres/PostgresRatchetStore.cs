@@ -166,7 +166,7 @@ public sealed partial class PostgresRatchetStore : RatchetStoreBase, IWorkNotifi
                 SELECT id FROM workflows
                 WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $1
                   AND status NOT IN {TerminalStatuses}
-                  AND (lease_owner IS NULL OR lease_expires_at <= $1)
+                  AND (lease_owner IS NULL OR lease_expires_at <= $1) AND queue IS NULL
                   {(typed ? "AND type = ANY($5)" : "")}
                 ORDER BY due_at, id
                 LIMIT $4
@@ -177,17 +177,41 @@ public sealed partial class PostgresRatchetStore : RatchetStoreBase, IWorkNotifi
             """;
         return RunAsync<IReadOnlyList<WorkflowRecord>>(async (connection, token) =>
         {
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.Add(Time(now));
-            command.Parameters.Add(Text(request.Owner));
-            command.Parameters.Add(Time(now + request.Duration));
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = request.MaxCount });
+            // One round trip: the claim of workflows in no queue, and whether any queue has due work (a look at an
+            // index of queued workflows only, empty in a store that uses no queues).
+            await using var batch = new NpgsqlBatch(connection);
+            var claim = new NpgsqlBatchCommand(sql);
+            claim.Parameters.Add(Time(now));
+            claim.Parameters.Add(Text(request.Owner));
+            claim.Parameters.Add(Time(now + request.Duration));
+            claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = request.MaxCount });
             if (typed)
             {
-                command.Parameters.Add(TextArray([.. request.Types!]));
+                claim.Parameters.Add(TextArray([.. request.Types!]));
             }
 
-            var claimed = await ReadAllAsync(command, ReadWorkflow<PostgresRow>, token);
+            batch.BatchCommands.Add(claim);
+            var look = new NpgsqlBatchCommand(QueuesDueSql);
+            look.Parameters.Add(Time(now));
+            batch.BatchCommands.Add(look);
+            var claimed = new List<WorkflowRecord>();
+            bool queued;
+            await using (var reader = await batch.ExecuteReaderAsync(token))
+            {
+                while (await reader.ReadAsync(token))
+                {
+                    claimed.Add(ReadWorkflow(new PostgresRow(reader)));
+                }
+
+                await reader.NextResultAsync(token);
+                queued = await reader.ReadAsync(token) && reader.GetBoolean(0);
+            }
+
+            if (queued && claimed.Count < request.MaxCount)
+            {
+                claimed.AddRange(await ClaimQueuedAsync(connection, request, now, request.MaxCount - claimed.Count, token));
+            }
+
             claimed.Sort(static (a, b) =>
             {
                 var byDue = Nullable.Compare(a.DueAt, b.DueAt);
@@ -203,9 +227,10 @@ public sealed partial class PostgresRatchetStore : RatchetStoreBase, IWorkNotifi
         var now = Now;
         return RunAsync<WorkflowRecord?>(async (connection, token) =>
         {
+            // A workflow of a queue is taken here only by its holder (a renewal); anyone else goes through the queue.
             await using var command = new NpgsqlCommand($"""
                 UPDATE workflows SET lease_owner = $2, lease_expires_at = $3, version = version + 1
-                WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at <= $4)
+                WHERE id = $1 AND (lease_owner = $2 OR queue IS NULL AND (lease_owner IS NULL OR lease_expires_at <= $4))
                 RETURNING {WorkflowColumns}
                 """, connection);
             command.Parameters.Add(Text(workflowId));
@@ -218,9 +243,22 @@ public sealed partial class PostgresRatchetStore : RatchetStoreBase, IWorkNotifi
                 return claimed[0];
             }
 
-            await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM workflows WHERE id = $1)", connection);
+            await using var exists = new NpgsqlCommand("SELECT queue, queue_partition FROM workflows WHERE id = $1", connection);
             exists.Parameters.Add(Text(workflowId));
-            return await exists.ExecuteScalarAsync(token) is true ? null : throw new WorkflowNotFoundException(workflowId);
+            string? queue;
+            string? partition;
+            await using (var reader = await exists.ExecuteReaderAsync(token))
+            {
+                if (!await reader.ReadAsync(token))
+                {
+                    throw new WorkflowNotFoundException(workflowId);
+                }
+
+                queue = reader.IsDBNull(0) ? null : reader.GetString(0);
+                partition = reader.IsDBNull(1) ? null : reader.GetString(1);
+            }
+
+            return queue is null ? null : await ClaimQueuedOneAsync(connection, workflowId, queue, partition, owner, now, now + duration, token);
         }, cancellationToken);
     }
 

@@ -74,13 +74,13 @@ internal static class PostgresRows
 
     /// <summary>
     /// An insert of every column, counters included: $1 id, $2–$19 the mutable columns, $20 lease owner, $21 lease
-    /// expiry, $22 version, $23–$25 the last step, event and command sequences.
+    /// expiry, $22 version, $23–$25 the last step, event and command sequences, $26–$28 the queue, partition and priority.
     /// </summary>
     public const string WorkflowInsert =
         "INSERT INTO workflows (id, type, definition_version, status, wait_reason, wait_detail, current_node, input, artifacts, metadata, " +
         "parent_id, attempt, due_at, error, trace_parent, created_at, updated_at, completed_at, archived_at, lease_owner, lease_expires_at, " +
-        "version, step_seq, event_seq, command_seq) " +
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
+        "version, step_seq, event_seq, command_seq, queue, queue_partition, queue_priority) " +
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
 
     public static void AddInsert(NpgsqlParameterCollection p, WorkflowRecord r, long version, long steps, long events, long commands)
     {
@@ -92,6 +92,9 @@ internal static class PostgresRows
         p.Add(Bigint(steps));
         p.Add(Bigint(events));
         p.Add(Bigint(commands));
+        p.Add(Text(r.Queue));
+        p.Add(Text(r.QueuePartition));
+        p.Add(Integer(r.QueuePriority));
     }
 
     /// <summary>$1 workflow id, $2 sequence, then the step's columns.</summary>

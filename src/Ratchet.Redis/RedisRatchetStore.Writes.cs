@@ -38,6 +38,7 @@ public sealed partial class RedisRatchetStore
             RedisRecords.AddWorkflowFields(args, record);
             args.Add(create ? record.LeaseOwner ?? "" : "");
             args.Add(create && record.LeaseOwner is not null ? RedisRecords.Micros(record.LeaseExpiresAt) : "");
+            args.Add(create ? RedisRecords.QueueField(record) : "");
         }
 
         AddRecords(args, changes.Steps, static s => s.WorkflowId, RedisRecords.StepJson);
@@ -217,6 +218,7 @@ public sealed partial class RedisRatchetStore
             args.AddRange(fields.Skip(1));
             args.Add(workflow.LeaseOwner ?? "");
             args.Add(workflow.LeaseOwner is null ? "" : RedisRecords.Micros(workflow.LeaseExpiresAt));
+            args.Add(RedisRecords.QueueField(workflow));
             args.Add(workspaces.TryGetValue(workflow.Id, out var workspace) ? RedisRecords.WorkspaceJson(workspace) : "");
             AddJournal(args, steps[workflow.Id].Select(s => (s.Sequence, RedisRecords.StepJson(s))));
             AddJournal(args, events[workflow.Id].Select(e => (e.Sequence, RedisRecords.EventJson(e))));

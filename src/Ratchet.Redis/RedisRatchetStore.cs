@@ -45,7 +45,7 @@ namespace Ratchet.Redis;
 public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 {
     /// <summary>The data model version this binary writes and reads.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 4;
 
     private readonly IRedisClient _client;
     private readonly RedisStoreOptions _options;
@@ -144,6 +144,13 @@ public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
             throw new StoreSchemaException(
                 $"The Redis store {Description} was written by a newer Ratchet (schema {version}); this Ratchet reads up to schema {SchemaVersion}. Upgrade Ratchet to open it.",
                 version, SchemaVersion);
+        }
+
+        if (version < SchemaVersion)
+        {
+            // Older data reads as it is (schema 4 added queues: workflows without 'qu' are in none); the newer number
+            // keeps a Ratchet that would ignore queues' limits from opening the store.
+            await EvaluateAsync(RedisScripts.Schema, [_prefix, SchemaVersion.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
         }
     }
 

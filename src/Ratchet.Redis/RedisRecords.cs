@@ -48,6 +48,15 @@ internal static class RedisRecords
         args.Add(Micros(record.ArchivedAt));
     }
 
+    /// <summary>
+    /// The hash's <c>qu</c> field, which the claim scripts read: <c>priority\npartition\nqueue</c>, or empty for a
+    /// workflow in no queue (names and partition keys never hold a line break: ids cannot, and the engine strips them).
+    /// </summary>
+    public static string QueueField(WorkflowRecord record) =>
+        record.Queue is { } queue
+            ? string.Create(CultureInfo.InvariantCulture, $"{record.QueuePriority}\n{record.QueuePartition?.ReplaceLineEndings(" ")}\n{queue}")
+            : "";
+
     /// <summary>A workflow from its hash (HGETALL as field, value pairs); null for an empty hash (no such workflow).</summary>
     public static WorkflowRecord? ParseWorkflow(string id, IReadOnlyList<RedisReply> pairs)
     {

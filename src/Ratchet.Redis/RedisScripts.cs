@@ -16,6 +16,7 @@ internal static class RedisScripts
     public static readonly RedisScript Maintenance = Load("maintenance");
     public static readonly RedisScript Export = Load("export");
     public static readonly RedisScript Import = Load("import");
+    public static readonly RedisScript Schema = Load("schema");
 
     private static RedisScript Load(string name) => new(name, Read("prelude") + "\n" + Read(name));
 

@@ -64,7 +64,8 @@ internal static class SqliteRows
 {
     public const string WorkflowValues =
         "$id, $type, $definition_version, $status, $wait_reason, $wait_detail, $current_node, $input, $artifacts, $metadata, $parent_id, $attempt, " +
-        "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at";
+        "$due_at, $lease_owner, $lease_expires_at, $version, $error, $trace_parent, $created_at, $updated_at, $completed_at, $archived_at, " +
+        "$queue, $queue_partition, $queue_priority";
 
     // Journals are keyed by the workflow's internal key; reads join back to its id, which comes first in every row.
     public const string StepInsert =
@@ -111,7 +112,10 @@ internal static class SqliteRows
         .Bind("$created_at", StoreTime.ToMicroseconds(record.CreatedAt))
         .Bind("$updated_at", StoreTime.ToMicroseconds(record.UpdatedAt))
         .Bind("$completed_at", Micros(record.CompletedAt))
-        .Bind("$archived_at", Micros(record.ArchivedAt));
+        .Bind("$archived_at", Micros(record.ArchivedAt))
+        .Bind("$queue", record.Queue)
+        .Bind("$queue_partition", record.QueuePartition)
+        .Bind("$queue_priority", record.QueuePriority);
 
     public static Statement BindStep(this Statement statement, long workflow, long seq, StepRecord step) => statement
         .Bind("$workflow", workflow)

@@ -7,7 +7,7 @@ namespace Ratchet.Sqlite;
 /// The writer connection and its prepared statements. Everything here runs on the writer's single loop, inside the
 /// batch transaction that <see cref="SqliteWriter"/> opened; it is never touched by two threads at once.
 /// </summary>
-internal sealed class SqliteWriteSession : IDisposable
+internal sealed partial class SqliteWriteSession : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _clock;
@@ -316,25 +316,33 @@ internal sealed class SqliteWriteSession : IDisposable
         var now = StoreTime.ToMicroseconds(Now);
         var expires = StoreTime.ToMicroseconds(Now + request.Duration);
         var typed = request.Types is { Count: > 0 };
+
+        // Queues first: their workflows are few and limited, and would starve behind a backlog of the others.
+        var claimed = ClaimQueued(request, now, expires);
+        if (claimed.Count >= request.MaxCount)
+        {
+            return claimed;
+        }
+
         var statement = Prepared($"""
             UPDATE workflows SET lease_owner = $owner, lease_expires_at = $expires, version = version + 1
             WHERE id IN (
                 SELECT id FROM workflows INDEXED BY ix_workflows_due
                 WHERE due_at IS NOT NULL AND archived_at IS NULL AND due_at <= $now
                   AND status NOT IN {TerminalStatuses}
-                  AND (lease_owner IS NULL OR lease_expires_at <= $now)
+                  AND (lease_owner IS NULL OR lease_expires_at <= $now) AND queue IS NULL
                   {(typed ? "AND type IN (SELECT value FROM json_each($types))" : "")}
                 ORDER BY due_at, id
                 LIMIT $limit)
             RETURNING {WorkflowColumns};
             """)
-            .Bind("$owner", request.Owner).Bind("$expires", expires).Bind("$now", now).Bind("$limit", request.MaxCount);
+            .Bind("$owner", request.Owner).Bind("$expires", expires).Bind("$now", now).Bind("$limit", request.MaxCount - claimed.Count);
         if (typed)
         {
-            statement.Bind("$types", System.Text.Json.JsonSerializer.Serialize(request.Types, RatchetJsonContext.Default.IReadOnlyListString));
+            statement.Bind("$types", TypesJson(request.Types));
         }
 
-        var claimed = ReadWorkflows(statement);
+        claimed.AddRange(ReadWorkflows(statement));
         foreach (var workflow in claimed)
         {
             _cache.Forget(workflow.Id);
@@ -351,6 +359,11 @@ internal sealed class SqliteWriteSession : IDisposable
     public WorkflowRecord? ClaimOne(string id, string owner, TimeSpan duration)
     {
         var now = Now;
+        if (!AdmitsOne(id, owner, StoreTime.ToMicroseconds(now)))
+        {
+            return null;
+        }
+
         var claimed = ReadWorkflows(Prepared($"""
             UPDATE workflows SET lease_owner = $owner, lease_expires_at = $expires, version = version + 1
             WHERE id = $id AND (lease_owner IS NULL OR lease_owner = $owner OR lease_expires_at <= $now)

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Ratchet.Expressions;
 using Ratchet.Engine;
 
 namespace Ratchet.Yaml;
@@ -101,6 +104,11 @@ public static partial class WorkflowCompiler
             builder.MaxVisits(visits);
         }
 
+        if (file.Queue is { } queue)
+        {
+            builder.Queue(QueueOf(queue));
+        }
+
         if (file.Timeout is { } timeout)
         {
             builder.Timeout(timeout);
@@ -181,4 +189,32 @@ public static partial class WorkflowCompiler
 
     [GeneratedRegex("[Nn]ode '([^']+)'")]
     private static partial Regex NodeName();
+
+    /// <summary>The engine's queue placement of <c>queue:</c>: partition and priority rendered over the run's inputs.</summary>
+    private static WorkflowQueue QueueOf(QueueSpec spec)
+    {
+        var partition = spec.Partition is { } p ? Template.Parse(p) : null;
+        var priority = spec.Priority is { } text
+            ? int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var fixedPriority) ? (Func<JsonElement?, int>)(_ => fixedPriority) : RenderPriority(spec.Name, Template.Parse(text))
+            : null;
+        return new WorkflowQueue
+        {
+            Name = spec.Name,
+            Partition = partition is null ? null : input => partition.Render(InputScope(input)).Trim(),
+            Priority = priority,
+            Limits = spec.Limits,
+        };
+    }
+
+    private static Func<JsonElement?, int> RenderPriority(string queue, Template template) => input =>
+    {
+        var text = template.Render(InputScope(input)).Trim();
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new Queues.QueueDefinitionException(queue, $"the priority rendered as '{text}', which is not a whole number; check the 'priority' template.");
+    };
+
+    /// <summary>What a queue's templates see when a run starts: its inputs.</summary>
+    private static JsonElement InputScope(JsonElement? input) =>
+        Serialization.RatchetJson.Parse("{\"inputs\":" + (input?.GetRawText() ?? "{}") + "}");
 }

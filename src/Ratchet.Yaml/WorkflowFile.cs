@@ -181,9 +181,31 @@ public sealed record WorkflowFile
     /// <summary>How many nodes one run may visit before it fails as a runaway loop (<c>max_visits:</c>); null for the engine's default, 1000.</summary>
     public int? MaxVisits { get; init; }
 
+    /// <summary>The queue the workflow's runs wait in (<c>queue:</c>); null for none.</summary>
+    public QueueSpec? Queue { get; init; }
+
     /// <summary>The nodes, in file order.</summary>
     public required IReadOnlyList<NodeSpec> Nodes { get; init; }
 
     /// <summary>The folder the file is in: relative paths in it are relative to this.</summary>
     public string Directory => System.IO.Path.GetDirectoryName(Path) ?? ".";
+}
+
+/// <summary>
+/// <c>queue:</c> of a workflow: the queue's name, the run's partition key and priority (templates over
+/// <c>inputs</c>), and limits that are stored for the queue when it is not set in the store yet.
+/// </summary>
+public sealed record QueueSpec
+{
+    /// <summary>The queue's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>A template rendering the partition key, e.g. <c>{{ inputs.repo }}</c>; null for none.</summary>
+    public string? Partition { get; init; }
+
+    /// <summary>A whole number or a template rendering one; null for 0.</summary>
+    public string? Priority { get; init; }
+
+    /// <summary>Limits for the queue (set in the store when it has none); null to leave them to <c>ratchet queue set</c>.</summary>
+    public Queues.QueueDefinition? Limits { get; init; }
 }

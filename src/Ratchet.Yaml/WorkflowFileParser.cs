@@ -28,7 +28,8 @@ public static class WorkflowFileParser
     /// <summary>How deep sequences and mappings may nest.</summary>
     public const int MaxDepth = 64;
 
-    private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "max_visits", "nodes"];
+    private static readonly string[] TopKeys = ["name", "description", "version", "inputs", "defaults", "workspace", "timeout", "max_visits", "queue", "nodes"];
+    private static readonly string[] QueueKeys = ["name", "partition", "priority", "concurrency", "per_worker", "rate", "partition_concurrency"];
     private static readonly string[] CommonNodeKeys = ["description", "retry", "timeout", "next", "on", "fails_workflow"];
     private static readonly string[] DefaultKeys = ["retry", "timeout", "env", "working_directory"];
     private static readonly string[] InputKeys = ["type", "required", "default", "description"];
@@ -107,6 +108,7 @@ public static class WorkflowFileParser
             var workspace = WorkspaceMode.Shared;
             TimeSpan? timeout = null;
             int? maxVisits = null;
+            QueueSpec? queue = null;
             YamlMappingNode? nodes = null;
             foreach (var (keyNode, value) in root.Children)
             {
@@ -151,6 +153,9 @@ public static class WorkflowFileParser
                             Problem(At(value), $"'max_visits' is {maxVisits}; it must be at least 1 (how many nodes one run may visit before it fails as a loop whose exit never holds).");
                         }
 
+                        break;
+                    case "queue":
+                        queue = ReadQueue(value);
                         break;
                     case "nodes":
                         nodes = value as YamlMappingNode;
@@ -218,8 +223,96 @@ public static class WorkflowFileParser
                     Workspace = workspace,
                     Timeout = timeout,
                     MaxVisits = maxVisits,
+                    Queue = queue,
                     Nodes = specs,
                 };
+        }
+
+        /// <summary><c>queue: llm</c>, or a mapping with the name, the run's partition and priority, and the queue's limits.</summary>
+        private QueueSpec? ReadQueue(YamlNode node)
+        {
+            if (node is YamlScalarNode)
+            {
+                var text = Text(node, "queue");
+                return text is null ? null : QueueName(node, text) is { } name ? new QueueSpec { Name = name } : null;
+            }
+
+            if (node is not YamlMappingNode mapping)
+            {
+                Problem(At(node), "'queue' must be a queue's name or a mapping, e.g.\n  queue: { name: llm, partition: \"{{ inputs.repo }}\", concurrency: 2, rate: 5/1s }");
+                return null;
+            }
+
+            string? queueName = null, partition = null, priority = null, rate = null;
+            int? concurrency = null, perWorker = null, partitionConcurrency = null;
+            YamlNode? rateNode = null;
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                switch (Key(keyNode))
+                {
+                    case "name": queueName = Text(value, "queue name") is { } n ? QueueName(value, n) : null; break;
+                    case "partition":
+                        partition = Text(value, "queue partition");
+                        if (partition is not null)
+                        {
+                            CheckTemplate(partition, value, "the queue's partition");
+                        }
+
+                        break;
+                    case "priority":
+                        priority = Text(value, "queue priority");
+                        if (priority is not null && !int.TryParse(priority, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
+                        {
+                            CheckTemplate(priority, value, "the queue's priority");
+                        }
+
+                        break;
+                    case "concurrency": concurrency = Integer(value, "queue concurrency"); break;
+                    case "per_worker": perWorker = Integer(value, "queue per_worker"); break;
+                    case "partition_concurrency": partitionConcurrency = Integer(value, "queue partition_concurrency"); break;
+                    case "rate": rate = Text(value, "queue rate"); rateNode = value; break;
+                    default: Unknown(keyNode, Key(keyNode), "in 'queue'", QueueKeys); break;
+                }
+            }
+
+            if (queueName is null)
+            {
+                Problem(At(mapping), "'queue' has no 'name:'; name the queue, e.g. name: llm.");
+                return null;
+            }
+
+            Queues.QueueDefinition? limits = null;
+            if (concurrency is not null || perWorker is not null || rate is not null || partitionConcurrency is not null)
+            {
+                try
+                {
+                    var (rateLimit, ratePeriod) = rate is null ? ((int?)null, (TimeSpan?)null) : Queues.QueueDefinition.ParseRate(queueName, rate);
+                    limits = new Queues.QueueDefinition
+                    {
+                        Name = queueName, Concurrency = concurrency, PerWorker = perWorker, RateLimit = rateLimit, RatePeriod = ratePeriod,
+                        PartitionConcurrency = partitionConcurrency ?? 1,
+                    };
+                    limits.Validate();
+                }
+                catch (Queues.QueueDefinitionException ex)
+                {
+                    Problem(At(rateNode ?? mapping), ex.Message);
+                    return null;
+                }
+            }
+
+            return new QueueSpec { Name = queueName, Partition = partition, Priority = priority, Limits = limits };
+        }
+
+        private string? QueueName(YamlNode at, string name)
+        {
+            if (WorkflowIds.IsValid(name, out _))
+            {
+                return name;
+            }
+
+            Problem(At(at), $"the queue name '{name}' must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit.");
+            return null;
         }
 
         private IEnumerable<InputSpec> ReadInputs(YamlNode node)

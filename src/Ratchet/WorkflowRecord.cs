@@ -88,6 +88,19 @@ public sealed record WorkflowRecord
     /// <summary>When the workflow was archived; archived workflows are left out of listings unless asked for.</summary>
     public DateTimeOffset? ArchivedAt { get; init; }
 
+    /// <summary>
+    /// The queue the workflow runs in (see <see cref="Queues.QueueDefinition"/>), fixed when it is created; null for
+    /// none. A store leases a queue's workflow only while the queue has room.
+    /// </summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The workflow's partition key in its queue (for example a repository): the queue runs one key's workflows at a time, or as many as its partition concurrency.</summary>
+    public string? QueuePartition { get; init; }
+
+    /// <summary>Among the due workflows of its queue, higher priorities are claimed first; 0 by default.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int QueuePriority { get; init; }
+
     /// <summary>Whether the workflow is Completed, Failed or Cancelled.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status.IsTerminal();

@@ -23,3 +23,5 @@ public sealed class FilesExportImportConformanceTests : ExportImportConformanceT
 public sealed class FilesConcurrencyConformanceTests : ConcurrencyConformanceTests<FilesStoreFactory>;
 
 public sealed class FilesAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<FilesStoreFactory>;
+
+public sealed class FilesQueueConformanceTests : QueueConformanceTests<FilesStoreFactory>;

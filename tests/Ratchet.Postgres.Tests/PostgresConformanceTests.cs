@@ -23,3 +23,5 @@ public sealed class PostgresExportImportConformanceTests : ExportImportConforman
 public sealed class PostgresConcurrencyConformanceTests : ConcurrencyConformanceTests<PostgresStoreFactory>;
 
 public sealed class PostgresAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<PostgresStoreFactory>;
+
+public sealed class PostgresQueueConformanceTests : QueueConformanceTests<PostgresStoreFactory>;

@@ -23,3 +23,5 @@ public sealed class RedisExportImportConformanceTests : ExportImportConformanceT
 public sealed class RedisConcurrencyConformanceTests : ConcurrencyConformanceTests<RedisStoreFactory>;
 
 public sealed class RedisAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisQueueConformanceTests : QueueConformanceTests<RedisStoreFactory>;

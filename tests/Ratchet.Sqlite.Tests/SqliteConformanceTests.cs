@@ -23,3 +23,5 @@ public sealed class SqliteExportImportConformanceTests : ExportImportConformance
 public sealed class SqliteConcurrencyConformanceTests : ConcurrencyConformanceTests<SqliteStoreFactory>;
 
 public sealed class SqliteAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<SqliteStoreFactory>;
+
+public sealed class SqliteQueueConformanceTests : QueueConformanceTests<SqliteStoreFactory>;

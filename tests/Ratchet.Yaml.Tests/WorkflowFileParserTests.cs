@@ -377,6 +377,39 @@ public sealed class WorkflowFileParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_Queue_PlacesEachRunByItsInputsAndCarriesTheLimits()
+    {
+        const string yaml = """
+            name: review
+            inputs:
+              repo: { type: string }
+              priority: { type: int, default: 0 }
+            queue: { name: llm, partition: "{{ inputs.repo }}", priority: "{{ inputs.priority }}", concurrency: 2, per_worker: 1, rate: 5/1s }
+            nodes:
+              a: { run: echo }
+            """;
+        var file = WorkflowFileParser.Parse(yaml, "/srv/demo/flow.yaml");
+        var queue = WorkflowCompiler.Compile(file, new ShellOptions(), _ => file)[0].Definition.Queue!;
+        var input = Ratchet.Serialization.RatchetJson.Parse("""{"repo":"acme/widgets","priority":7}""");
+
+        Assert.Equal("llm", queue.Name);
+        Assert.Equal("acme/widgets", queue.Partition!(input));
+        Assert.Equal(7, queue.Priority!(input));
+        Assert.Equal((2, 1, 5, TimeSpan.FromSeconds(1)), (queue.Limits!.Concurrency, queue.Limits.PerWorker, queue.Limits.RateLimit, queue.Limits.RatePeriod));
+
+        var plain = WorkflowFileParser.Parse("name: plain\nqueue: repos\nnodes:\n  a: { run: echo }\n", "/srv/demo/flow.yaml");
+        Assert.Equal(("repos", null), (plain.Queue!.Name, plain.Queue.Limits));
+    }
+
+    [Fact]
+    public void Parse_QueueWithoutNameOrWithABadRate_IsRefused()
+    {
+        Assert.Contains("'queue' has no 'name:'", Assert.Single(Refused("name: q\nqueue: { concurrency: 2 }\nnodes:\n  a: { run: echo }\n").Problems).Message, StringComparison.Ordinal);
+        Assert.Contains("the rate 'fast'", Assert.Single(Refused("name: q\nqueue: { name: llm, rate: fast }\nnodes:\n  a: { run: echo }\n").Problems).Message, StringComparison.Ordinal);
+        Assert.Contains("the concurrency must be at least 1", Assert.Single(Refused("name: q\nqueue: { name: llm, concurrency: 0 }\nnodes:\n  a: { run: echo }\n").Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_HoleInsideDoubleQuotesOrAQuotedHeredoc_IsAccepted()
     {
         const string yaml = """

@@ -174,6 +174,11 @@ internal static class StateCommands
             o.WriteLine($"  error:     [{failure.Type}]{(failure.Node is null ? "" : $" at '{failure.Node}'")}: {failure.Message}");
         }
 
+        if (workflow.Queue is not null)
+        {
+            o.WriteLine($"  queue:     {workflow.Queue}{(workflow.QueuePartition is { } partition ? $" (partition {partition})" : "")}{(workflow.QueuePriority != 0 ? $", priority {workflow.QueuePriority}" : "")}");
+        }
+
         if (workflow.ParentId is not null)
         {
             o.WriteLine($"  parent:    {workflow.ParentId}");

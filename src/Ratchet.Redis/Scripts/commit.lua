@@ -14,7 +14,7 @@ local wfs = {}
 for k = 1, tonumber(nexta()) do
   wfs[k] = { kind = nexta(), id = nexta(), expected = tonumber(nexta()), lease = nexta(), doc = nexta(),
     st = nexta(), ty = nexta(), pa = nexta(), ck = nexta(), up = nexta(), due = nexta(), done = nexta(),
-    term = nexta(), ar = nexta(), lo = nexta(), le = nexta() }
+    term = nexta(), ar = nexta(), lo = nexta(), le = nexta(), qu = nexta() }
 end
 local function pairsSection()
   local t = {}
@@ -86,6 +86,7 @@ for _, w in ipairs(wfs) do
   if w.kind == 'c' then
     redis.call('HSET', key, 'doc', w.doc, 'v', 1, 'st', w.st, 'ty', w.ty, 'pa', w.pa, 'ck', w.ck, 'up', w.up,
       'due', w.due, 'done', w.done, 'term', w.term, 'ar', w.ar, 'lo', w.lo, 'le', w.le)
+    qjoin(w.id, w.qu)
     redis.call('ZADD', P .. 'idx:created', 0, w.ck)
     if w.lo ~= '' then redis.call('SADD', P .. 'lease:' .. w.lo, w.id) end
     reactive(nil, w.ck, w.term, w.ar)

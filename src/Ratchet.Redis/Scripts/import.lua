@@ -7,8 +7,8 @@ end
 local i = 3
 local function nexta() local v = ARGV[i]; i = i + 1; return v end
 for _ = 1, tonumber(nexta()) do
-  local id, doc, v, st, ty, pa, ck, up, due, done, term, ar, lo, le, ws =
-    nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta()
+  local id, doc, v, st, ty, pa, ck, up, due, done, term, ar, lo, le, qu, ws =
+    nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta(), nexta()
   local key = wkey(id)
   local write = redis.call('EXISTS', key) == 0
   if write then
@@ -19,6 +19,7 @@ for _ = 1, tonumber(nexta()) do
     reactive(nil, ck, term, ar)
     if lo ~= '' then redis.call('SADD', P .. 'lease:' .. lo, id) end
     if ws ~= '' then redis.call('HSET', P .. 'ws', id, ws) end
+    qjoin(id, qu)
   end
   for _, kind in ipairs({ 'ss', 'es', 'cs' }) do
     local name = (kind == 'ss' and 'steps:') or (kind == 'es' and 'events:') or 'cmds:'

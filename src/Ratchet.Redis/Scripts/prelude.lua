@@ -37,3 +37,67 @@ end
 local function dueNow(due, term, ar, now)
   return due ~= '' and term == '0' and ar == '' and tonumber(due) <= now
 end
+-- Queues. A workflow of a queue has 'qu' = "<priority>\n<partition>\n<queue>" in its hash and is a member of
+-- qall:<queue> (pruned lazily once it ended, was archived or deleted); 'queues' names the queues with members. A
+-- queue's limits are its JSON in kv:ratchet.queues; qstarts:<queue> holds its starts by time for the rate window.
+local function qparse(qu)
+  local pr, pa, name = string.match(qu, '^(-?%d+)\n(.-)\n(.*)$')
+  if pa == '' then pa = nil end
+  return name, pa, tonumber(pr)
+end
+local function qjoin(id, qu)
+  if qu == '' then return end
+  local name = qparse(qu)
+  redis.call('HSET', wkey(id), 'qu', qu)
+  redis.call('SADD', P .. 'qall:' .. name, id)
+  redis.call('SADD', P .. 'queues', name)
+end
+local function qdef(name)
+  local r = redis.call('HGET', P .. 'kv:ratchet.queues', name)
+  if not r then return {} end
+  return cjson.decode(string.match(r, '^%d+\n%d+\n(.*)$'))
+end
+-- The queue's slots in use (live leases) and its due, claimable workflows (of the types asked for, if any).
+local function qscan(name, now, types)
+  local holders, cands = {}, {}
+  local set = P .. 'qall:' .. name
+  for _, id in ipairs(redis.call('SMEMBERS', set)) do
+    local f = redis.call('HMGET', wkey(id), 'qu', 'lo', 'le', 'term', 'ar', 'due', 'ty')
+    if not f[1] or f[4] == '1' or (f[5] and f[5] ~= '') then
+      redis.call('SREM', set, id)
+    else
+      local _, pa, pr = qparse(f[1])
+      if leased(f[2], f[3], now) then
+        holders[#holders + 1] = { pa = pa, lo = f[2] }
+      elseif f[6] and f[6] ~= '' and tonumber(f[6]) <= now and (types == nil or types[f[7]]) then
+        cands[#cands + 1] = { id = id, pa = pa, pr = pr, due = tonumber(f[6]) }
+      end
+    end
+  end
+  if redis.call('SCARD', set) == 0 then redis.call('SREM', P .. 'queues', name) end
+  return holders, cands
+end
+-- How many more the queue admits for owner now, the running count per partition and the partition limit.
+local function qadmission(name, def, holders, owner, now)
+  local free = math.huge
+  if def.concurrency then free = math.min(free, def.concurrency - #holders) end
+  if def.perWorker then
+    local mine = 0
+    for _, h in ipairs(holders) do if h.lo == owner then mine = mine + 1 end end
+    free = math.min(free, def.perWorker - mine)
+  end
+  if def.rateLimit and def.ratePeriodUs then
+    local key = P .. 'qstarts:' .. name
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', now - def.ratePeriodUs))
+    free = math.min(free, def.rateLimit - redis.call('ZCARD', key))
+  end
+  local parts = {}
+  for _, h in ipairs(holders) do if h.pa then parts[h.pa] = (parts[h.pa] or 0) + 1 end end
+  return free, parts, def.partitionConcurrency or 1
+end
+local function qstarted(name, def, now, count)
+  if not (def.rateLimit and def.ratePeriodUs) then return end
+  for _ = 1, count do
+    redis.call('ZADD', P .. 'qstarts:' .. name, string.format('%d', now), tostring(redis.call('INCR', P .. 'qstarts-seq')))
+  end
+end

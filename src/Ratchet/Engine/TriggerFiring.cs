@@ -111,7 +111,7 @@ internal sealed class TriggerFiring(WorkflowEngine engine)
 
         var definition = engine.Definitions.Latest(targetType);
         var origin = new TriggerOrigin(name, source.Id, source.Type, depth);
-        var record = engine.Creator.Build(new NewWorkflow
+        var record = engine.Creator.Build(definition.Place(new NewWorkflow
         {
             Type = targetType,
             Input = input,
@@ -121,7 +121,7 @@ internal sealed class TriggerFiring(WorkflowEngine engine)
 
             // The chain is one story: the started workflow's spans join the trace of the one that fired it.
             TraceParent = source.TraceParent,
-        }, engine.Ids.NewId()) with { CreatedAt = now, UpdatedAt = now, DueAt = now };
+        }), engine.Ids.NewId()) with { CreatedAt = now, UpdatedAt = now, DueAt = now };
         plan.Changes.CreateWorkflow(record)
             .AppendEvent(new AuditEvent
             {

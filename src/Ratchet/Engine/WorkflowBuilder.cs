@@ -26,6 +26,7 @@ public sealed class WorkflowBuilder
     private RetryPolicy _defaultRetry = RetryPolicy.Default;
     private TimeSpan? _timeout;
     private int? _maxVisits;
+    private WorkflowQueue? _queue;
     private string? _description;
 
     /// <summary>Starts a definition named <paramref name="name"/> (the workflow type).</summary>
@@ -194,6 +195,24 @@ public sealed class WorkflowBuilder
         return this;
     }
 
+    /// <summary>
+    /// Runs the workflows in a named queue: a store leases one only while the queue's limits (concurrency across all
+    /// workers, per worker, rate, one at a time per partition) leave room, highest priority first.
+    /// </summary>
+    public WorkflowBuilder Queue(WorkflowQueue queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        WorkflowIds.Validate(queue.Name, nameof(queue));
+        if (queue.Limits is { } limits)
+        {
+            queue = queue with { Limits = limits with { Name = queue.Name } };
+            queue.Limits.Validate();
+        }
+
+        _queue = queue;
+        return this;
+    }
+
     /// <summary>A description of the workflow.</summary>
     public WorkflowBuilder Description(string description)
     {
@@ -255,7 +274,7 @@ public sealed class WorkflowBuilder
             throw new WorkflowDefinitionException(_name, problems.Distinct().ToArray());
         }
 
-        return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description, _maxVisits);
+        return new WorkflowDefinition(_name, start, _nodes.ToArray(), _defaultRetry, _timeout, _description, _maxVisits, _queue);
     }
 
     /// <summary>Reachability and ways out; runs even when other problems were found, skipping unknown targets, so that every problem is listed at once.</summary>

@@ -21,9 +21,10 @@ public sealed class WorkflowDefinition
 
     private readonly Dictionary<string, NodeDefinition> _nodes;
 
-    internal WorkflowDefinition(string name, string startNode, IReadOnlyList<NodeDefinition> nodes, RetryPolicy defaultRetry, TimeSpan? timeout, string? description, int? maxVisits = null)
+    internal WorkflowDefinition(string name, string startNode, IReadOnlyList<NodeDefinition> nodes, RetryPolicy defaultRetry, TimeSpan? timeout, string? description, int? maxVisits = null, WorkflowQueue? queue = null)
     {
         MaxVisits = maxVisits;
+        Queue = queue;
         Name = name;
         StartNode = startNode;
         Nodes = nodes;
@@ -57,6 +58,12 @@ public sealed class WorkflowDefinition
 
     /// <summary>How many nodes one run may visit before it fails (see <see cref="WorkflowBuilder.MaxVisits"/>); null for the engine's <see cref="RatchetOptions.MaxVisits"/>.</summary>
     public int? MaxVisits { get; }
+
+    /// <summary>The queue its workflows run in (see <see cref="WorkflowBuilder.Queue"/>); null for none.</summary>
+    public WorkflowQueue? Queue { get; }
+
+    /// <summary>A start request placed in the definition's queue, if it has one.</summary>
+    internal Storage.NewWorkflow Place(Storage.NewWorkflow request) => Queue is null ? request : Queue.Place(request);
 
     /// <summary>The node with this name.</summary>
     /// <exception cref="KeyNotFoundException">There is none.</exception>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ratchet.Queues;
 using Ratchet.Serialization;
 using Ratchet.Storage;
 using Ratchet.Triggers;
@@ -30,6 +31,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly List<WorkflowRunner> _runners = [];
     private readonly bool _ownsStore;
     private readonly TriggerFiring _triggerFiring;
+    private readonly ConcurrentDictionary<string, byte> _seededQueues = new(StringComparer.Ordinal);
 
     internal WorkflowEngine(
         IRatchetStore store,
@@ -125,6 +127,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             TraceParent = traceParent,
         };
         var observe = Observers.HasObservers;
+        if (definition.Queue is { } queue)
+        {
+            // A queue's workflow takes a slot only through the store's claim, which counts the queue's slots: it is
+            // not handed to the local runner, which is woken to claim it instead.
+            request = definition.Place(request);
+            runner = null;
+            await EnsureQueueAsync(queue, cancellationToken);
+        }
+
         var result = await Creator.CreateAsync(request, (pending, changes) =>
         {
             if (runner is null)
@@ -172,9 +183,37 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             {
                 runner!.Accept(workflow);
             }
+            else if (workflow.Queue is not null)
+            {
+                Nudge();
+            }
         }
 
         return workflow;
+    }
+
+    /// <summary>Stores a definition's queue limits once per engine, when the store has no such queue yet (a set queue keeps its own).</summary>
+    internal async Task EnsureQueueAsync(WorkflowQueue queue, CancellationToken cancellationToken)
+    {
+        if (queue.Limits is not { } limits || !_seededQueues.TryAdd(queue.Name, 0))
+        {
+            return;
+        }
+
+        try
+        {
+            await Store.CommitAsync(new ChangeSet().SaveValue(QueueCatalog.Namespace, queue.Name,
+                QueueCatalog.ToJson(limits with { UpdatedAt = Clock.GetStoreNow() }), expectedVersion: 0), cancellationToken);
+        }
+        catch (KeyValueConcurrencyException)
+        {
+            // Set already (by `ratchet queue set` or another engine): those limits stand.
+        }
+        catch
+        {
+            _seededQueues.TryRemove(queue.Name, out _);
+            throw;
+        }
     }
 
     /// <summary>

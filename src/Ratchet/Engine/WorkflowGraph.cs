@@ -13,6 +13,12 @@ public static class WorkflowGraph
         var ids = Ids(definition);
         var text = new StringBuilder("flowchart TD\n");
         text.Append("    start((start)) --> ").Append(ids[definition.StartNode]).Append('\n');
+        if (definition.Queue is { } queue)
+        {
+            // Where a run waits for its turn before the first node: its queue, drawn on the way in.
+            text.Append("    queue[/\"queue ").Append(queue.Name).Append("\"/] -.-> start\n");
+        }
+
         foreach (var node in definition.Nodes)
         {
             var id = ids[node.Name];
@@ -68,6 +74,12 @@ public static class WorkflowGraph
         text.Append("digraph \"").Append(Quote(definition.Name)).Append("\" {\n");
         text.Append("    rankdir=TB;\n    node [shape=box, style=rounded];\n");
         text.Append("    \"$start\" [shape=circle, label=\"start\"];\n");
+        if (definition.Queue is { } queue)
+        {
+            text.Append("    \"$queue\" [shape=parallelogram, label=\"queue ").Append(Quote(queue.Name)).Append("\"];\n");
+            text.Append("    \"$queue\" -> \"$start\" [style=dashed];\n");
+        }
+
         text.Append("    \"$start\" -> \"").Append(Quote(definition.StartNode)).Append("\";\n");
         foreach (var node in definition.Nodes)
         {

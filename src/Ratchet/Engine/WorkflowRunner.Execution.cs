@@ -369,9 +369,14 @@ public sealed partial class WorkflowRunner
         var observe = _engine.Observers.HasObservers;
         var context = new NodeContext(parent, node.Name, parent.Attempt, _engine.Services, _engine.Clock, static (_, _) => Task.CompletedTask, execution.Token);
         var childDefinition = _engine.Definitions.Contains(node.ChildType) ? _engine.Definitions.Latest(node.ChildType) : null;
-        var runHere = childDefinition is not null && IsAccepting;
-        StepPlan? park = null;
-        var created = await _engine.Creator.CreateAsync(new NewWorkflow
+        // A child in a queue takes a slot only through the store's claim, like any workflow of its queue.
+        var runHere = childDefinition is { Queue: null } && IsAccepting;
+        if (childDefinition?.Queue is { } queue)
+        {
+            await _engine.EnsureQueueAsync(queue, CancellationToken.None);
+        }
+
+        var request = new NewWorkflow
         {
             Type = node.ChildType,
             Input = node.ChildInput(context),
@@ -379,7 +384,9 @@ public sealed partial class WorkflowRunner
             DefinitionVersion = childDefinition?.Version ?? "",
             StartNode = childDefinition?.StartNode,
             TraceParent = parent.TraceParent,
-        }, (pending, changes) =>
+        };
+        StepPlan? park = null;
+        var created = await _engine.Creator.CreateAsync(childDefinition?.Place(request) ?? request, (pending, changes) =>
         {
             park = Steps.Park(parent, node, WaitReason.Child, pending.Id, null, now, observe,
                 Steps.Payload(("reason", nameof(WaitReason.Child)), ("child", pending.Id), ("childType", pending.Type)));
@@ -414,6 +421,10 @@ public sealed partial class WorkflowRunner
         if (runHere && created.Workflow.LeaseOwner == Owner)
         {
             Accept(created.Workflow);
+        }
+        else if (created.Workflow.Queue is not null)
+        {
+            Nudge();
         }
 
         return null;

@@ -27,6 +27,8 @@ public static class ReservedNamespaces
         AgentDirectory.ProvidersNamespace => ("Ratchet's provider records (API keys encrypted under the master key)", "AgentDirectory manages them"),
         AgentDirectory.AgentsNamespace => ("Ratchet's agent profiles", "AgentDirectory manages them"),
         TriggerCatalog.Namespace => ("Ratchet's triggers", "TriggerCatalog manages them"),
+        Queues.QueueCatalog.Namespace => ("Ratchet's queues and their limits", "QueueCatalog manages them"),
+        "ratchet.queue-starts" => ("the starts that queues' rate windows count (files store)", "the store's claims keep them"),
         "ratchet.definitions" => ("Ratchet's copies of the workflow files that runs started with", "DefinitionCatalog records them"),
         "ratchet.github" => ("the ids of Ratchet's GitHub progress comments", "the GitHub progress observer keeps them"),
         _ => ("Ratchet's own records", "only Ratchet writes to ratchet.* namespaces; use another namespace for your own values"),

@@ -96,12 +96,15 @@ public interface ILeaseStore
 {
     /// <summary>
     /// Leases up to <see cref="LeaseRequest.MaxCount"/> due, non-terminal, unarchived workflows that are not leased
-    /// or whose lease has expired (a dead worker's). Returns them at their new version.
+    /// or whose lease has expired (a dead worker's). Returns them at their new version. A workflow of a queue
+    /// (<see cref="WorkflowRecord.Queue"/>) is leased only while its queue's limits leave room, counted atomically
+    /// with the claim, highest priority first (see <see cref="Queues.QueueCatalog"/>).
     /// </summary>
     Task<IReadOnlyList<WorkflowRecord>> ClaimDueWorkflowsAsync(LeaseRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Leases one workflow whether due or not, unless another owner holds a live lease on it (then null).
+    /// Leases one workflow whether due or not, unless another owner holds a live lease on it, or it is in a queue
+    /// that has no room for it (then null).
     /// Claiming a workflow one already holds renews the lease. Returns it at its new version.
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">There is no such workflow.</exception>

@@ -24,7 +24,8 @@ internal static class StoreRows
 {
     public const string WorkflowColumns =
         "id, type, definition_version, status, wait_reason, wait_detail, current_node, input, artifacts, metadata, parent_id, attempt, " +
-        "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at";
+        "due_at, lease_owner, lease_expires_at, version, error, trace_parent, created_at, updated_at, completed_at, archived_at, " +
+        "queue, queue_partition, queue_priority";
 
     public const string WorkspaceColumns = "workflow_id, path, status, created_at, heartbeat_at";
     public const string ValueColumns = "namespace, key, value, version, updated_at";
@@ -72,6 +73,9 @@ internal static class StoreRows
         UpdatedAt = StoreTime.FromMicroseconds(r.GetInt64(19)),
         CompletedAt = Time(r, 20),
         ArchivedAt = Time(r, 21),
+        Queue = Text(r, 22),
+        QueuePartition = Text(r, 23),
+        QueuePriority = (int)r.GetInt64(24),
     };
 
     /// <summary>Columns: workflow id, seq, node, attempt, outcome, output, error, started_at, finished_at.</summary>

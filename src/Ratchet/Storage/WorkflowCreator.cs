@@ -32,6 +32,15 @@ internal sealed record NewWorkflow
 
     /// <summary>The <c>traceparent</c> of the starting operation.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The queue it runs in, its partition key and priority there; null for none.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Its partition key in <see cref="Queue"/>.</summary>
+    public string? QueuePartition { get; init; }
+
+    /// <summary>Its priority in <see cref="Queue"/> (higher first).</summary>
+    public int QueuePriority { get; init; }
 }
 
 /// <summary>The outcome of <see cref="WorkflowCreator.CreateAsync(NewWorkflow, CancellationToken)"/>.</summary>
@@ -82,6 +91,9 @@ internal sealed class WorkflowCreator
             TraceParent = request.TraceParent,
             CreatedAt = now,
             UpdatedAt = now,
+            Queue = request.Queue,
+            QueuePartition = request.Queue is null ? null : request.QueuePartition,
+            QueuePriority = request.Queue is null ? 0 : request.QueuePriority,
         };
     }
 
