@@ -45,7 +45,7 @@ namespace Ratchet.Redis;
 public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 {
     /// <summary>The data model version this binary writes and reads.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 2;
 
     private readonly IRedisClient _client;
     private readonly RedisStoreOptions _options;
@@ -148,7 +148,7 @@ public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 
         if (version < SchemaVersion)
         {
-            // Older data reads as it is (schema 4 added queues: workflows without 'qu' are in none); the newer number
+            // Older data reads as it is (schema 2 added queues: workflows without 'qu' are in none); the newer number
             // keeps a Ratchet that would ignore queues' limits from opening the store.
             await EvaluateAsync(RedisScripts.Schema, [_prefix, SchemaVersion.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
         }
