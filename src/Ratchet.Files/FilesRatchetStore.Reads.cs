@@ -53,6 +53,10 @@ public sealed partial class FilesRatchetStore
         RunAsync<IReadOnlyList<CommandExecution>>(session => session.Commands(workflowId).ToArray(), cancellationToken);
 
     /// <inheritdoc />
+    protected override Task<IReadOnlyList<SignalRecord>> GetPendingSignalsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<SignalRecord>>(session => session.Signals(workflowId).ToArray(), cancellationToken);
+
+    /// <inheritdoc />
     protected override Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken) =>
         RunAsync(session => session.Workspace(workflowId), cancellationToken);
 
@@ -104,6 +108,7 @@ public sealed partial class FilesRatchetStore
                 Events = workflows.SelectMany(w => session.Events(w.Id)).ToArray(),
                 Commands = workflows.SelectMany(w => session.Commands(w.Id)).ToArray(),
                 Workspaces = workflows.Select(w => session.Workspace(w.Id)).OfType<WorkspaceRecord>().ToArray(),
+                Signals = workflows.SelectMany(w => session.Signals(w.Id)).ToArray(),
                 Values = namespaces.SelectMany(session.Values).ToArray(),
                 Checkpoints = namespaces.SelectMany(n => session.Checkpoints(n, OnDamage.Refuse)).ToArray(),
             }.Canonicalize();

@@ -74,6 +74,10 @@ public sealed partial class FilesRatchetStore
         Write(session, changes.Events, static e => e.WorkflowId, static (session, e) => session.AppendEvent(e));
         Write(session, changes.Commands, static c => c.WorkflowId, static (session, c) => session.AppendCommand(c));
         Write(session, changes.Workspaces, static w => w.WorkflowId, static (session, w) => session.PutWorkspace(w));
+        if (changes.HasSignals)
+        {
+            ApplySignals(session, changes);
+        }
 
         foreach (var write in changes.KeyValues)
         {
@@ -91,6 +95,29 @@ public sealed partial class FilesRatchetStore
                 session.RemoveValue(write.Namespace, write.Key);
             }
         }
+    }
+
+    /// <summary>Consumes, then checks, then sends: the contract's order for a change set's signal operations.</summary>
+    private static void ApplySignals(FilesSession session, ChangeSet changes)
+    {
+        foreach (var consume in changes.SignalConsumes)
+        {
+            if (session.Workflow(consume.WorkflowId) is null || !session.RemoveSignal(consume.WorkflowId, consume.Sequence))
+            {
+                throw SignalConflictException.NotPending(consume.WorkflowId, consume.Sequence);
+            }
+        }
+
+        foreach (var check in changes.SignalChecks)
+        {
+            if (session.Workflow(check.WorkflowId) is not null &&
+                session.Signals(check.WorkflowId).Exists(g => string.Equals(g.Name, check.Name, StringComparison.Ordinal)))
+            {
+                throw SignalConflictException.Pending(check.WorkflowId, check.Name);
+            }
+        }
+
+        Write(session, changes.Signals, static g => g.WorkflowId, static (session, g) => session.AppendSignal(g));
     }
 
     /// <summary>Writes each record of a workflow's journal, events, commands or workspace, refusing one whose workflow is missing.</summary>
@@ -353,6 +380,11 @@ public sealed partial class FilesRatchetStore
             foreach (var workspace in snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)))
             {
                 session.PutWorkspace(workspace);
+            }
+
+            foreach (var signals in snapshot.Signals.Where(g => imported.Contains(g.WorkflowId)).GroupBy(g => g.WorkflowId, StringComparer.Ordinal))
+            {
+                session.PutSignals(signals.Key, signals.OrderBy(g => g.Sequence).Select(StoreRecords.Truncate).ToList());
             }
 
             foreach (var entry in snapshot.Values)

@@ -17,7 +17,7 @@ internal sealed class FilesSession
     private const string KeyValueFolder = "kv";
 
     /// <summary>The files of a workflow's folder besides <c>state.json</c>.</summary>
-    private static readonly string[] RecordFiles = ["steps.jsonl", "events.jsonl", "commands.jsonl", "workspace.json"];
+    private static readonly string[] RecordFiles = ["steps.jsonl", "events.jsonl", "commands.jsonl", "workspace.json", "signals.jsonl"];
 
     private readonly FilesDisk _disk;
     private readonly Dictionary<string, WorkflowRecord?> _workflows = new(StringComparer.Ordinal);
@@ -25,6 +25,7 @@ internal sealed class FilesSession
     private readonly Dictionary<string, List<AuditEvent>> _events = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<CommandExecution>> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WorkspaceRecord?> _workspaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<SignalRecord>> _signals = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Key), KeyValueEntry?> _values = [];
     private readonly Dictionary<(string Namespace, string Name), CheckpointRecord?> _checkpoints = [];
     private readonly HashSet<(FileKind Kind, string Id)> _dirty = [];
@@ -52,6 +53,7 @@ internal sealed class FilesSession
         Events,
         Commands,
         Workspace,
+        Signals,
     }
 
     /// <summary>The store's time for this operation, whole microseconds.</summary>
@@ -70,6 +72,7 @@ internal sealed class FilesSession
         FileKind.Steps => "steps.jsonl",
         FileKind.Events => "events.jsonl",
         FileKind.Commands => "commands.jsonl",
+        FileKind.Signals => "signals.jsonl",
         _ => "workspace.json",
     };
 
@@ -138,6 +141,9 @@ internal sealed class FilesSession
     public List<AuditEvent> Events(string id) => Lines(_events, FileKind.Events, id, FilesJson.ParseEvents);
 
     public List<CommandExecution> Commands(string id) => Lines(_commands, FileKind.Commands, id, FilesJson.ParseCommands);
+
+    /// <summary>The workflow's pending signals, in sequence order (one file, replaced whole on every send and consume).</summary>
+    public List<SignalRecord> Signals(string id) => Lines(_signals, FileKind.Signals, id, FilesJson.ParseSignals);
 
     /// <summary>Whether the workflow's events can be read (and appended to); a damaged file is skipped with a warning.</summary>
     public bool EventsReadable(string id)
@@ -331,6 +337,7 @@ internal sealed class FilesSession
         _events[id] = [];
         _commands[id] = [];
         _workspaces[id] = null;
+        _signals[id] = [];
         foreach (var kind in Enum.GetValues<FileKind>())
         {
             _dirty.Add((kind, id));
@@ -347,6 +354,29 @@ internal sealed class FilesSession
     public long AppendCommand(CommandExecution command) =>
         Append(Commands(command.WorkflowId), FileKind.Commands, command.WorkflowId, c => c.Sequence,
             sequence => StoreRecords.Truncate(command with { Sequence = sequence }));
+
+    public long AppendSignal(SignalRecord signal) =>
+        Append(Signals(signal.WorkflowId), FileKind.Signals, signal.WorkflowId, g => g.Sequence,
+            sequence => StoreRecords.Truncate(signal with { Sequence = sequence }));
+
+    /// <summary>Removes a pending signal; false if it is not pending.</summary>
+    public bool RemoveSignal(string id, long sequence)
+    {
+        if (Signals(id).RemoveAll(g => g.Sequence == sequence) == 0)
+        {
+            return false;
+        }
+
+        _dirty.Add((FileKind.Signals, id));
+        return true;
+    }
+
+    /// <summary>Replaces a workflow's pending signals wholesale (imports keep their sequences).</summary>
+    public void PutSignals(string id, List<SignalRecord> signals)
+    {
+        _signals[id] = signals;
+        _dirty.Add((FileKind.Signals, id));
+    }
 
     /// <summary>Replaces a workflow's journal, events and commands wholesale (imports keep their sequences).</summary>
     public void PutHistory(string id, List<StepRecord> steps, List<AuditEvent> events, List<CommandExecution> commands)
@@ -402,6 +432,7 @@ internal sealed class FilesSession
                 FileKind.Steps => FilesJson.LinesOrNull(_steps[id], RatchetJsonContext.Default.StepRecord),
                 FileKind.Events => FilesJson.LinesOrNull(_events[id], RatchetJsonContext.Default.AuditEvent),
                 FileKind.Commands => FilesJson.LinesOrNull(_commands[id], RatchetJsonContext.Default.CommandExecution),
+                FileKind.Signals => FilesJson.LinesOrNull(_signals[id], RatchetJsonContext.Default.SignalRecord),
                 _ => _workspaces[id] is { } workspace ? FilesJson.Document(workspace, RatchetJsonContext.Indented.WorkspaceRecord) : null,
             };
             plan.Add(new FileOperation(path, data));
@@ -488,6 +519,8 @@ internal static class FilesJson
     public static List<AuditEvent> ParseEvents(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.AuditEvent);
 
     public static List<CommandExecution> ParseCommands(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.CommandExecution);
+
+    public static List<SignalRecord> ParseSignals(byte[] bytes) => ParseLines(bytes, RatchetJsonContext.Default.SignalRecord);
 
     /// <summary>
     /// Every line must be a whole record: the files are replaced whole, atomically, so a torn line means damage and

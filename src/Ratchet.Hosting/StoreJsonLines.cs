@@ -12,7 +12,7 @@ namespace Ratchet.Hosting;
 /// <summary>
 /// The <c>jsonl</c> export: a header line <c>{"kind":"ratchet-export","formatVersion":1}</c>, then one line per record:
 /// the record's JSON object (as in the json export) with a <c>"kind"</c> property first: workflow, step, event, command,
-/// workspace, value or checkpoint. Lines can be filtered with grep/jq and read back by <c>state import</c>.
+/// workspace, signal, value or checkpoint. Lines can be filtered with grep/jq and read back by <c>state import</c>.
 /// </summary>
 internal static class StoreJsonLines
 {
@@ -31,6 +31,7 @@ internal static class StoreJsonLines
         WriteAll(output, "event", snapshot.Events, json.AuditEvent);
         WriteAll(output, "command", snapshot.Commands, json.CommandExecution);
         WriteAll(output, "workspace", snapshot.Workspaces, json.WorkspaceRecord);
+        WriteAll(output, "signal", snapshot.Signals, json.SignalRecord);
         WriteAll(output, "value", snapshot.Values, json.KeyValueEntry);
         WriteAll(output, "checkpoint", snapshot.Checkpoints, json.CheckpointRecord);
     }
@@ -62,6 +63,7 @@ internal static class StoreJsonLines
         var events = new List<AuditEvent>();
         var commands = new List<CommandExecution>();
         var workspaces = new List<WorkspaceRecord>();
+        var signals = new List<SignalRecord>();
         var values = new List<KeyValueEntry>();
         var checkpoints = new List<CheckpointRecord>();
         var number = 0;
@@ -107,6 +109,9 @@ internal static class StoreJsonLines
                     case "workspace":
                         workspaces.Add(Deserialize(element, json.WorkspaceRecord));
                         break;
+                    case "signal":
+                        signals.Add(Deserialize(element, json.SignalRecord));
+                        break;
                     case "value":
                         values.Add(Deserialize(element, json.KeyValueEntry));
                         break;
@@ -114,7 +119,7 @@ internal static class StoreJsonLines
                         checkpoints.Add(Deserialize(element, json.CheckpointRecord));
                         break;
                     default:
-                        throw new JsonException($"unknown kind '{kind}' (expected workflow, step, event, command, workspace, value or checkpoint)");
+                        throw new JsonException($"unknown kind '{kind}' (expected workflow, step, event, command, workspace, signal, value or checkpoint)");
                 }
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
@@ -125,7 +130,7 @@ internal static class StoreJsonLines
 
         return new StoreSnapshot
         {
-            Workflows = workflows, Steps = steps, Events = events, Commands = commands, Workspaces = workspaces, Values = values, Checkpoints = checkpoints,
+            Workflows = workflows, Steps = steps, Events = events, Commands = commands, Workspaces = workspaces, Signals = signals, Values = values, Checkpoints = checkpoints,
         }.Canonicalize();
     }
 

@@ -78,6 +78,22 @@ internal sealed class PostgresCommit
         "WITH d AS (DELETE FROM kv WHERE namespace = $1 AND key = $2 AND version = $3 RETURNING 1) " +
         "SELECT ratchet_value_refused($1, $2, $3) WHERE NOT EXISTS (SELECT FROM d)";
 
+    // Signals. A send first locks its workflow's row, so that concurrent sends (and a park's check) of one workflow
+    // serialise there and each statement after the lock sees the others' committed rows (READ COMMITTED takes a new
+    // snapshot per statement).
+    private const string LockWorkflowSql =
+        "WITH l AS (SELECT 1 FROM workflows WHERE id = $1 FOR NO KEY UPDATE) SELECT ratchet_workflow_refused($1, 1) WHERE NOT EXISTS (SELECT FROM l)";
+
+    private const string SendSignalSql =
+        $"INSERT INTO signals ({SignalColumns}) SELECT $1, coalesce((SELECT max(seq) FROM signals WHERE workflow_id = $1), 0) + 1, $2, $3, $4";
+
+    private const string ConsumeSignalSql =
+        "WITH d AS (DELETE FROM signals WHERE workflow_id = $1 AND seq = $2 RETURNING 1) " +
+        "SELECT ratchet_signal_refused($1, 'consume ' || $2::text) WHERE NOT EXISTS (SELECT FROM d)";
+
+    private const string CheckSignalSql =
+        "SELECT ratchet_signal_refused($1, 'pending ' || $2) WHERE EXISTS (SELECT FROM signals WHERE workflow_id = $1 AND name = $2)";
+
     // The engine's commit of a node: one workflow update plus the step, events and commands of that workflow. As one
     // statement (the appends unnest arrays and number themselves from the counters the update returns) it costs the
     // server one execution instead of one per row, and reads the workflow row once.
@@ -181,6 +197,11 @@ internal sealed class PostgresCommit
         commit.AddAppends(changes.Events, e => e.WorkflowId, EventSql, AddEvent);
         commit.AddAppends(changes.Commands, c => c.WorkflowId, CommandSql, AddCommand);
 
+        if (changes.HasSignals)
+        {
+            commit.AddSignals(changes);
+        }
+
         foreach (var workspace in changes.Workspaces)
         {
             var p = commit.Add(WorkspaceSql, ex => ex.SqlState == PostgresErrors.ForeignKeyViolation ? new WorkflowNotFoundException(workspace.WorkflowId) : null);
@@ -232,7 +253,7 @@ internal sealed class PostgresCommit
     internal static bool IsNodeCommit(ChangeSet changes)
     {
         if (changes.Workflows.Count != 1 || changes.Workflows[0].Kind != WorkflowWriteKind.Update || changes.Checks.Count > 0 ||
-            changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0 || changes.Workspaces.Count > 0)
+            changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0 || changes.Workspaces.Count > 0 || changes.HasSignals)
         {
             return false;
         }
@@ -240,6 +261,37 @@ internal sealed class PostgresCommit
         var id = changes.Workflows[0].Record.Id;
         return changes.Steps.All(s => s.WorkflowId == id) && changes.Events.All(e => e.WorkflowId == id) &&
             changes.Commands.All(c => c.WorkflowId == id);
+    }
+
+    /// <summary>Consumes, then checks, then sends: the contract's order for a change set's signal operations.</summary>
+    private void AddSignals(ChangeSet changes)
+    {
+        foreach (var id in changes.SignalConsumes.Select(c => c.WorkflowId).Concat(changes.SignalChecks.Select(c => c.WorkflowId))
+                     .Concat(changes.Signals.Select(g => g.WorkflowId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            Add(LockWorkflowSql, WorkflowRefusal(id, 1)).Add(Text(id));
+        }
+
+        foreach (var consume in changes.SignalConsumes)
+        {
+            var p = Add(ConsumeSignalSql, ex => ex.SqlState == PostgresErrors.SignalConflict ? SignalConflictException.NotPending(consume.WorkflowId, consume.Sequence) : null);
+            p.Add(Text(consume.WorkflowId));
+            p.Add(Bigint(consume.Sequence));
+        }
+
+        foreach (var check in changes.SignalChecks)
+        {
+            var p = Add(CheckSignalSql, ex => ex.SqlState == PostgresErrors.SignalConflict ? SignalConflictException.Pending(check.WorkflowId, check.Name) : null);
+            p.Add(Text(check.WorkflowId));
+            p.Add(Text(check.Name));
+        }
+
+        foreach (var signal in changes.Signals)
+        {
+            var p = Add(SendSignalSql, null);
+            p.Add(Text(signal.WorkflowId));
+            AddSignal(p, signal);
+        }
     }
 
     private void AddNodeCommit(ChangeSet changes)

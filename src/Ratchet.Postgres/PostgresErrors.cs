@@ -15,6 +15,9 @@ internal static class PostgresErrors
     /// <summary>Raised by <c>ratchet_value_refused</c>: a key-value entry at another version (detail: the stored version).</summary>
     public const string ValueConflict = "RT410";
 
+    /// <summary>Raised by <c>ratchet_signal_refused</c>: a signal condition failed (detail: the sequence not pending, or the name pending).</summary>
+    public const string SignalConflict = "RT411";
+
     public const string UniqueViolation = "23505";
     public const string ForeignKeyViolation = "23503";
     public const string SerializationFailure = "40001";

@@ -186,6 +186,9 @@ public sealed partial class PostgresRatchetStore
         await InsertAllAsync(connection, snapshot.Commands.Where(c => imported.Contains(c.WorkflowId)),
             $"INSERT INTO commands ({CommandColumns}) VALUES ($1, $2, {CommandValues})",
             static (p, c) => { p.Add(Text(c.WorkflowId)); p.Add(Bigint(c.Sequence)); AddCommand(p, c); }, token);
+        await InsertAllAsync(connection, snapshot.Signals.Where(g => imported.Contains(g.WorkflowId)),
+            $"INSERT INTO signals ({SignalColumns}) VALUES ($1, $2, $3, $4, $5)",
+            static (p, g) => { p.Add(Text(g.WorkflowId)); p.Add(Bigint(g.Sequence)); AddSignal(p, g); }, token);
         await InsertAllAsync(connection, snapshot.Workspaces.Where(w => imported.Contains(w.WorkflowId)),
             $"INSERT INTO workspaces ({WorkspaceColumns}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             AddWorkspace, token);

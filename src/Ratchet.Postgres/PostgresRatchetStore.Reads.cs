@@ -102,6 +102,10 @@ public sealed partial class PostgresRatchetStore
         ReadListAsync($"SELECT {CommandColumns} FROM commands WHERE workflow_id = $1 ORDER BY seq", ReadCommand<PostgresRow>, cancellationToken, Text(workflowId));
 
     /// <inheritdoc />
+    protected override Task<IReadOnlyList<SignalRecord>> GetPendingSignalsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        ReadListAsync($"SELECT {SignalColumns} FROM signals WHERE workflow_id = $1 ORDER BY seq", ReadSignal<PostgresRow>, cancellationToken, Text(workflowId));
+
+    /// <inheritdoc />
     protected override async Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
         var found = await ReadListAsync($"SELECT {WorkspaceColumns} FROM workspaces WHERE workflow_id = $1", ReadWorkspace<PostgresRow>, cancellationToken, Text(workflowId));
@@ -163,6 +167,7 @@ public sealed partial class PostgresRatchetStore
                 Events = await AllAsync(connection, $"SELECT {EventColumns} FROM events", ReadEvent<PostgresRow>, token),
                 Commands = await AllAsync(connection, $"SELECT {CommandColumns} FROM commands", ReadCommand<PostgresRow>, token),
                 Workspaces = await AllAsync(connection, $"SELECT {WorkspaceColumns} FROM workspaces", ReadWorkspace<PostgresRow>, token),
+                Signals = await AllAsync(connection, $"SELECT {SignalColumns} FROM signals", ReadSignal<PostgresRow>, token),
                 Values = await AllAsync(connection, $"SELECT {ValueColumns} FROM kv", ReadValue<PostgresRow>, token),
                 Checkpoints = await AllAsync(connection, "SELECT namespace, name, created_at, entries FROM checkpoints", ReadCheckpoint<PostgresRow>, token),
             };

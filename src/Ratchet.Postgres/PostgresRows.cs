@@ -111,6 +111,16 @@ internal static class PostgresRows
         p.Add(Time(s.FinishedAt));
     }
 
+    public const string SignalColumns = "workflow_id, seq, name, payload, sent_at";
+
+    /// <summary>After the workflow id and sequence: the signal's name, payload and time sent.</summary>
+    public static void AddSignal(NpgsqlParameterCollection p, SignalRecord g)
+    {
+        p.Add(Text(g.Name));
+        p.Add(Text(RatchetJson.ToText(g.Payload)));
+        p.Add(Time(g.SentAt));
+    }
+
     public const string EventValues = "$3, $4, $5, $6, $7";
 
     public static void AddEvent(NpgsqlParameterCollection p, AuditEvent e)

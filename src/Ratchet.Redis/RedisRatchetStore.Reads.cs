@@ -113,6 +113,13 @@ public sealed partial class RedisRatchetStore
     }
 
     /// <inheritdoc />
+    protected override async Task<IReadOnlyList<SignalRecord>> GetPendingSignalsCoreAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        var entries = await _client.SortedSetRangeByScoreAsync(_prefix + "sigs:" + workflowId, double.NegativeInfinity, double.PositiveInfinity, 0, -1, cancellationToken).ConfigureAwait(false);
+        return entries.Select(RedisRecords.ParseSignal).ToArray();
+    }
+
+    /// <inheritdoc />
     protected override async Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken)
     {
         var json = await _client.HashGetAsync(_prefix + "ws", workflowId, cancellationToken).ConfigureAwait(false);
@@ -192,6 +199,7 @@ public sealed partial class RedisRatchetStore
         var events = new List<AuditEvent>();
         var commands = new List<CommandExecution>();
         var workspaces = new List<WorkspaceRecord>();
+        var signals = new List<SignalRecord>();
         foreach (var item in reply[0].AsArray())
         {
             var parts = item.AsArray();
@@ -209,6 +217,8 @@ public sealed partial class RedisRatchetStore
             {
                 workspaces.Add(RedisRecords.ParseWorkspace(workspace));
             }
+
+            signals.AddRange(parts[6].AsArray().Select(e => RedisRecords.ParseSignal(e.AsText())));
         }
 
         var values = new List<KeyValueEntry>();
@@ -239,6 +249,7 @@ public sealed partial class RedisRatchetStore
             Events = events,
             Commands = commands,
             Workspaces = workspaces,
+            Signals = signals,
             Values = values,
             Checkpoints = checkpoints,
         }.Canonicalize();

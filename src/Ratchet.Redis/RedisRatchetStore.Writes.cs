@@ -56,6 +56,10 @@ public sealed partial class RedisRatchetStore
             args.Add(RatchetJson.ToText(write.Value) ?? "");
         }
 
+        AddRecords(args, changes.SignalConsumes, static c => c.WorkflowId, static c => Text(c.Sequence));
+        AddRecords(args, changes.SignalChecks, static c => c.WorkflowId, static c => c.Name);
+        AddRecords(args, changes.Signals, static g => g.WorkflowId, RedisRecords.SignalEntry);
+
         var reply = (await EvaluateAsync(RedisScripts.Commit, args, cancellationToken).ConfigureAwait(false)).AsArray();
         switch (reply[0].AsText())
         {
@@ -69,6 +73,10 @@ public sealed partial class RedisRatchetStore
                 throw new WorkflowConcurrencyException(reply[1].AsText(), reply[2].AsInteger(), reply[3].AsInteger());
             case "kvconflict":
                 throw new KeyValueConcurrencyException(reply[1].AsText(), reply[2].AsText(), reply[3].AsInteger(), reply[4].AsInteger());
+            case "signotpending":
+                throw SignalConflictException.NotPending(reply[1].AsText(), long.Parse(reply[2].AsText(), CultureInfo.InvariantCulture));
+            case "sigpending":
+                throw SignalConflictException.Pending(reply[1].AsText(), reply[2].AsText());
             default:
                 throw new StoreOperationException($"The Redis store {Description} answered a commit with '{reply[0].AsText()}', which this Ratchet does not know.");
         }
@@ -200,6 +208,7 @@ public sealed partial class RedisRatchetStore
         var steps = snapshot.Steps.ToLookup(s => s.WorkflowId, StringComparer.Ordinal);
         var events = snapshot.Events.ToLookup(e => e.WorkflowId, StringComparer.Ordinal);
         var commands = snapshot.Commands.ToLookup(c => c.WorkflowId, StringComparer.Ordinal);
+        var signals = snapshot.Signals.ToLookup(g => g.WorkflowId, StringComparer.Ordinal);
         var workspaces = new Dictionary<string, WorkspaceRecord>(StringComparer.Ordinal);
         foreach (var workspace in snapshot.Workspaces)
         {
@@ -223,6 +232,7 @@ public sealed partial class RedisRatchetStore
             AddJournal(args, steps[workflow.Id].Select(s => (s.Sequence, RedisRecords.StepJson(s))));
             AddJournal(args, events[workflow.Id].Select(e => (e.Sequence, RedisRecords.EventJson(e))));
             AddJournal(args, commands[workflow.Id].Select(c => (c.Sequence, RedisRecords.CommandJson(c))));
+            AddJournal(args, signals[workflow.Id].Select(g => (g.Sequence, RedisRecords.SignalEntry(g))));
         }
 
         args.Add(Count(snapshot.Values.Count));

@@ -17,6 +17,8 @@ namespace Ratchet.Redis;
 /// <c>v</c> the version, <c>lo</c>/<c>le</c> the lease owner and expiry, <c>up</c> the update time, <c>ar</c> the
 /// archive time; <c>st</c>, <c>ty</c>, <c>pa</c>, <c>due</c>, <c>done</c>, <c>term</c>, <c>ck</c> copy what indexes and
 /// filters need; <c>ss</c>, <c>es</c>, <c>cs</c> are the last step, event and command sequence numbers.</item>
+/// <item><c>P sigs:&lt;id&gt;</c>: the workflow's pending signals (schema 2), a sorted set scored by sequence, each member
+/// <c>&lt;sequence&gt;\n&lt;name&gt;\n&lt;json&gt;</c>; a consume removes its member in the commit that completes the wait.</item>
 /// <item><c>P steps:&lt;id&gt;</c>, <c>P events:&lt;id&gt;</c>, <c>P cmds:&lt;id&gt;</c>: sorted sets scored by
 /// sequence, each member <c>&lt;sequence&gt;\n&lt;json&gt;</c> (so windows of events are one range read).</item>
 /// <item><c>P idx:created</c>: every workflow, as members <c>&lt;16 hex digits of created µs&gt;&lt;id&gt;</c> at score 0,
@@ -45,6 +47,11 @@ namespace Ratchet.Redis;
 public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 {
     /// <summary>The data model version this binary writes and reads.</summary>
+    /// <remarks>
+    /// 2 added queues (<c>qu</c> on a workflow, <c>qall:</c>, <c>queues</c>, <c>qstarts:</c>) and pending signals
+    /// (<c>sigs:&lt;id&gt;</c>); a store at 1 is moved up in place when opened (its workflows are in no queue and have
+    /// no signals), and the newer number keeps a Ratchet that would ignore queue limits and signals from opening it.
+    /// </remarks>
     public const int SchemaVersion = 2;
 
     private readonly IRedisClient _client;
@@ -120,19 +127,17 @@ public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
 
     private async Task CheckSchemaAsync(CancellationToken cancellationToken)
     {
-        // Look before writing anything: keys of a newer Ratchet must be left as they are.
+        // One script looks before it writes: a new store gets the schema key, an older one is moved up in place (each
+        // version so far only adds keys), and keys of a newer Ratchet or of another program are left as they are.
         var key = _prefix + "schema";
-        var text = await _client.StringGetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (text is null)
+        var reply = (await EvaluateAsync(RedisScripts.Schema, [_prefix, SchemaVersion.ToString(CultureInfo.InvariantCulture)], cancellationToken)
+            .ConfigureAwait(false)).AsArray();
+        if (reply[0].AsText() is "created" or "upgraded")
         {
-            if (await _client.StringSetIfAbsentAsync(key, SchemaVersion.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            text = await _client.StringGetAsync(key, cancellationToken).ConfigureAwait(false) ?? "";
+            return;
         }
 
+        var text = reply[1].AsText();
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1)
         {
             throw new StoreCorruptException(
@@ -144,13 +149,6 @@ public sealed partial class RedisRatchetStore : RatchetStoreBase, IWorkNotifier
             throw new StoreSchemaException(
                 $"The Redis store {Description} was written by a newer Ratchet (schema {version}); this Ratchet reads up to schema {SchemaVersion}. Upgrade Ratchet to open it.",
                 version, SchemaVersion);
-        }
-
-        if (version < SchemaVersion)
-        {
-            // Older data reads as it is (schema 2 added queues: workflows without 'qu' are in none); the newer number
-            // keeps a Ratchet that would ignore queues' limits from opening the store.
-            await EvaluateAsync(RedisScripts.Schema, [_prefix, SchemaVersion.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
         }
     }
 

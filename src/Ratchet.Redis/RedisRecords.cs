@@ -153,6 +153,23 @@ internal static class RedisRecords
 
     public static CommandExecution ParseCommand(string entry) => ParseEntry(entry, RatchetJsonContext.Default.CommandExecution, (c, seq) => c with { Sequence = seq });
 
+    /// <summary>A pending signal as the commit script takes it: "<c>name\njson</c>" (the script puts the sequence before it).</summary>
+    public static string SignalEntry(SignalRecord signal) =>
+        signal.Name + "\n" + JsonSerializer.Serialize(StoreRecords.Truncate(signal with { Sequence = 0 }), RatchetJsonContext.Default.SignalRecord);
+
+    /// <summary>A member of <c>sigs:&lt;id&gt;</c>: "<c>sequence\nname\njson</c>"; the JSON's own sequence is ignored.</summary>
+    public static SignalRecord ParseSignal(string entry)
+    {
+        var first = entry.IndexOf('\n', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : entry.IndexOf('\n', first + 1);
+        if (second < 0 || !long.TryParse(entry.AsSpan(0, first), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            throw new StoreCorruptException($"A Redis signal entry '{Shorten(entry)}' is not in Ratchet's form; it was changed by hand.");
+        }
+
+        return Parse(entry[(second + 1)..], RatchetJsonContext.Default.SignalRecord, "signal") with { Sequence = sequence };
+    }
+
     public static WorkspaceRecord ParseWorkspace(string json) => Parse(json, RatchetJsonContext.Default.WorkspaceRecord, "workspace");
 
     private static T ParseEntry<T>(string entry, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, Func<T, long, T> withSequence)

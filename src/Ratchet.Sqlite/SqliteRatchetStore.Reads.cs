@@ -76,6 +76,10 @@ public sealed partial class SqliteRatchetStore
             ReadEvent<ReaderRow>, cancellationToken, ("$id", workflowId), ("$after", afterSequence), ("$limit", limit));
 
     /// <inheritdoc />
+    protected override Task<IReadOnlyList<SignalRecord>> GetPendingSignalsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
+        ReadListAsync($"{SignalSelect} WHERE w.id = $id ORDER BY g.seq;", ReadSignal<ReaderRow>, cancellationToken, ("$id", workflowId));
+
+    /// <inheritdoc />
     protected override Task<IReadOnlyList<CommandExecution>> GetCommandsCoreAsync(string workflowId, CancellationToken cancellationToken) =>
         ReadListAsync($"{CommandSelect} WHERE w.id = $id ORDER BY c.seq;", ReadCommand<ReaderRow>, cancellationToken, ("$id", workflowId));
 
@@ -136,6 +140,7 @@ public sealed partial class SqliteRatchetStore
                 Steps = All(connection, StepSelect + ";", ReadStep<ReaderRow>),
                 Events = All(connection, EventSelect + ";", ReadEvent<ReaderRow>),
                 Commands = All(connection, CommandSelect + ";", ReadCommand<ReaderRow>),
+                Signals = All(connection, SignalSelect + ";", ReadSignal<ReaderRow>),
                 Workspaces = All(connection, $"SELECT {WorkspaceColumns} FROM workspaces;", ReadWorkspace<ReaderRow>),
                 Values = All(connection, $"SELECT {ValueColumns} FROM kv;", ReadValue<ReaderRow>),
                 Checkpoints = All(connection, "SELECT namespace, name, created_at, entries FROM checkpoints;", ReadCheckpoint<ReaderRow>),

@@ -116,7 +116,7 @@ public sealed partial class SqliteRatchetStore : RatchetStoreBase
     /// </summary>
     private static bool MayFailAfterWriting(ChangeSet changes)
     {
-        if (changes.Workflows.Count != 1 || changes.Checks.Count > 0 || changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0)
+        if (changes.Workflows.Count != 1 || changes.Checks.Count > 0 || changes.ValueChecks.Count > 0 || changes.KeyValues.Count > 0 || changes.HasSignals)
         {
             return true;
         }

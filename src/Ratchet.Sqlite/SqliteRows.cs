@@ -90,6 +90,12 @@ internal static class SqliteRows
         "SELECT w.id, c.seq, c.node, c.attempt, c.command_line, c.working_directory, c.exit_code, c.duration_us, c.stdout_tail, c.stderr_tail, c.started_at " +
         "FROM commands c JOIN workflows w ON w.pk = c.workflow";
 
+    public const string SignalInsert =
+        "INSERT INTO signals (workflow, seq, name, payload, sent_at) VALUES ($workflow, $seq, $name, $payload, $sent_at);";
+
+    public const string SignalSelect =
+        "SELECT w.id, g.seq, g.name, g.payload, g.sent_at FROM signals g JOIN workflows w ON w.pk = g.workflow";
+
     public static object? Micros(DateTimeOffset? time) => time is { } t ? StoreTime.ToMicroseconds(t) : null;
 
     /// <summary>Binds every workflow column except the lease and version, which callers choose.</summary>
@@ -136,6 +142,13 @@ internal static class SqliteRows
         .Bind("$attempt", e.Attempt)
         .Bind("$payload", RatchetJson.ToText(e.Payload))
         .Bind("$at", StoreTime.ToMicroseconds(e.At));
+
+    public static Statement BindSignal(this Statement statement, long workflow, long seq, SignalRecord g) => statement
+        .Bind("$workflow", workflow)
+        .Bind("$seq", seq)
+        .Bind("$name", g.Name)
+        .Bind("$payload", RatchetJson.ToText(g.Payload))
+        .Bind("$sent_at", StoreTime.ToMicroseconds(g.SentAt));
 
     public static Statement BindCommand(this Statement statement, long workflow, long seq, CommandExecution c) => statement
         .Bind("$workflow", workflow)

@@ -109,6 +109,11 @@ internal sealed partial class SqliteWriteSession : IDisposable
             }
         }
 
+        if (changes.HasSignals)
+        {
+            ApplySignals(changes);
+        }
+
         if (changes.Workspaces.Count > 0)
         {
             var upsert = Prepared($"""
@@ -141,6 +146,39 @@ internal sealed partial class SqliteWriteSession : IDisposable
                     Prepared("DELETE FROM kv WHERE namespace = $ns AND key = $key;").Bind("$ns", write.Namespace).Bind("$key", write.Key).Execute();
                 }
             }
+        }
+    }
+
+    /// <summary>Consumes, then checks, then sends: the contract's order for a change set's signal operations.</summary>
+    private void ApplySignals(ChangeSet changes)
+    {
+        foreach (var consume in changes.SignalConsumes)
+        {
+            var deleted = Prepared("DELETE FROM signals WHERE workflow = (SELECT pk FROM workflows WHERE id = $id) AND seq = $seq;")
+                .Bind("$id", consume.WorkflowId).Bind("$seq", consume.Sequence).Execute();
+            if (deleted == 0)
+            {
+                throw SignalConflictException.NotPending(consume.WorkflowId, consume.Sequence);
+            }
+        }
+
+        foreach (var check in changes.SignalChecks)
+        {
+            var pending = Prepared("SELECT EXISTS (SELECT 1 FROM signals WHERE workflow = (SELECT pk FROM workflows WHERE id = $id) AND name = $name);")
+                .Bind("$id", check.WorkflowId).Bind("$name", check.Name).Scalar();
+            if (pending is long and not 0)
+            {
+                throw SignalConflictException.Pending(check.WorkflowId, check.Name);
+            }
+        }
+
+        var insert = Prepared(SignalInsert);
+        foreach (var signal in changes.Signals)
+        {
+            var key = WorkflowKey(signal.WorkflowId);
+            // One more than the highest pending: consumed signals are deleted, and the order of those still pending is what counts.
+            var seq = ((long?)Prepared("SELECT COALESCE(MAX(seq), 0) FROM signals WHERE workflow = $key;").Bind("$key", key).Scalar() ?? 0) + 1;
+            insert.BindSignal(key, seq, signal).Execute();
         }
     }
 
@@ -532,6 +570,12 @@ internal sealed partial class SqliteWriteSession : IDisposable
         foreach (var command in snapshot.Commands.Where(c => imported.ContainsKey(c.WorkflowId)))
         {
             insertCommand.BindCommand(imported[command.WorkflowId], command.Sequence, command).Execute();
+        }
+
+        var insertSignal = Prepared(SignalInsert);
+        foreach (var signal in snapshot.Signals.Where(g => imported.ContainsKey(g.WorkflowId)))
+        {
+            insertSignal.BindSignal(imported[signal.WorkflowId], signal.Sequence, signal).Execute();
         }
 
         var insertWorkspace = Prepared($"INSERT INTO workspaces ({WorkspaceColumns}) VALUES ($workflow_id, $path, $status, $created_at, $heartbeat_at) ON CONFLICT DO NOTHING;");

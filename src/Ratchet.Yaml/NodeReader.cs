@@ -56,6 +56,8 @@ internal static class NodeReaders
         new ApprovalNodeReader(),
         new SubWorkflowNodeReader(),
         new HttpNodeReader(),
+        new SleepNodeReader(),
+        new WaitNodeReader(),
     ];
 
     /// <summary>The reader of each verb.</summary>

@@ -140,6 +140,9 @@ public static partial class WorkflowCompiler
                     case TransitionKind.Rejected:
                         builder.On(WorkflowDefinition.Rejected, Target(transition.Target));
                         break;
+                    case TransitionKind.Timeout:
+                        builder.On(WorkflowDefinition.TimedOut, Target(transition.Target));
+                        break;
                     default:
                         break;
                 }

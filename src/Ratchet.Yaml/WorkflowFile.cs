@@ -77,6 +77,9 @@ public enum TransitionKind
 
     /// <summary>A condition over the node's output, e.g. <c>output.status == 'done'</c>.</summary>
     Condition,
+
+    /// <summary><c>timeout</c>, for a wait for a signal that did not come in time.</summary>
+    Timeout,
 }
 
 /// <summary>One entry of a node's <c>on:</c> map.</summary>

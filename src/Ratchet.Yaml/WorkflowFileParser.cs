@@ -522,6 +522,10 @@ public static class WorkflowFileParser
                 {
                     yield return new TransitionSpec(TransitionKind.Rejected, key, target, at);
                 }
+                else if (key == "timeout")
+                {
+                    yield return new TransitionSpec(TransitionKind.Timeout, key, target, at);
+                }
                 else if (key.StartsWith("exit ", StringComparison.Ordinal) || key.StartsWith("exit_", StringComparison.Ordinal))
                 {
                     if (int.TryParse(key[5..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) && code is > 0 and < 256)
@@ -535,7 +539,7 @@ public static class WorkflowFileParser
                 }
                 else if (ConditionProblem(key) is { } problem)
                 {
-                    Problem(at, $"'on' of node '{node}' has '{key}', which is not success, failure, 'exit N', approved, rejected, or a valid condition: {problem}");
+                    Problem(at, $"'on' of node '{node}' has '{key}', which is not success, failure, 'exit N', approved, rejected, timeout, or a valid condition: {problem}");
                 }
                 else
                 {

@@ -58,6 +58,9 @@ public static class AuditEventTypes
     /// <summary>An external signal arrived.</summary>
     public const string Signal = "signal";
 
+    /// <summary>A signal arrived while the workflow did not wait for it, and was buffered until it does.</summary>
+    public const string SignalBuffered = "signal-buffered";
+
     /// <summary>A node ran a shell command; the command's record is in the store's command executions.</summary>
     public const string CommandExecuted = "command-executed";
 

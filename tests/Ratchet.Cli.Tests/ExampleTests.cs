@@ -15,6 +15,8 @@ public sealed class ExampleTests : IDisposable
     [InlineData("bug-fix.yaml")]
     [InlineData("docs-update.yaml")]
     [InlineData("publish.yaml")]
+    [InlineData("wait-for-ci.yaml")]
+    [InlineData("sleep-and-retry.yaml")]
     public async Task Validate_Example_IsValid(string file)
     {
         var result = await _sandbox.RunAsync("validate", Example(file));

@@ -25,3 +25,5 @@ public sealed class FilesConcurrencyConformanceTests : ConcurrencyConformanceTes
 public sealed class FilesAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<FilesStoreFactory>;
 
 public sealed class FilesQueueConformanceTests : QueueConformanceTests<FilesStoreFactory>;
+
+public sealed class FilesSignalConformanceTests : SignalConformanceTests<FilesStoreFactory>;

@@ -25,3 +25,5 @@ public sealed class PostgresConcurrencyConformanceTests : ConcurrencyConformance
 public sealed class PostgresAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<PostgresStoreFactory>;
 
 public sealed class PostgresQueueConformanceTests : QueueConformanceTests<PostgresStoreFactory>;
+
+public sealed class PostgresSignalConformanceTests : SignalConformanceTests<PostgresStoreFactory>;

@@ -25,3 +25,5 @@ public sealed class RedisConcurrencyConformanceTests : ConcurrencyConformanceTes
 public sealed class RedisAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<RedisStoreFactory>;
 
 public sealed class RedisQueueConformanceTests : QueueConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisSignalConformanceTests : SignalConformanceTests<RedisStoreFactory>;

@@ -41,6 +41,32 @@ public sealed class RedisStoreTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task OpenAsync_StoreAtSchema1_UpgradedInPlaceKeepingItsData()
+    {
+        var prefix = NewPrefix();
+        var store = await RedisStoreFactory.OpenAsync(prefix, _clock);
+        try
+        {
+            await store.CommitAsync(new ChangeSet().CreateWorkflow(new WorkflowRecord { Id = "wf-1", Type = "t", CreatedAt = _clock.GetUtcNow(), UpdatedAt = _clock.GetUtcNow() }));
+            await SetSchemaAsync(store, prefix, "1");
+
+            await using var reopened = await RedisStoreFactory.OpenAsync(prefix, _clock);
+
+            using var admin = await AdminAsync();
+            var schema = await admin.GetDatabase(RedisStoreOptions.FromUri(RedisStoreFactory.Server).Database).StringGetAsync(prefix + "schema");
+            Assert.Equal(RedisRatchetStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), schema.ToString());
+            Assert.NotNull(await reopened.GetWorkflowAsync("wf-1"));
+            await reopened.CommitAsync(new ChangeSet().SendSignal(new SignalRecord { WorkflowId = "wf-1", Name = "ci", SentAt = _clock.GetUtcNow() }));
+            Assert.Single(await reopened.GetPendingSignalsAsync("wf-1"));
+        }
+        finally
+        {
+            await store.DeleteAllKeysAsync();
+            await store.DisposeAsync();
+        }
+    }
+
+    [StoreFact]
     public async Task OpenAsync_SchemaWrittenByNewerRatchet_RefusedAndLeftUntouched()
     {
         var prefix = NewPrefix();

@@ -25,3 +25,5 @@ public sealed class SqliteConcurrencyConformanceTests : ConcurrencyConformanceTe
 public sealed class SqliteAgentDirectoryConformanceTests : AgentDirectoryConformanceTests<SqliteStoreFactory>;
 
 public sealed class SqliteQueueConformanceTests : QueueConformanceTests<SqliteStoreFactory>;
+
+public sealed class SqliteSignalConformanceTests : SignalConformanceTests<SqliteStoreFactory>;

@@ -236,7 +236,7 @@ public sealed class HttpNodeParserTests
             """).Problems);
 
         Assert.Equal(
-            "Node 'idle' does nothing: give it one of 'run:' (a shell command), 'approval:' (a prompt for a human), 'workflow:' (another workflow file) or 'http:' (an HTTP request).",
+            "Node 'idle' does nothing: give it one of 'run:' (a shell command), 'approval:' (a prompt for a human), 'workflow:' (another workflow file), 'http:' (an HTTP request), 'sleep:' (a duration to sleep) or 'wait:' (a time or a signal to wait for).",
             problem.Message);
     }
 }

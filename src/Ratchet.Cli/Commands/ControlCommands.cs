@@ -97,12 +97,18 @@ internal static class ControlCommands
         var id = IdArgument();
         var comment = new Option<string?>("--comment", "-m") { Description = approve ? "A comment, kept in the audit trail." : "Why it is rejected (required)." };
         var by = new Option<string?>("--by") { Description = "Who decides (default: the current user)." };
+        var data = new Option<string?>("--data") { Description = "A payload for the approval node's output (as 'data'), as JSON: the plan as approved, say. Audited." };
         var detach = DetachOption();
         var command = new Command(approve ? "approve" : "reject",
             approve ? "Approve a workflow waiting for approval, and run it on." : "Reject a workflow waiting for approval: it fails (or takes its 'rejected' path).")
         {
             id, comment, by, detach,
         };
+        if (approve)
+        {
+            command.Options.Add(data);
+        }
+
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             var text = parse.GetValue(comment);
@@ -113,8 +119,9 @@ internal static class ControlCommands
 
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var who = parse.GetValue(by) ?? User();
+            var payload = approve && parse.GetValue(data) is { } json ? Serialization.RatchetJson.Parse(json, "The approval's --data") : (System.Text.Json.JsonElement?)null;
             var workflow = approve
-                ? await host.Engine.ApproveAsync(parse.GetValue(id)!, who, text, cancellationToken)
+                ? await host.Engine.ApproveAsync(parse.GetValue(id)!, who, text, payload, cancellationToken)
                 : await host.Engine.RejectAsync(parse.GetValue(id)!, who, text, cancellationToken);
             return parse.GetValue(detach) || workflow.IsTerminal ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
         }));
@@ -125,15 +132,27 @@ internal static class ControlCommands
     {
         var id = IdArgument();
         var name = new Argument<string>("signal") { Description = "The signal's name." };
-        var payload = new Option<string?>("--payload") { Description = "The signal's payload, as JSON." };
+        var payload = new Option<string?>("--data", "--payload") { Description = "The signal's payload, as JSON; it becomes the output of the node that waits for it." };
         var detach = DetachOption();
-        var command = new Command("signal", "Send a signal to a workflow waiting for it, and run it on.") { id, name, payload, detach };
+        var command = new Command("signal",
+            "Send a signal to a workflow: a workflow waiting for it runs on; one that does not wait for it yet keeps it (buffered, in order) until it reaches a wait for that name.")
+        {
+            id, name, payload, detach,
+        };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var json = parse.GetValue(payload) is { } text ? Serialization.RatchetJson.Parse(text, "The signal's payload") : (System.Text.Json.JsonElement?)null;
-            var workflow = await host.Engine.SignalAsync(parse.GetValue(id)!, parse.GetValue(name)!, json, cancellationToken);
-            return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
+            var signal = parse.GetValue(name)!;
+            var delivery = await host.Engine.SendSignalAsync(parse.GetValue(id)!, signal, json, cancellationToken);
+            if (delivery.Buffered)
+            {
+                await context.Error.WriteLineAsync(
+                    $"Workflow '{delivery.Workflow.Id}' does not wait for the signal '{signal}' yet; it was buffered and is delivered when the workflow reaches a wait for it.");
+                return host.Report(delivery.Workflow);
+            }
+
+            return parse.GetValue(detach) ? host.Report(delivery.Workflow) : await host.FollowAsync(delivery.Workflow.Id, cancellationToken);
         }));
         return command;
     }

@@ -27,6 +27,11 @@ local cmds = pairsSection()
 local wss = pairsSection()
 local kvs = {}
 for k = 1, tonumber(nexta()) do kvs[k] = { op = nexta(), ns = nexta(), key = nexta(), expected = nexta(), json = nexta() } end
+-- Signals: consumes (id, seq), checks (id, name), sends (id, "<name>\n<json>"). Pending signals are the sorted set
+-- sigs:<id>, scored by sequence, members "<seq>\n<name>\n<json>".
+local sigc = pairsSection()
+local sigk = pairsSection()
+local sigs = pairsSection()
 
 -- Phase 1.
 local wv = {}
@@ -77,6 +82,26 @@ for _, w in ipairs(kvs) do
     return { 'kvconflict', w.ns, w.key, tonumber(w.expected), actual }
   end
   if w.op == 's' then kv[w.ns .. '\0' .. w.key] = actual + 1 else kv[w.ns .. '\0' .. w.key] = 0 end
+end
+
+local consumed = {}
+local consumedList = {}
+for _, c in ipairs(sigc) do
+  local key = P .. 'sigs:' .. c[1]
+  local m = redis.call('ZRANGEBYSCORE', key, c[2], c[2])
+  local mark = c[1] .. '\n' .. c[2]
+  if #m == 0 or consumed[mark] then return { 'signotpending', c[1], c[2] } end
+  consumed[mark] = true
+  consumedList[#consumedList + 1] = { key, m[1] }
+end
+for _, c in ipairs(sigk) do
+  for _, m in ipairs(redis.call('ZRANGE', P .. 'sigs:' .. c[1], 0, -1)) do
+    local seq, name = string.match(m, '^(%d+)\n([^\n]*)\n')
+    if name == c[2] and not consumed[c[1] .. '\n' .. seq] then return { 'sigpending', c[1], c[2] } end
+  end
+end
+for _, g in ipairs(sigs) do
+  if wver(g[1]) == 0 then return { 'notfound', g[1] } end
 end
 
 -- Phase 2.
@@ -131,6 +156,15 @@ for _, w in ipairs(kvs) do
     redis.call('HDEL', P .. 'kv:' .. w.ns, w.key)
     nsgone(w.ns)
   end
+end
+for _, c in ipairs(consumedList) do redis.call('ZREM', c[1], c[2]) end
+for _, g in ipairs(sigs) do
+  -- One more than the highest pending: consumed signals are removed, and the order of those still pending is what counts.
+  local key = P .. 'sigs:' .. g[1]
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local seq = 1
+  if #last > 0 then seq = tonumber(last[2]) + 1 end
+  redis.call('ZADD', key, seq, seq .. '\n' .. g[2])
 end
 if wake then redis.call('PUBLISH', P .. 'work', '') end
 return { 'ok' }

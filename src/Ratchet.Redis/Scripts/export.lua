@@ -1,11 +1,11 @@
 -- ARGV: prefix. Everything, read in one atomic step:
--- { { { id, fields, steps, events, commands, workspace } ... }, { { namespace, values, checkpoints, { name, entries }... } ... } }
+-- { { { id, fields, steps, events, commands, workspace, signals } ... }, { { namespace, values, checkpoints, { name, entries }... } ... } }
 local wfs = {}
 for _, m in ipairs(redis.call('ZRANGE', P .. 'idx:created', 0, -1)) do
   local id = string.sub(m, 17)
   wfs[#wfs + 1] = { id, redis.call('HGETALL', wkey(id)), redis.call('ZRANGE', P .. 'steps:' .. id, 0, -1),
     redis.call('ZRANGE', P .. 'events:' .. id, 0, -1), redis.call('ZRANGE', P .. 'cmds:' .. id, 0, -1),
-    redis.call('HGET', P .. 'ws', id) or '' }
+    redis.call('HGET', P .. 'ws', id) or '', redis.call('ZRANGE', P .. 'sigs:' .. id, 0, -1) }
 end
 local nss = {}
 for _, ns in ipairs(redis.call('SMEMBERS', P .. 'ns')) do

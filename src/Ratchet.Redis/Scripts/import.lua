@@ -31,6 +31,11 @@ for _ = 1, tonumber(nexta()) do
       end
     end
   end
+  -- Pending signals: (seq, "<name>\n<json>") pairs.
+  for _ = 1, tonumber(nexta()) do
+    local seq, entry = nexta(), nexta()
+    if write then redis.call('ZADD', P .. 'sigs:' .. id, seq, seq .. '\n' .. entry) end
+  end
 end
 for _ = 1, tonumber(nexta()) do
   local ns, key, v, at, json = nexta(), nexta(), nexta(), nexta(), nexta()

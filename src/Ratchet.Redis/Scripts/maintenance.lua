@@ -14,7 +14,7 @@ if op == 'delete' then
   redis.call('ZREM', P .. 'done', id)
   if f[2] and f[2] ~= '' then redis.call('SREM', P .. 'lease:' .. f[2], id) end
   redis.call('HDEL', P .. 'ws', id)
-  redis.call('DEL', key, P .. 'steps:' .. id, P .. 'events:' .. id, P .. 'cmds:' .. id)
+  redis.call('DEL', key, P .. 'steps:' .. id, P .. 'events:' .. id, P .. 'cmds:' .. id, P .. 'sigs:' .. id)
   return 1
 end
 local cutoff = tonumber(ARGV[4])

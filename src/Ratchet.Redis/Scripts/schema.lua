@@ -1,4 +1,15 @@
--- ARGV: prefix, schema version. Raises the store's schema version, never lowers it (a newer Ratchet may have raised it).
-local current = tonumber(redis.call('GET', P .. 'schema') or '0') or 0
-if current < tonumber(ARGV[2]) then redis.call('SET', P .. 'schema', ARGV[2]) end
-return current
+-- ARGV: prefix, the schema version this Ratchet writes. Creates the schema key, or moves an older version up in place
+-- (every version so far only adds keys, so the number is the whole upgrade); a newer or foreign value is left as it
+-- is and returned for the store to refuse. Returns { outcome, value before }.
+local key = P .. 'schema'
+local text = redis.call('GET', key)
+if not text then
+  redis.call('SET', key, ARGV[2])
+  return { 'created', '' }
+end
+local version = string.match(text, '^%d+$') and tonumber(text)
+if version and version >= 1 and version < tonumber(ARGV[2]) then
+  redis.call('SET', key, ARGV[2])
+  return { 'upgraded', text }
+end
+return { 'kept', text }

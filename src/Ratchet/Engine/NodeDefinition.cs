@@ -148,7 +148,12 @@ public sealed record ApprovalNodeDefinition : NodeDefinition
     }
 }
 
-/// <summary>Parks the workflow in <c>Waiting(Signal)</c> until the named signal arrives; its payload is the output.</summary>
+/// <summary>
+/// Parks the workflow in <c>Waiting(Signal)</c> until the named signal arrives; its payload is the output. A signal
+/// sent before the workflow got here waits in the store (<see cref="SignalRecord"/>) and is taken at once, the oldest
+/// first. With a <see cref="NodeDefinition.Timeout"/>, the wait ends after that long with the outcome
+/// <see cref="WorkflowDefinition.TimedOut"/>: its transition if it has one, else the node fails (<c>signal-timeout</c>).
+/// </summary>
 public sealed record SignalNodeDefinition : NodeDefinition
 {
     internal SignalNodeDefinition(string name, string signalName)
@@ -156,16 +161,41 @@ public sealed record SignalNodeDefinition : NodeDefinition
 
     /// <summary>The signal's name.</summary>
     public string SignalName { get; }
+
+    /// <summary>Whether a timeout fails the node: it has a timeout and no transition for it.</summary>
+    internal bool TimeoutFailsNode => Timeout is not null && !Transitions.ContainsKey(WorkflowDefinition.TimedOut);
+
+    internal override bool CanEnd => base.CanEnd || TimeoutFailsNode;
 }
 
-/// <summary>Sleeps for a fixed time: a durable timer.</summary>
+/// <summary>
+/// Sleeps, a durable timer: for a fixed time (<see cref="Delay"/>), or until a time worked out from the workflow when
+/// the node starts (<see cref="Until"/>). The due time is stored with the workflow (<c>Waiting(Timer)</c>), so no
+/// worker holds anything while it sleeps and whichever worker is running when it falls due wakes it, once.
+/// </summary>
 public sealed record DelayNodeDefinition : NodeDefinition
 {
     internal DelayNodeDefinition(string name, TimeSpan delay)
         : base(name, new("Delay", Delay: delay), RetryPolicy.None) => Delay = delay;
 
-    /// <summary>How long the workflow sleeps.</summary>
+    internal DelayNodeDefinition(string name, string until, Func<WorkflowRecord, DateTimeOffset> dueAt)
+        : base(name, new("DelayUntil", Prompt: until), RetryPolicy.None)
+    {
+        Until = until;
+        DueAt = dueAt;
+    }
+
+    /// <summary>How long the workflow sleeps (zero for a sleep <see cref="Until"/> a time).</summary>
     public TimeSpan Delay { get; }
+
+    /// <summary>The time slept until, as written (a template when the definition renders it); null for a fixed delay.</summary>
+    public string? Until { get; }
+
+    internal Func<WorkflowRecord, DateTimeOffset>? DueAt { get; }
+
+    /// <summary>When a workflow that reaches this node at <paramref name="now"/> wakes; a time in the past wakes it at once.</summary>
+    internal DateTimeOffset WakeAt(WorkflowRecord workflow, DateTimeOffset now) =>
+        StoreTime.Truncate(DueAt is null ? now + Delay : DueAt(workflow));
 }
 
 /// <summary>Starts a child workflow and waits for it; the child's output is the node's output, its failure the node's failure.</summary>

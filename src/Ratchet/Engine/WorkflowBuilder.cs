@@ -86,6 +86,21 @@ public sealed class WorkflowBuilder
         return Add(new SignalNodeDefinition(name, signalName));
     }
 
+    /// <summary>
+    /// Adds a node that waits for the signal <paramref name="signalName"/> at most <paramref name="timeout"/>: then it
+    /// takes the outcome <see cref="WorkflowDefinition.TimedOut"/> (give it a transition with <see cref="On"/>), or
+    /// fails with <c>signal-timeout</c> when it has none.
+    /// </summary>
+    public WorkflowBuilder WaitForSignal(string name, string signalName, TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A signal's timeout must be positive.");
+        }
+
+        return WaitForSignal(name, signalName).Update(node => node with { Timeout = timeout });
+    }
+
     /// <summary>Adds a node that runs a child workflow of type <paramref name="childType"/> and waits for it.</summary>
     /// <param name="name">The node's name.</param>
     /// <param name="childType">The child's workflow type; must be registered with the engine that runs it.</param>
@@ -102,6 +117,21 @@ public sealed class WorkflowBuilder
         delay < TimeSpan.Zero
             ? throw new ArgumentOutOfRangeException(nameof(delay), delay, "A delay cannot be negative.")
             : Add(new DelayNodeDefinition(name, delay));
+
+    /// <summary>
+    /// Adds a durable sleep until a time worked out from the workflow when it reaches the node (its input, the
+    /// artifacts before it); a time already past wakes it at once. If <paramref name="dueAt"/> throws, the node fails
+    /// with what it threw.
+    /// </summary>
+    /// <param name="name">The node's name.</param>
+    /// <param name="until">The time as written (a template, say): part of the definition's version, shown in graphs.</param>
+    /// <param name="dueAt">Works the time out from the workflow.</param>
+    public WorkflowBuilder DelayUntil(string name, string until, Func<WorkflowRecord, DateTimeOffset> dueAt)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(until);
+        ArgumentNullException.ThrowIfNull(dueAt);
+        return Add(new DelayNodeDefinition(name, until, dueAt));
+    }
 
     /// <summary>After the current node succeeds, go to <paramref name="target"/> (or <see cref="WorkflowDefinition.End"/>).</summary>
     public WorkflowBuilder Then(string target)

@@ -19,6 +19,9 @@ public sealed class WorkflowDefinition
     /// <summary>The outcome of a rejected approval node.</summary>
     public const string Rejected = "rejected";
 
+    /// <summary>The outcome of a wait for a signal that ended at its timeout.</summary>
+    public const string TimedOut = "timeout";
+
     private readonly Dictionary<string, NodeDefinition> _nodes;
 
     internal WorkflowDefinition(string name, string startNode, IReadOnlyList<NodeDefinition> nodes, RetryPolicy defaultRetry, TimeSpan? timeout, string? description, int? maxVisits = null, WorkflowQueue? queue = null)

@@ -360,10 +360,23 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         return retried;
     }
 
-    /// <summary>Approves a workflow waiting for approval; it goes on to the approval node's next node.</summary>
+    /// <summary>
+    /// Approves a workflow waiting for approval; it goes on to the approval node's next node. The approver's
+    /// <paramref name="data"/> (the plan as they edited it, say) lands in the node's output as <c>data</c>, beside
+    /// <c>approved</c>, <c>by</c> and <c>comment</c>, and in the <c>approved</c> audit event.
+    /// </summary>
     /// <exception cref="InvalidTransitionException">It is not waiting for approval.</exception>
-    public Task<WorkflowRecord> ApproveAsync(string workflowId, string by, string? comment = null, CancellationToken cancellationToken = default) =>
-        DecideAsync(workflowId, by, comment, approved: true, cancellationToken);
+    public Task<WorkflowRecord> ApproveAsync(string workflowId, string by, string? comment = null, JsonElement? data = null, CancellationToken cancellationToken = default)
+    {
+        RatchetJson.EnsureDepth(data, "The approval's data");
+        return DecideAsync(workflowId, by, comment, approved: true, data, cancellationToken);
+    }
+
+    /// <summary>Approves a workflow waiting for approval, without data.</summary>
+    /// <remarks>Kept, without optional parameters, so that callers built against the first release still bind.</remarks>
+    /// <exception cref="InvalidTransitionException">It is not waiting for approval.</exception>
+    public Task<WorkflowRecord> ApproveAsync(string workflowId, string by, string? comment, CancellationToken cancellationToken) =>
+        DecideAsync(workflowId, by, comment, approved: true, data: null, cancellationToken);
 
     /// <summary>
     /// Rejects a workflow waiting for approval: it follows the node's <c>rejected</c> transition if it has one, else it
@@ -371,24 +384,90 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     /// </summary>
     /// <exception cref="InvalidTransitionException">It is not waiting for approval.</exception>
     public Task<WorkflowRecord> RejectAsync(string workflowId, string by, string? comment = null, CancellationToken cancellationToken = default) =>
-        DecideAsync(workflowId, by, comment, approved: false, cancellationToken);
+        DecideAsync(workflowId, by, comment, approved: false, data: null, cancellationToken);
 
-    /// <summary>Delivers the signal <paramref name="signal"/> to a workflow waiting for it; the payload becomes the node's output.</summary>
+    /// <summary>
+    /// Delivers the signal <paramref name="signal"/> to a workflow waiting for it; the payload becomes the node's
+    /// output. Refused when the workflow is not waiting for it: <see cref="SendSignalAsync"/> buffers it instead.
+    /// </summary>
     /// <exception cref="InvalidTransitionException">The workflow is not waiting for that signal.</exception>
     public async Task<WorkflowRecord> SignalAsync(string workflowId, string signal, object? payload = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(signal);
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
-        if (workflow.Status != WorkflowStatus.Waiting || workflow.WaitReason != WaitReason.Signal || workflow.WaitDetail != signal)
+        if (!WaitsFor(workflow, signal))
         {
             throw new InvalidTransitionException(workflow.Id, workflow.Status, WorkflowStatus.Running,
                 $"Workflow '{workflow.Id}' is not waiting for the signal '{signal}' (it is {Describe(workflow)}). Send it when the workflow waits for it.");
         }
 
-        var node = RequireDefinition(workflow)[workflow.CurrentNode!];
-        var now = Clock.GetStoreNow();
+        return await DeliverAsync(workflow, signal, SignalPayload(signal, payload), cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the signal <paramref name="signal"/> to a workflow: delivered at once when the workflow waits for it (the
+    /// payload becomes the node's output), else buffered in the store and delivered, in the order sent and exactly once,
+    /// when the workflow reaches a wait for that name. Audited either way.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">There is no such workflow.</exception>
+    /// <exception cref="InvalidTransitionException">The workflow has ended: no wait can take the signal any more.</exception>
+    public async Task<SignalDelivery> SendSignalAsync(string workflowId, string signal, object? payload = null, CancellationToken cancellationToken = default)
+    {
+        SignalNames.Validate(signal, nameof(signal));
+        var output = SignalPayload(signal, payload);
+        for (var attempt = 1; ; attempt++)
+        {
+            var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
+            if (workflow.IsTerminal)
+            {
+                throw new InvalidTransitionException(workflow.Id, workflow.Status, WorkflowStatus.Running,
+                    $"Workflow '{workflow.Id}' has ended ({workflow.Status}); no wait can take the signal '{signal}' any more.");
+            }
+
+            try
+            {
+                if (WaitsFor(workflow, signal))
+                {
+                    return new SignalDelivery { Workflow = await DeliverAsync(workflow, signal, output, cancellationToken) };
+                }
+
+                // Buffered on the condition that the workflow has not moved since we looked: a workflow that parks at a
+                // wait for this signal moves its version, so either this send sees the park (and delivers, above) or
+                // the park sees this signal (the store refuses a park beside a pending signal of its name).
+                var now = Clock.GetStoreNow();
+                await Store.CommitAsync(new ChangeSet()
+                    .ExpectWorkflowVersion(workflow.Id, workflow.Version)
+                    .SendSignal(new SignalRecord { WorkflowId = workflow.Id, Name = signal, Payload = output, SentAt = now })
+                    .AppendEvent(new AuditEvent
+                    {
+                        WorkflowId = workflow.Id, Type = AuditEventTypes.SignalBuffered, Node = workflow.CurrentNode, At = now,
+                        Payload = Steps.Payload(("signal", signal), ("while", Describe(workflow))),
+                    }), cancellationToken);
+                Log.SignalBuffered(Logger, workflow.Id, signal);
+                return new SignalDelivery { Workflow = workflow, Buffered = true };
+            }
+            catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == workflowId && attempt < 50)
+            {
+                // It moved on meanwhile (a step, a claim, the park itself): look again.
+            }
+        }
+    }
+
+    private static bool WaitsFor(WorkflowRecord workflow, string signal) =>
+        workflow is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Signal } && workflow.WaitDetail == signal;
+
+    private static JsonElement? SignalPayload(string signal, object? payload)
+    {
         var output = payload is null ? (JsonElement?)null : NodeResult.ToJson(payload);
         RatchetJson.EnsureDepth(output, $"The payload of signal '{signal}'");
+        return output;
+    }
+
+    /// <summary>Completes the wait of a workflow that waits for <paramref name="signal"/>; the workflow goes on (due now) on any worker.</summary>
+    private async Task<WorkflowRecord> DeliverAsync(WorkflowRecord workflow, string signal, JsonElement? output, CancellationToken cancellationToken)
+    {
+        var node = RequireDefinition(workflow)[workflow.CurrentNode!];
+        var now = Clock.GetStoreNow();
         var plan = Steps.CompleteNode(workflow, node, NodeResult.SuccessOutcome, output, null, workflow.UpdatedAt, now, continueHere: false, Observers.HasObservers);
         plan.Changes.AppendEvent(new AuditEvent { WorkflowId = workflow.Id, Type = AuditEventTypes.Signal, Node = node.Name, At = now, Payload = Steps.Payload(("signal", signal)) });
         var signalled = await CommitAsync(plan, workflow, $"signal {signal}", cancellationToken);
@@ -642,7 +721,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    private async Task<WorkflowRecord> DecideAsync(string workflowId, string by, string? comment, bool approved, CancellationToken cancellationToken)
+    private async Task<WorkflowRecord> DecideAsync(string workflowId, string by, string? comment, bool approved, JsonElement? data, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(by);
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
@@ -655,6 +734,14 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var node = RequireDefinition(workflow)[workflow.CurrentNode!];
         var now = Clock.GetStoreNow();
         var decision = new Dictionary<string, object?> { ["approved"] = approved, ["by"] = by, ["comment"] = comment };
+        var payload = Steps.Payload(("by", by), ("comment", comment));
+        if (data is { } given)
+        {
+            decision["data"] = given;
+            payload = NodeResult.ToJson(new Dictionary<string, object?> { ["by"] = by, ["comment"] = comment, ["data"] = given }
+                .Where(p => p.Value is not null).ToDictionary(StringComparer.Ordinal));
+        }
+
         var output = NodeResult.ToJson(decision);
         var audit = new AuditEvent
         {
@@ -662,7 +749,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             Type = approved ? AuditEventTypes.Approved : AuditEventTypes.Rejected,
             Node = node.Name,
             At = now,
-            Payload = Steps.Payload(("by", by), ("comment", comment)),
+            Payload = payload,
         };
 
         StepPlan plan;

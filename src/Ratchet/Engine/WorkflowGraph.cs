@@ -27,7 +27,8 @@ public static class WorkflowGraph
             {
                 ApprovalNodeDefinition => $"{{{{\"{label}\"}}}}",
                 SubWorkflowNodeDefinition => $"[[\"{label}\"]]",
-                SignalNodeDefinition or DelayNodeDefinition => $"([\"{label}\"])",
+                SignalNodeDefinition => $"([\"{label}\"])",
+                DelayNodeDefinition => $"[/\"{label}\"/]",
                 ActionNodeDefinition => $"[\"{label}\"]",
                 _ => throw UnknownKind(node),
             }).Append('\n');
@@ -87,7 +88,8 @@ public static class WorkflowGraph
             {
                 ApprovalNodeDefinition => "hexagon",
                 SubWorkflowNodeDefinition => "box3d",
-                SignalNodeDefinition or DelayNodeDefinition => "ellipse",
+                SignalNodeDefinition => "ellipse",
+                DelayNodeDefinition => "parallelogram",
                 ActionNodeDefinition => "box",
                 _ => throw UnknownKind(node),
             };
@@ -139,6 +141,12 @@ public static class WorkflowGraph
             yield return (WorkflowDefinition.Rejected, null, true);
         }
 
+        if (node is SignalNodeDefinition { TimeoutFailsNode: true })
+        {
+            // A timeout with no transition of its own fails the node: its failure path, else the workflow.
+            yield return (WorkflowDefinition.TimedOut, node.FailureTarget, true);
+        }
+
         yield return (node.Transitions.Count > 0 ? "else" : null, node.Next, false);
         if (node.FailureTarget is not null)
         {
@@ -150,10 +158,23 @@ public static class WorkflowGraph
     {
         ApprovalNodeDefinition approval => $"{node.Name}: {approval.Prompt}",
         SubWorkflowNodeDefinition child => $"{node.Name}: {child.ChildType}",
-        SignalNodeDefinition signal => $"{node.Name}: signal {signal.SignalName}",
-        DelayNodeDefinition delay => $"{node.Name}: wait {delay.Delay}",
+        SignalNodeDefinition signal => signal.Timeout is { } timeout
+            ? $"{node.Name}: signal {signal.SignalName} (timeout {ShortDuration(timeout)})"
+            : $"{node.Name}: signal {signal.SignalName}",
+        DelayNodeDefinition { Until: { } until } => $"{node.Name}: sleep until {until}",
+        DelayNodeDefinition delay => $"{node.Name}: sleep {ShortDuration(delay.Delay)}",
         ActionNodeDefinition => node.Description is null ? node.Name : $"{node.Name}: {node.Description}",
         _ => throw UnknownKind(node),
+    };
+
+    /// <summary>A wait's length as people write it: <c>90s</c>, <c>10m</c>, <c>2h</c>, <c>1d</c>, else the time span.</summary>
+    private static string ShortDuration(TimeSpan span) => span switch
+    {
+        { Ticks: > 0 } when span.Ticks % TimeSpan.TicksPerDay == 0 => $"{span.Ticks / TimeSpan.TicksPerDay}d",
+        { Ticks: > 0 } when span.Ticks % TimeSpan.TicksPerHour == 0 => $"{span.Ticks / TimeSpan.TicksPerHour}h",
+        { Ticks: > 0 } when span.Ticks % TimeSpan.TicksPerMinute == 0 => $"{span.Ticks / TimeSpan.TicksPerMinute}m",
+        { Ticks: > 0 } when span.Ticks % TimeSpan.TicksPerSecond == 0 => $"{span.Ticks / TimeSpan.TicksPerSecond}s",
+        _ => span.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
     };
 
     // The kinds are closed (NodeDefinition cannot be derived from outside this assembly): a new one must be drawn here.

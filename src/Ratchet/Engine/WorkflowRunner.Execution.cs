@@ -152,6 +152,9 @@ public sealed partial class WorkflowRunner
             case (WorkflowStatus.Waiting, WaitReason.Timer):
                 plan = Steps.Begin(workflow, Math.Max(1, workflow.Attempt), now, observe, interrupted: false);
                 break;
+            case (WorkflowStatus.Waiting, WaitReason.Signal) when workflow.DueAt <= now && definition[workflow.CurrentNode!] is SignalNodeDefinition waited:
+                plan = Steps.SignalTimedOut(workflow, definition, waited, now, observe);
+                break;
             case (WorkflowStatus.Waiting, WaitReason.Child):
                 var child = workflow.WaitDetail is null ? null : await _engine.Store.GetWorkflowAsync(workflow.WaitDetail);
                 if (child is not { IsTerminal: true })
@@ -201,10 +204,10 @@ public sealed partial class WorkflowRunner
                     plan = Steps.ParkForApproval(workflow, approval, now, observe);
                     break;
                 case SignalNodeDefinition signal:
-                    plan = Steps.Park(workflow, node, WaitReason.Signal, signal.SignalName, null, now, observe);
+                    plan = await ReceiveOrParkAsync(workflow, signal, now, observe);
                     break;
                 case DelayNodeDefinition delay:
-                    plan = Steps.Park(workflow, node, WaitReason.Timer, null, StoreTime.Truncate(now + delay.Delay), now, observe);
+                    plan = Steps.ParkForDelay(workflow, definition, delay, now, observe, deadline);
                     break;
                 case SubWorkflowNodeDefinition child:
                     committedTo(workflow with { Status = WorkflowStatus.Waiting, WaitReason = WaitReason.Child });
@@ -229,6 +232,13 @@ public sealed partial class WorkflowRunner
         {
             committed = await CommitPlanAsync(ForPhase(plan, workflow, execution), workflow);
         }
+        catch (SignalConflictException) when (node is SignalNodeDefinition signal)
+        {
+            // The signal was sent between our look at the pending signals and the park, which the store refused for
+            // it: take it now. (A park is refused only for a signal sent meanwhile, so this look finds it.)
+            plan = await ReceiveOrParkAsync(workflow, signal, _engine.Clock.GetStoreNow(), observe);
+            committed = await CommitPlanAsync(ForPhase(plan, workflow, execution), workflow);
+        }
         catch (Exception ex) when (node is ActionNodeDefinition && plan.Next.Status != WorkflowStatus.Failed && !IsStoreTrouble(ex) && ex is not WorkflowConcurrencyException)
         {
             // The store will not take this result (it cannot encode it, say), and running the node again would only
@@ -244,6 +254,26 @@ public sealed partial class WorkflowRunner
         committedTo(committed);
         AfterCommit(plan, committed);
         return plan.Continue ? committed : null;
+    }
+
+    /// <summary>
+    /// At a wait for a signal: the oldest pending signal of its name completes the node at once, consumed in the same
+    /// commit; with none pending the workflow parks, on the condition that none is pending still, so that a signal
+    /// sent meanwhile refuses the park instead of waiting unseen beside it.
+    /// </summary>
+    private async Task<StepPlan> ReceiveOrParkAsync(WorkflowRecord workflow, SignalNodeDefinition node, DateTimeOffset now, bool observe)
+    {
+        var pending = await _engine.Store.GetPendingSignalsAsync(workflow.Id, CancellationToken.None);
+        var buffered = pending.FirstOrDefault(s => string.Equals(s.Name, node.SignalName, StringComparison.Ordinal));
+        if (buffered is not null)
+        {
+            return Steps.ReceiveSignal(workflow, node, buffered, now, observe);
+        }
+
+        var plan = Steps.Park(workflow, node, WaitReason.Signal, node.SignalName,
+            node.Timeout is { } timeout ? StoreTime.Truncate(now + timeout) : null, now, observe);
+        plan.Changes.ExpectNoPendingSignal(workflow.Id, node.SignalName);
+        return plan;
     }
 
     private async Task<StepPlan> RunActionAsync(WorkflowRecord workflow, WorkflowDefinition definition, ActionNodeDefinition node, Execution execution, DateTimeOffset? deadline)
@@ -451,7 +481,7 @@ public sealed partial class WorkflowRunner
 
     private void AfterCommit(StepPlan plan, WorkflowRecord committed)
     {
-        if (committed is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Timer, DueAt: { } due })
+        if (committed is { Status: WorkflowStatus.Waiting, WaitReason: WaitReason.Timer or WaitReason.Signal, DueAt: { } due })
         {
             AddTimer(committed.Id, due);
         }

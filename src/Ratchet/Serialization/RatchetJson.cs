@@ -324,6 +324,7 @@ internal static class RatchetJson
         Events = snapshot.Events ?? [],
         Commands = snapshot.Commands ?? [],
         Workspaces = snapshot.Workspaces ?? [],
+        Signals = snapshot.Signals ?? [],
         Values = snapshot.Values ?? [],
         Checkpoints = snapshot.Checkpoints ?? [],
     };
@@ -356,6 +357,7 @@ internal static class RatchetJson
 [JsonSerializable(typeof(AuditEvent))]
 [JsonSerializable(typeof(CommandExecution))]
 [JsonSerializable(typeof(WorkspaceRecord))]
+[JsonSerializable(typeof(SignalRecord))]
 [JsonSerializable(typeof(KeyValueEntry))]
 [JsonSerializable(typeof(CheckpointRecord))]
 [JsonSerializable(typeof(CheckpointInfo))]

@@ -42,6 +42,12 @@ public sealed record KeyValueVersionCheck(string Namespace, string Key, long Exp
 /// <param name="ExpectedVersion">Null: unconditional. 0: the key must not exist. N: the entry must be at version N.</param>
 public sealed record KeyValueWrite(string Namespace, string Key, JsonElement? Value, long? ExpectedVersion);
 
+/// <summary>Consumes (deletes) the workflow's pending signal <paramref name="Sequence"/>; refused if it is not pending.</summary>
+public sealed record SignalConsume(string WorkflowId, long Sequence);
+
+/// <summary>A condition: no signal named <paramref name="Name"/> is pending for the workflow.</summary>
+public sealed record SignalCheck(string WorkflowId, string Name);
+
 /// <summary>
 /// Writes that a store applies together or not at all: workflow inserts and updates (each with its expected version),
 /// journal steps, audit events, command executions, workspaces and key-value writes.
@@ -63,6 +69,9 @@ public sealed class ChangeSet
     private List<CommandExecution>? _commands;
     private List<WorkspaceRecord>? _workspaces;
     private List<KeyValueWrite>? _keyValues;
+    private List<SignalRecord>? _signals;
+    private List<SignalConsume>? _signalConsumes;
+    private List<SignalCheck>? _signalChecks;
 
     /// <summary>Workflow inserts and updates, in order.</summary>
     public IReadOnlyList<WorkflowWrite> Workflows => _workflows ?? (IReadOnlyList<WorkflowWrite>)[];
@@ -88,10 +97,22 @@ public sealed class ChangeSet
     /// <summary>Key-value saves and deletes.</summary>
     public IReadOnlyList<KeyValueWrite> KeyValues => _keyValues ?? (IReadOnlyList<KeyValueWrite>)[];
 
+    /// <summary>Signals to buffer for workflows that do not wait for them yet, in order.</summary>
+    public IReadOnlyList<SignalRecord> Signals => _signals ?? (IReadOnlyList<SignalRecord>)[];
+
+    /// <summary>Pending signals to consume.</summary>
+    public IReadOnlyList<SignalConsume> SignalConsumes => _signalConsumes ?? (IReadOnlyList<SignalConsume>)[];
+
+    /// <summary>Conditions that no signal of a name is pending.</summary>
+    public IReadOnlyList<SignalCheck> SignalChecks => _signalChecks ?? (IReadOnlyList<SignalCheck>)[];
+
+    /// <summary>Whether the change set touches pending signals at all (stores skip that part of a commit otherwise).</summary>
+    public bool HasSignals => _signals is not null || _signalConsumes is not null || _signalChecks is not null;
+
     /// <summary>Whether nothing was added.</summary>
     public bool IsEmpty =>
         _workflows is null && _checks is null && _valueChecks is null && _steps is null && _events is null &&
-        _commands is null && _workspaces is null && _keyValues is null;
+        _commands is null && _workspaces is null && _keyValues is null && !HasSignals;
 
     /// <summary>Inserts a new workflow (stored at version 1). Its own lease fields are stored as given.</summary>
     public ChangeSet CreateWorkflow(WorkflowRecord record)
@@ -194,12 +215,67 @@ public sealed class ChangeSet
         return this;
     }
 
+    /// <summary>
+    /// Buffers a signal for its workflow (which must exist), after its pending signals: the store gives it the next
+    /// sequence. Signal conditions and consumes are evaluated before sends, against what the store held, so a change
+    /// set cannot consume the signal it sends.
+    /// </summary>
+    public ChangeSet SendSignal(SignalRecord signal)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        WorkflowIds.Validate(signal.WorkflowId, nameof(signal));
+        SignalNames.Validate(signal.Name, nameof(signal));
+        RatchetJson.EnsureDepth(signal.Payload, $"The payload of signal '{signal.Name}'");
+        (_signals ??= []).Add(signal);
+        return this;
+    }
+
+    /// <summary>
+    /// Consumes the workflow's pending signal <paramref name="sequence"/> (it is deleted); the commit is refused with
+    /// <see cref="SignalConflictException"/> if that signal is not pending, so a signal is consumed once.
+    /// </summary>
+    public ChangeSet ConsumeSignal(string workflowId, long sequence)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
+        (_signalConsumes ??= []).Add(new SignalConsume(workflowId, sequence));
+        return this;
+    }
+
+    /// <summary>
+    /// Makes the commit conditional on no signal named <paramref name="name"/> being pending for the workflow (after
+    /// this change set's consumes); refused with <see cref="SignalConflictException"/> otherwise. A workflow that
+    /// parks to wait for a signal commits with this, so a signal buffered meanwhile is never left behind.
+    /// </summary>
+    public ChangeSet ExpectNoPendingSignal(string workflowId, string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        SignalNames.Validate(name, nameof(name));
+        (_signalChecks ??= []).Add(new SignalCheck(workflowId, name));
+        return this;
+    }
+
     private static void ValidateType(WorkflowRecord record)
     {
         if (string.IsNullOrWhiteSpace(record.Type))
         {
             throw new ArgumentException($"Workflow '{record.Id}' has no type; give it the name of its definition.", nameof(record));
         }
+    }
+}
+
+/// <summary>Rules for signal names.</summary>
+public static class SignalNames
+{
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="name"/> is a usable signal name (as a key: no control characters, no slashes, at most 256 characters).</summary>
+    public static void Validate(string name, string parameterName)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("A signal name cannot be empty.", parameterName);
+        }
+
+        KeyValueNames.ValidateName(name, "signal name", parameterName);
     }
 }
 

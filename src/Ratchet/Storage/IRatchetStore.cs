@@ -25,6 +25,7 @@ public interface IWorkflowStore
     /// <exception cref="WorkflowAlreadyExistsException">A create found the id taken.</exception>
     /// <exception cref="WorkflowNotFoundException">An update, check, step, event, command or workspace names a missing workflow.</exception>
     /// <exception cref="KeyValueConcurrencyException">A conditional key-value write found another version.</exception>
+    /// <exception cref="SignalConflictException">A consumed signal was not pending, or a signal expected not to be pending was.</exception>
     Task CommitAsync(ChangeSet changes, CancellationToken cancellationToken = default);
 
     /// <summary>The workflow with this id, archived or not; null if there is none.</summary>
@@ -47,6 +48,12 @@ public interface IWorkflowStore
 
     /// <summary>The commands the workflow's nodes ran, in order.</summary>
     Task<IReadOnlyList<CommandExecution>> GetCommandsAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The signals buffered for the workflow and not consumed yet, in sequence order (the order they were sent); empty
+    /// if there are none (or no such workflow).
+    /// </summary>
+    Task<IReadOnlyList<SignalRecord>> GetPendingSignalsAsync(string workflowId, CancellationToken cancellationToken = default);
 
     /// <summary>The workflow's workspace; null if it has none.</summary>
     Task<WorkspaceRecord?> GetWorkspaceAsync(string workflowId, CancellationToken cancellationToken = default);
@@ -135,7 +142,7 @@ public interface IStoreMaintenance
     /// </summary>
     Task<int> ArchiveWorkflowsAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a workflow with its journal, events, commands and workspace; false if there was none.</summary>
+    /// <summary>Deletes a workflow with its journal, events, commands, workspace and pending signals; false if there was none.</summary>
     Task<bool> DeleteWorkflowAsync(string workflowId, CancellationToken cancellationToken = default);
 
     /// <summary>Everything the store holds, in a canonical order (see <see cref="StoreSnapshot"/>).</summary>

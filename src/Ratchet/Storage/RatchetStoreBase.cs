@@ -89,6 +89,13 @@ public abstract class RatchetStoreBase : IRatchetStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<SignalRecord>> GetPendingSignalsAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        return GetPendingSignalsCoreAsync(workflowId, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public abstract Task<IReadOnlyList<WorkspaceRecord>> ListWorkspacesAsync(WorkspaceStatus? status = null, CancellationToken cancellationToken = default);
 
     // ---- key-value state and checkpoints -----------------------------------------------------------------------
@@ -279,6 +286,9 @@ public abstract class RatchetStoreBase : IRatchetStore
 
     /// <summary>The workspace of the workflow with this (non-empty) id; null if it has none.</summary>
     protected abstract Task<WorkspaceRecord?> GetWorkspaceCoreAsync(string workflowId, CancellationToken cancellationToken);
+
+    /// <summary>The pending signals of the workflow with this (non-empty) id, in sequence order; empty if it has none or does not exist.</summary>
+    protected abstract Task<IReadOnlyList<SignalRecord>> GetPendingSignalsCoreAsync(string workflowId, CancellationToken cancellationToken);
 
     /// <summary>The entry under a valid namespace and key; null if there is none.</summary>
     protected abstract Task<KeyValueEntry?> GetValueCoreAsync(string @namespace, string key, CancellationToken cancellationToken);

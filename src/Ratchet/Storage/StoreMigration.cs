@@ -161,7 +161,7 @@ public static class StoreMigration
         private readonly Dictionary<string, HashSet<string>> _copiedCheckpoints = new(StringComparer.Ordinal);
         private long _kept;
 
-        private static readonly string[] Kinds = ["workflows", "steps", "events", "commands", "workspaces", "values", "checkpoints"];
+        private static readonly string[] Kinds = ["workflows", "steps", "events", "commands", "workspaces", "signals", "values", "checkpoints"];
 
         private static Dictionary<string, Tally> NewTallies() => Kinds.ToDictionary(k => k, _ => new Tally(), StringComparer.Ordinal);
 
@@ -376,7 +376,7 @@ public static class StoreMigration
         return checkpoints;
     }
 
-    /// <summary>Reads each workflow's journal, events, commands and workspace, a few workflows at a time.</summary>
+    /// <summary>Reads each workflow's journal, events, commands, workspace and pending signals, a few workflows at a time.</summary>
     private static async Task<Family[]> ReadFamiliesAsync(IRatchetStore store, IReadOnlyList<WorkflowRecord> workflows, CancellationToken cancellationToken)
     {
         var families = new Family[workflows.Count];
@@ -388,7 +388,8 @@ public static class StoreMigration
                 await store.GetStepsAsync(workflow.Id, token),
                 await store.GetEventsAsync(workflow.Id, cancellationToken: token),
                 await store.GetCommandsAsync(workflow.Id, token),
-                await store.GetWorkspaceAsync(workflow.Id, token));
+                await store.GetWorkspaceAsync(workflow.Id, token),
+                await store.GetPendingSignalsAsync(workflow.Id, token));
         });
         return families;
     }
@@ -399,7 +400,8 @@ public static class StoreMigration
         IReadOnlyList<StepRecord> Steps,
         IReadOnlyList<AuditEvent> Events,
         IReadOnlyList<CommandExecution> Commands,
-        WorkspaceRecord? Workspace)
+        WorkspaceRecord? Workspace,
+        IReadOnlyList<SignalRecord> Signals)
     {
         public void AddTo(Dictionary<string, Tally> tallies)
         {
@@ -412,6 +414,8 @@ public static class StoreMigration
             {
                 tallies["workspaces"].Add(Workspace, RatchetJsonContext.Default.WorkspaceRecord);
             }
+
+            tallies["signals"].AddAll(Signals, RatchetJsonContext.Default.SignalRecord);
         }
 
         public static StoreSnapshot ToSnapshot(IReadOnlyList<Family> families) => new StoreSnapshot
@@ -421,6 +425,7 @@ public static class StoreMigration
             Events = families.SelectMany(f => f.Events).ToArray(),
             Commands = families.SelectMany(f => f.Commands).ToArray(),
             Workspaces = families.Select(f => f.Workspace).OfType<WorkspaceRecord>().ToArray(),
+            Signals = families.SelectMany(f => f.Signals).ToArray(),
         }.Canonicalize();
     }
 

@@ -34,6 +34,8 @@ internal static class StoreRecords
         HeartbeatAt = StoreTime.Truncate(workspace.HeartbeatAt),
     };
 
+    public static SignalRecord Truncate(SignalRecord signal) => signal with { SentAt = StoreTime.Truncate(signal.SentAt) };
+
     public static KeyValueEntry Truncate(KeyValueEntry entry) => entry with { UpdatedAt = StoreTime.Truncate(entry.UpdatedAt) };
 
     public static CheckpointRecord Truncate(CheckpointRecord checkpoint) => checkpoint with { CreatedAt = StoreTime.Truncate(checkpoint.CreatedAt) };

@@ -123,6 +123,16 @@ internal static class StoreRows
         StartedAt = StoreTime.FromMicroseconds(r.GetInt64(10)),
     };
 
+    /// <summary>Columns: workflow id, seq, name, payload, sent_at.</summary>
+    public static SignalRecord ReadSignal<TRow>(TRow r) where TRow : IStoreRow => new()
+    {
+        WorkflowId = r.GetString(0),
+        Sequence = r.GetInt64(1),
+        Name = r.GetString(2),
+        Payload = Json(r, 3),
+        SentAt = StoreTime.FromMicroseconds(r.GetInt64(4)),
+    };
+
     /// <summary>Columns: <see cref="WorkspaceColumns"/>.</summary>
     public static WorkspaceRecord ReadWorkspace<TRow>(TRow r) where TRow : IStoreRow => new()
     {

@@ -29,6 +29,9 @@ public sealed record StoreSnapshot
     /// <summary>Every workspace, ordered by workflow id.</summary>
     public IReadOnlyList<WorkspaceRecord> Workspaces { get; init; } = [];
 
+    /// <summary>Every pending signal, ordered by workflow id then sequence.</summary>
+    public IReadOnlyList<SignalRecord> Signals { get; init; } = [];
+
     /// <summary>Every key-value entry, ordered by namespace then key.</summary>
     public IReadOnlyList<KeyValueEntry> Values { get; init; } = [];
 
@@ -39,7 +42,7 @@ public sealed record StoreSnapshot
     [JsonIgnore]
     public bool IsEmpty =>
         Workflows.Count == 0 && Steps.Count == 0 && Events.Count == 0 && Commands.Count == 0 &&
-        Workspaces.Count == 0 && Values.Count == 0 && Checkpoints.Count == 0;
+        Workspaces.Count == 0 && Signals.Count == 0 && Values.Count == 0 && Checkpoints.Count == 0;
 
     /// <summary>The same data with every list in canonical order; stores call this before returning an export.</summary>
     public StoreSnapshot Canonicalize() => this with
@@ -49,6 +52,7 @@ public sealed record StoreSnapshot
         Events = Events.OrderBy(e => e.WorkflowId, StringComparer.Ordinal).ThenBy(e => e.Sequence).ToArray(),
         Commands = Commands.OrderBy(c => c.WorkflowId, StringComparer.Ordinal).ThenBy(c => c.Sequence).ToArray(),
         Workspaces = Workspaces.OrderBy(w => w.WorkflowId, StringComparer.Ordinal).ToArray(),
+        Signals = Signals.OrderBy(s => s.WorkflowId, StringComparer.Ordinal).ThenBy(s => s.Sequence).ToArray(),
         Values = Values.OrderBy(v => v.Namespace, StringComparer.Ordinal).ThenBy(v => v.Key, StringComparer.Ordinal).ToArray(),
         Checkpoints = Checkpoints.OrderBy(c => c.Namespace, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal).ToArray(),
     };

@@ -1,0 +1,2 @@
+DROP FUNCTION ratchet_signal_refused(text, text);
+DROP TABLE signals;
