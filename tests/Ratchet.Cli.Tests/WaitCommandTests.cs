@@ -96,4 +96,24 @@ public sealed class WaitCommandTests : IDisposable
         Assert.True(approved.ExitCode == 0, approved.ToString());
         Assert.Equal(["a.cs"], _sandbox.ReadLines("built.txt"));
     }
+
+    [Fact]
+    public async Task Signal_DataThatIsNotJson_OneLineUsageErrorAndNothingBuffered()
+    {
+        _sandbox.Write("ci.yaml", """
+            name: ci
+            nodes:
+              ci:
+                wait: { signal: ci-finished }
+            """);
+        Assert.Equal(0, (await _sandbox.RunAsync("run", "ci.yaml", "--id", "ci-2", "--detach")).ExitCode);
+
+        var signal = await _sandbox.RunAsync("signal", "ci-2", "ci-finished", "--data", "{green");
+
+        Assert.Equal(2, signal.ExitCode);
+        var line = Assert.Single(signal.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("The signal's --data is not JSON", line, StringComparison.Ordinal);
+        await using var store = await _sandbox.OpenStoreAsync();
+        Assert.Empty(await store.GetPendingSignalsAsync("ci-2"));
+    }
 }

@@ -21,6 +21,24 @@ internal static class ControlCommands
 
     private static Argument<string> IdArgument() => new("id") { Description = "The workflow's id." };
 
+    /// <summary>A <c>--data</c> value as JSON; text that is not JSON is a usage error naming the option, not a parser's trace.</summary>
+    private static System.Text.Json.JsonElement? JsonOption(string? text, string subject)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Serialization.RatchetJson.Parse(text, subject);
+        }
+        catch (System.Text.Json.JsonException exception)
+        {
+            throw new UsageException($"{subject} is not JSON ({exception.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd()}). Pass a JSON value, e.g. --data '{{\"status\":\"green\"}}' or --data '\"text\"'.");
+        }
+    }
+
     private static Option<bool> DetachOption() => new("--detach") { Description = "Do not run it here; leave it to a `ratchet worker`." };
 
     private static Command Resume(TextWriter output, TextWriter error)
@@ -119,7 +137,7 @@ internal static class ControlCommands
 
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
             var who = parse.GetValue(by) ?? User();
-            var payload = approve && parse.GetValue(data) is { } json ? Serialization.RatchetJson.Parse(json, "The approval's --data") : (System.Text.Json.JsonElement?)null;
+            var payload = approve ? JsonOption(parse.GetValue(data), "The approval's --data") : null;
             var workflow = approve
                 ? await host.Engine.ApproveAsync(parse.GetValue(id)!, who, text, payload, cancellationToken)
                 : await host.Engine.RejectAsync(parse.GetValue(id)!, who, text, cancellationToken);
@@ -142,7 +160,7 @@ internal static class ControlCommands
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
             await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
-            var json = parse.GetValue(payload) is { } text ? Serialization.RatchetJson.Parse(text, "The signal's payload") : (System.Text.Json.JsonElement?)null;
+            var json = JsonOption(parse.GetValue(payload), "The signal's --data");
             var signal = parse.GetValue(name)!;
             var delivery = await host.Engine.SendSignalAsync(parse.GetValue(id)!, signal, json, cancellationToken);
             if (delivery.Buffered)
