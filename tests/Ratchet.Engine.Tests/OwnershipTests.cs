@@ -28,10 +28,18 @@ public sealed class OwnershipTests : IDisposable
         var id = (await engine.StartAsync("taken", cancellationToken: timeout.Token)).Id;
         await started.Task.WaitAsync(timeout.Token);
 
-        // Another worker takes it over (as it would once the lease lapsed): the claim moves the version on.
-        Assert.True(await engine.Store.ReleaseLeaseAsync(id, runner.Owner, timeout.Token));
-        var taken = await engine.Store.ClaimWorkflowAsync(id, "other-worker", TimeSpan.FromMinutes(10), timeout.Token);
-        Assert.NotNull(taken);
+        // Another worker takes it over (as it would once the lease lapsed): the claim moves the version on. The
+        // runner's own poll may claim it back between the release and the claim (it then fences its running
+        // execution); release again until the other worker holds it.
+        WorkflowRecord? taken = null;
+        while (taken is null)
+        {
+            var holder = (await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token)).LeaseOwner;
+            Assert.Equal(runner.Owner, holder);
+            Assert.True(await engine.Store.ReleaseLeaseAsync(id, runner.Owner, timeout.Token));
+            taken = await engine.Store.ClaimWorkflowAsync(id, "other-worker", TimeSpan.FromMinutes(10), timeout.Token);
+        }
+
         await AdvanceUntilAsync(clock, stopped.Task, timeout.Token);
         await runner.StopAsync(timeout.Token);
 
