@@ -133,6 +133,56 @@ internal sealed class CliContext : IDisposable
     public void WriteJsonValue(JsonElement value) =>
         Output.WriteLine(JsonSerializer.Serialize(value, RatchetJsonContext.Indented.JsonElement));
 
+    /// <summary>
+    /// What a command that changed or read one thing prints: <paramref name="json"/> with <c>--json</c>, else the line
+    /// <paramref name="text"/>; the exit code is <see cref="ExitCodes.Ok"/>.
+    /// </summary>
+    public async Task<int> ReportAsync<T>(T json, string text)
+    {
+        if (Json)
+        {
+            WriteJson(json);
+        }
+        else
+        {
+            await Output.WriteLineAsync(text);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// What a list command prints: the JSON <paramref name="writeJson"/> writes with <c>--json</c>; on a terminal,
+    /// <paramref name="emptyHint"/> (if any) when there is nothing to list; else a table of <paramref name="items"/>.
+    /// </summary>
+    public async Task<int> WriteListAsync<T>(
+        IReadOnlyCollection<T> items, Action writeJson, string? emptyHint, IReadOnlyList<string> headers, Func<T, IReadOnlyList<string>> row)
+    {
+        if (Json)
+        {
+            writeJson();
+        }
+        else if (items.Count == 0 && IsTerminal && emptyHint is not null)
+        {
+            await Output.WriteLineAsync(emptyHint);
+        }
+        else
+        {
+            WriteTable(headers, items.Select(row));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A show command's labelled lines, each label padded to <paramref name="width"/> characters.</summary>
+    public async Task WriteFieldsAsync(int width, IEnumerable<(string Label, string Value)> fields)
+    {
+        foreach (var (label, value) in fields)
+        {
+            await Output.WriteLineAsync(label.PadRight(width) + value);
+        }
+    }
+
     /// <summary>A table on a terminal; tab-separated lines with a header otherwise.</summary>
     public void WriteTable(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {

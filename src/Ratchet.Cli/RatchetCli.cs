@@ -120,6 +120,21 @@ internal static class RatchetCli
         }
     }
 
+    /// <summary>
+    /// <paramref name="command"/> with an <see cref="Action"/> that opens the store, runs <paramref name="body"/> on it
+    /// and closes it: the shape of the commands that only read or change what the store holds.
+    /// </summary>
+    public static Command WithStoreAction(
+        this Command command, TextWriter output, TextWriter error, Func<CliContext, IRatchetStore, ParseResult, CancellationToken, Task<int>> body)
+    {
+        command.SetAction(Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var store = await context.OpenStoreAsync(cancellationToken);
+            return await body(context, store, parse, cancellationToken);
+        }));
+        return command;
+    }
+
     /// <summary>An action that gets a <see cref="CliContext"/>, with every error turned into one line and an exit code.</summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Action(TextWriter output, TextWriter error, Func<CliContext, ParseResult, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>

@@ -39,6 +39,26 @@ internal abstract class TemplateNode : IWorkflowNode
     protected abstract Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A step that calls one method of its implementation <typeparamref name="TService"/>: it builds the request from the
+/// run's input and artifacts, resolves the implementation, calls it and succeeds with its result (refused when null).
+/// The steps stay types of their own, so that a definition's fingerprint names each step's implementation.
+/// </summary>
+internal abstract class ServiceStepNode<TService, TRequest, TResult>(
+    Func<StepRun, TRequest> request,
+    Func<TService, TRequest, StepContext, CancellationToken, Task<TResult>> call,
+    string method) : TemplateNode
+    where TService : class
+    where TResult : class
+{
+    protected sealed override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    {
+        var built = request(run);
+        var result = await call(run.Service<TService>(), built, run.Step, cancellationToken);
+        return NodeResult.Success(run.Checked(result, $"{typeof(TService).Name}.{method}"));
+    }
+}
+
 /// <summary>One run of a template step: its node context, its services, and typed access to the input and artifacts.</summary>
 internal sealed class StepRun(NodeContext node, IServiceProvider services)
 {

@@ -100,71 +100,57 @@ internal static class AgentCommands
             };
             await using var store = await context.OpenStoreAsync(cancellationToken);
             var added = await new AgentDirectory(store).AddAgentAsync(profile, cancellationToken);
-            if (context.Json)
-            {
-                context.WriteJson(AgentView.Of(added));
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Added agent '{added.Name}' ({Describe(added)}).");
-            }
-
-            return ExitCodes.Ok;
+            return await context.ReportAsync(AgentView.Of(added), $"Added agent '{added.Name}' ({Describe(added)}).");
         }));
         return command;
     }
 
     private static Command List(TextWriter output, TextWriter error)
     {
-        var command = new Command("list", "List agent profiles: name, kind, provider, model, tools, parameters.");
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var agents = await new AgentDirectory(store).ListAgentsAsync(cancellationToken);
-            if (context.Json)
+        return new Command("list", "List agent profiles: name, kind, provider, model, tools, parameters.")
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                context.WriteJson(agents.Select(AgentView.Of).ToArray());
-                return ExitCodes.Ok;
-            }
-
-            context.WriteTable(
-                ["NAME", "KIND", "PROVIDER", "MODEL", "TOOLS", "TEMPERATURE", "MAX TOKENS"],
-                agents.Select(a => (IReadOnlyList<string>)[
-                    a.Name, Kind(a.Kind), a.Provider, a.Model, a.Tools.Count == 0 ? "-" : string.Join(",", a.Tools),
-                    a.Temperature?.ToString(CultureInfo.InvariantCulture) ?? "-", a.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "-"]));
-            return ExitCodes.Ok;
-        }));
-        return command;
+                var agents = await new AgentDirectory(store).ListAgentsAsync(cancellationToken);
+                return await context.WriteListAsync(
+                    agents,
+                    () => context.WriteJson(agents.Select(AgentView.Of).ToArray()),
+                    emptyHint: null,
+                    ["NAME", "KIND", "PROVIDER", "MODEL", "TOOLS", "TEMPERATURE", "MAX TOKENS"],
+                    a => [
+                        a.Name, Kind(a.Kind), a.Provider, a.Model, a.Tools.Count == 0 ? "-" : string.Join(",", a.Tools),
+                        a.Temperature?.ToString(CultureInfo.InvariantCulture) ?? "-", a.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "-"]);
+            });
     }
 
     private static Command Show(TextWriter output, TextWriter error)
     {
         var name = NameArgument();
-        var command = new Command("show", "Show an agent profile, system prompt included.") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var agent = await new AgentDirectory(store).GetRequiredAgentAsync(parse.GetValue(name)!, cancellationToken);
-            if (context.Json)
+        return new Command("show", "Show an agent profile, system prompt included.") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                context.WriteJson(AgentView.Of(agent));
-                return ExitCodes.Ok;
-            }
+                var agent = await new AgentDirectory(store).GetRequiredAgentAsync(parse.GetValue(name)!, cancellationToken);
+                if (context.Json)
+                {
+                    context.WriteJson(AgentView.Of(agent));
+                    return ExitCodes.Ok;
+                }
 
-            await context.Output.WriteLineAsync($"Agent:        {agent.Name}");
-            await context.Output.WriteLineAsync($"Kind:         {Kind(agent.Kind)}");
-            await context.Output.WriteLineAsync($"Avatar:       {agent.Avatar ?? "-"}");
-            await context.Output.WriteLineAsync($"Provider:     {agent.Provider}");
-            await context.Output.WriteLineAsync($"Model:        {agent.Model}");
-            await context.Output.WriteLineAsync($"Tools:        {(agent.Tools.Count == 0 ? "-" : string.Join(", ", agent.Tools))}");
-            await context.Output.WriteLineAsync($"Temperature:  {agent.Temperature?.ToString(CultureInfo.InvariantCulture) ?? "(provider default)"}");
-            await context.Output.WriteLineAsync($"Max tokens:   {agent.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "(provider default)"}");
-            await context.Output.WriteLineAsync($"Updated:      {agent.UpdatedAt:yyyy-MM-dd HH:mm:ss}Z");
-            await context.Output.WriteLineAsync("System prompt:");
-            await context.Output.WriteLineAsync(agent.SystemPrompt ?? "(none)");
-            return ExitCodes.Ok;
-        }));
-        return command;
+                await context.WriteFieldsAsync(14,
+                [
+                    ("Agent:", agent.Name),
+                    ("Kind:", Kind(agent.Kind)),
+                    ("Avatar:", agent.Avatar ?? "-"),
+                    ("Provider:", agent.Provider),
+                    ("Model:", agent.Model),
+                    ("Tools:", agent.Tools.Count == 0 ? "-" : string.Join(", ", agent.Tools)),
+                    ("Temperature:", agent.Temperature?.ToString(CultureInfo.InvariantCulture) ?? "(provider default)"),
+                    ("Max tokens:", agent.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "(provider default)"),
+                    ("Updated:", $"{agent.UpdatedAt:yyyy-MM-dd HH:mm:ss}Z"),
+                ]);
+                await context.Output.WriteLineAsync("System prompt:");
+                await context.Output.WriteLineAsync(agent.SystemPrompt ?? "(none)");
+                return ExitCodes.Ok;
+            });
     }
 
     private static Command Update(TextWriter output, TextWriter error)
@@ -204,16 +190,7 @@ internal static class AgentCommands
                 MaxTokens = parse.GetValue(noMaxTokens) ? null : parse.GetValue(settings.MaxTokens) ?? current.MaxTokens,
                 Avatar = parse.GetValue(noAvatar) ? null : parse.GetValue(settings.Avatar) ?? current.Avatar,
             }, cancellationToken);
-            if (context.Json)
-            {
-                context.WriteJson(AgentView.Of(updated));
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Updated agent '{updated.Name}' ({Describe(updated)}).");
-            }
-
-            return ExitCodes.Ok;
+            return await context.ReportAsync(AgentView.Of(updated), $"Updated agent '{updated.Name}' ({Describe(updated)}).");
         }));
         return command;
     }
@@ -221,20 +198,18 @@ internal static class AgentCommands
     private static Command Remove(TextWriter output, TextWriter error)
     {
         var name = NameArgument();
-        var command = new Command("remove", "Remove an agent profile. An unknown name is exit 2.") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var agentName = parse.GetValue(name)!;
-            if (!await new AgentDirectory(store).RemoveAgentAsync(agentName, cancellationToken))
+        return new Command("remove", "Remove an agent profile. An unknown name is exit 2.") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                throw new AgentNotFoundException(agentName);
-            }
+                var agentName = parse.GetValue(name)!;
+                if (!await new AgentDirectory(store).RemoveAgentAsync(agentName, cancellationToken))
+                {
+                    throw new AgentNotFoundException(agentName);
+                }
 
-            await context.Output.WriteLineAsync($"Removed agent '{agentName}'.");
-            return ExitCodes.Ok;
-        }));
-        return command;
+                await context.Output.WriteLineAsync($"Removed agent '{agentName}'.");
+                return ExitCodes.Ok;
+            });
     }
 
     private static string Kind(AgentKind kind) => kind.ToString().ToLowerInvariant();

@@ -168,24 +168,13 @@ internal static class KeyValueCommands
             await using (store)
             {
                 var entries = await manager.ListAsync(cancellationToken);
-                if (context.Json)
-                {
-                    StateCommands.WriteJsonArray(context.Output, entries, RatchetJsonContext.Indented.KeyValueEntry);
-                }
-                else if (entries.Count == 0 && context.IsTerminal)
-                {
-                    await context.Output.WriteLineAsync($"No keys in namespace '{manager.Namespace}'.");
-                }
-                else
-                {
-                    context.WriteTable(["KEY", "VERSION", "UPDATED", "VALUE"], entries.Select(e => (IReadOnlyList<string>)
-                    [
-                        e.Key, e.Version.ToString(CultureInfo.InvariantCulture), StateCommands.Time(e.UpdatedAt), Preview(e.Value, context.IsTerminal),
-                    ]));
-                }
+                return await context.WriteListAsync(
+                    entries,
+                    () => StateCommands.WriteJsonArray(context.Output, entries, RatchetJsonContext.Indented.KeyValueEntry),
+                    $"No keys in namespace '{manager.Namespace}'.",
+                    ["KEY", "VERSION", "UPDATED", "VALUE"],
+                    e => [e.Key, e.Version.ToString(CultureInfo.InvariantCulture), StateCommands.Time(e.UpdatedAt), Preview(e.Value, context.IsTerminal)]);
             }
-
-            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -236,24 +225,13 @@ internal static class KeyValueCommands
             await using (store)
             {
                 var checkpoints = await manager.ListCheckpointsAsync(cancellationToken);
-                if (context.Json)
-                {
-                    StateCommands.WriteJsonArray(context.Output, checkpoints, RatchetJsonContext.Indented.CheckpointInfo);
-                }
-                else if (checkpoints.Count == 0 && context.IsTerminal)
-                {
-                    await context.Output.WriteLineAsync($"No checkpoints in namespace '{manager.Namespace}'.");
-                }
-                else
-                {
-                    context.WriteTable(["NAME", "CREATED", "KEYS"], checkpoints.Select(c => (IReadOnlyList<string>)
-                    [
-                        c.Name, StateCommands.Time(c.CreatedAt), c.EntryCount.ToString(CultureInfo.InvariantCulture),
-                    ]));
-                }
+                return await context.WriteListAsync(
+                    checkpoints,
+                    () => StateCommands.WriteJsonArray(context.Output, checkpoints, RatchetJsonContext.Indented.CheckpointInfo),
+                    $"No checkpoints in namespace '{manager.Namespace}'.",
+                    ["NAME", "CREATED", "KEYS"],
+                    c => [c.Name, StateCommands.Time(c.CreatedAt), c.EntryCount.ToString(CultureInfo.InvariantCulture)]);
             }
-
-            return ExitCodes.Ok;
         }));
         return command;
     }

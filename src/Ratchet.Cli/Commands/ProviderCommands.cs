@@ -102,90 +102,67 @@ internal static class ProviderCommands
                 BaseUrl = parse.GetValue(baseUrl),
                 IsActive = !parse.GetValue(inactive),
             }, cancellationToken);
-            if (context.Json)
-            {
-                context.WriteJson(ProviderView.Of(provider, agents: 0));
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Added provider '{provider.Name}' ({Describe(provider)}).");
-            }
-
-            return ExitCodes.Ok;
+            return await context.ReportAsync(ProviderView.Of(provider, agents: 0), $"Added provider '{provider.Name}' ({Describe(provider)}).");
         }));
         return command;
     }
 
     private static Command List(TextWriter output, TextWriter error)
     {
-        var command = new Command("list", "List providers: name, active, base URL, whether an API key is stored (never the key), the agents that use it.");
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var directory = new AgentDirectory(store);
-            var providers = await directory.ListProvidersAsync(cancellationToken);
-            var agents = await directory.ListAgentsAsync(cancellationToken);
-            var views = providers.Select(p => ProviderView.Of(p, agents.Count(a => a.Provider == p.Name))).ToArray();
-            if (context.Json)
+        return new Command("list", "List providers: name, active, base URL, whether an API key is stored (never the key), the agents that use it.")
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                context.WriteJson(views);
-                return ExitCodes.Ok;
-            }
-
-            context.WriteTable(
-                ["NAME", "ACTIVE", "API KEY", "BASE URL", "AGENTS", "UPDATED"],
-                views.Select(v => (IReadOnlyList<string>)[
-                    v.Name, v.Active ? "yes" : "no", v.ApiKey, v.BaseUrl ?? "-", v.Agents.ToString(CultureInfo.InvariantCulture),
-                    v.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)]));
-            return ExitCodes.Ok;
-        }));
-        return command;
+                var directory = new AgentDirectory(store);
+                var providers = await directory.ListProvidersAsync(cancellationToken);
+                var agents = await directory.ListAgentsAsync(cancellationToken);
+                var views = providers.Select(p => ProviderView.Of(p, agents.Count(a => a.Provider == p.Name))).ToArray();
+                return await context.WriteListAsync(
+                    views,
+                    () => context.WriteJson(views),
+                    emptyHint: null,
+                    ["NAME", "ACTIVE", "API KEY", "BASE URL", "AGENTS", "UPDATED"],
+                    v => [
+                        v.Name, v.Active ? "yes" : "no", v.ApiKey, v.BaseUrl ?? "-", v.Agents.ToString(CultureInfo.InvariantCulture),
+                        v.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)]);
+            });
     }
 
     private static Command Show(TextWriter output, TextWriter error)
     {
         var name = NameArgument();
         var reveal = new Option<bool>("--reveal") { Description = "Print the API key in clear (alone on a line, for scripts; with --json as \"apiKeyValue\"). Needs the master key it was encrypted under." };
-        var command = new Command("show", "Show a provider. The API key is shown only as set/none unless --reveal.") { name, reveal };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var directory = new AgentDirectory(store);
-            var providerName = parse.GetValue(name)!;
-            var provider = await directory.GetRequiredProviderAsync(providerName, cancellationToken);
-            var agents = (await directory.ListAgentsAsync(cancellationToken)).Where(a => a.Provider == provider.Name).Select(a => a.Name).ToArray();
-            if (parse.GetValue(reveal))
+        return new Command("show", "Show a provider. The API key is shown only as set/none unless --reveal.") { name, reveal }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                var key = await directory.RevealApiKeyAsync(providerName, cancellationToken)
-                    ?? throw new UsageException($"Provider '{providerName}' has no API key to reveal.");
+                var directory = new AgentDirectory(store);
+                var providerName = parse.GetValue(name)!;
+                var provider = await directory.GetRequiredProviderAsync(providerName, cancellationToken);
+                var agents = (await directory.ListAgentsAsync(cancellationToken)).Where(a => a.Provider == provider.Name).Select(a => a.Name).ToArray();
+                if (parse.GetValue(reveal))
+                {
+                    var key = await directory.RevealApiKeyAsync(providerName, cancellationToken)
+                        ?? throw new UsageException($"Provider '{providerName}' has no API key to reveal.");
+                    return await context.ReportAsync(ProviderView.Of(provider, agents.Length) with { AgentNames = agents, ApiKeyValue = key }, key);
+                }
+
                 if (context.Json)
                 {
-                    context.WriteJson(ProviderView.Of(provider, agents.Length) with { AgentNames = agents, ApiKeyValue = key });
-                }
-                else
-                {
-                    await context.Output.WriteLineAsync(key);
+                    context.WriteJson(ProviderView.Of(provider, agents.Length) with { AgentNames = agents });
+                    return ExitCodes.Ok;
                 }
 
+                await context.WriteFieldsAsync(12,
+                [
+                    ("Provider:", provider.Name),
+                    ("Active:", provider.IsActive ? "yes" : "no"),
+                    ("Base URL:", provider.BaseUrl ?? "(default)"),
+                    ("API key:", ProviderView.KeyState(provider)),
+                    ("Agents:", agents.Length == 0 ? "(none)" : string.Join(", ", agents)),
+                    ("Created:", $"{provider.CreatedAt:yyyy-MM-dd HH:mm:ss}Z"),
+                    ("Updated:", $"{provider.UpdatedAt:yyyy-MM-dd HH:mm:ss}Z"),
+                ]);
                 return ExitCodes.Ok;
-            }
-
-            if (context.Json)
-            {
-                context.WriteJson(ProviderView.Of(provider, agents.Length) with { AgentNames = agents });
-                return ExitCodes.Ok;
-            }
-
-            await context.Output.WriteLineAsync($"Provider:   {provider.Name}");
-            await context.Output.WriteLineAsync($"Active:     {(provider.IsActive ? "yes" : "no")}");
-            await context.Output.WriteLineAsync($"Base URL:   {provider.BaseUrl ?? "(default)"}");
-            await context.Output.WriteLineAsync($"API key:    {ProviderView.KeyState(provider)}");
-            await context.Output.WriteLineAsync($"Agents:     {(agents.Length == 0 ? "(none)" : string.Join(", ", agents))}");
-            await context.Output.WriteLineAsync($"Created:    {provider.CreatedAt:yyyy-MM-dd HH:mm:ss}Z");
-            await context.Output.WriteLineAsync($"Updated:    {provider.UpdatedAt:yyyy-MM-dd HH:mm:ss}Z");
-            return ExitCodes.Ok;
-        }));
-        return command;
+            });
     }
 
     private static Command Update(TextWriter output, TextWriter error)
@@ -248,26 +225,15 @@ internal static class ProviderCommands
     {
         var name = NameArgument();
         var cascade = new Option<bool>("--cascade") { Description = "Also remove the agent profiles that use it, in the same commit." };
-        var command = new Command("remove", "Remove a provider and its stored key. Refused (exit 2) while agent profiles use it, unless --cascade.") { name, cascade };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var providerName = parse.GetValue(name)!;
-            var removed = await new AgentDirectory(store).RemoveProviderAsync(providerName, new ProviderRemoval { Cascade = parse.GetValue(cascade) }, cancellationToken);
-            if (context.Json)
+        return new Command("remove", "Remove a provider and its stored key. Refused (exit 2) while agent profiles use it, unless --cascade.") { name, cascade }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                context.WriteJson(new { provider = providerName, removedAgents = removed });
-            }
-            else
-            {
-                await context.Output.WriteLineAsync(removed.Count == 0
+                var providerName = parse.GetValue(name)!;
+                var removed = await new AgentDirectory(store).RemoveProviderAsync(providerName, new ProviderRemoval { Cascade = parse.GetValue(cascade) }, cancellationToken);
+                return await context.ReportAsync(new { provider = providerName, removedAgents = removed }, removed.Count == 0
                     ? $"Removed provider '{providerName}'."
                     : $"Removed provider '{providerName}' and the agent profiles that used it: {string.Join(", ", removed)}.");
-            }
-
-            return ExitCodes.Ok;
-        }));
-        return command;
+            });
     }
 
     private static string Describe(ProviderRecord provider) =>

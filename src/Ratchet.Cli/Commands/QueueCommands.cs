@@ -48,100 +48,77 @@ internal static class QueueCommands
             queue.Validate();
             await using var store = await context.OpenStoreAsync(cancellationToken);
             var stored = await new QueueCatalog(store).SetAsync(queue, cancellationToken);
-            if (context.Json)
-            {
-                context.WriteJson(Json(stored, running: null, waiting: null));
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Set queue '{stored.Name}': {Limits(stored)}.");
-            }
-
-            return ExitCodes.Ok;
+            return await context.ReportAsync(Json(stored, running: null, waiting: null), $"Set queue '{stored.Name}': {Limits(stored)}.");
         }));
         return command;
     }
 
     private static Command List(TextWriter output, TextWriter error)
     {
-        var command = new Command("list", "List the queues (set, or named by active workflows): limits, workflows running (holding a slot) and waiting. --json prints them.");
-        command.SetAction(RatchetCli.Action(output, error, async (context, _, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var queues = await new QueueCatalog(store).StatusAsync(cancellationToken);
-            if (context.Json)
+        return new Command("list", "List the queues (set, or named by active workflows): limits, workflows running (holding a slot) and waiting. --json prints them.")
+            .WithStoreAction(output, error, async (context, store, _, cancellationToken) =>
             {
-                context.WriteJson(queues.Select(q => Json(q.Definition ?? new QueueDefinition { Name = q.Name }, q.Running, q.Waiting)).ToArray());
-            }
-            else if (queues.Count == 0 && context.IsTerminal)
-            {
-                await context.Output.WriteLineAsync("No queues. Set one with `ratchet queue set NAME --concurrency 2 --rate 5/1s`, or name one in a workflow file (`queue: NAME`).");
-            }
-            else
-            {
-                context.WriteTable(["QUEUE", "RUNNING", "WAITING", "CONCURRENCY", "PER WORKER", "RATE", "PER PARTITION"], queues.Select(q => (IReadOnlyList<string>)
-                [
-                    q.Name, Number(q.Running), Number(q.Waiting),
-                    Number(q.Definition?.Concurrency), Number(q.Definition?.PerWorker), q.Definition?.RateText ?? "-",
-                    Number(q.Definition?.PartitionConcurrency ?? 1),
-                ]));
-            }
-
-            return ExitCodes.Ok;
-        }));
-        return command;
+                var queues = await new QueueCatalog(store).StatusAsync(cancellationToken);
+                return await context.WriteListAsync(
+                    queues,
+                    () => context.WriteJson(queues.Select(q => Json(q.Definition ?? new QueueDefinition { Name = q.Name }, q.Running, q.Waiting)).ToArray()),
+                    "No queues. Set one with `ratchet queue set NAME --concurrency 2 --rate 5/1s`, or name one in a workflow file (`queue: NAME`).",
+                    ["QUEUE", "RUNNING", "WAITING", "CONCURRENCY", "PER WORKER", "RATE", "PER PARTITION"],
+                    q =>
+                    [
+                        q.Name, Number(q.Running), Number(q.Waiting),
+                        Number(q.Definition?.Concurrency), Number(q.Definition?.PerWorker), q.Definition?.RateText ?? "-",
+                        Number(q.Definition?.PartitionConcurrency ?? 1),
+                    ]);
+            });
     }
 
     private static Command Show(TextWriter output, TextWriter error)
     {
         var name = new Argument<string>("name") { Description = "The queue's name." };
-        var command = new Command("show", "Show a queue's limits and its active workflows: those holding a slot first, then the waiting ones in the order they will be claimed.") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            var queueName = parse.GetValue(name)!;
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var catalog = new QueueCatalog(store);
-            var definition = await catalog.FindAsync(queueName, cancellationToken);
-            var workflows = await catalog.WorkflowsAsync(queueName, cancellationToken);
-            if (definition is null && workflows.Count == 0)
+        return new Command("show", "Show a queue's limits and its active workflows: those holding a slot first, then the waiting ones in the order they will be claimed.") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                throw new QueueNotFoundException(queueName);
-            }
-
-            var now = TimeProvider.System.GetUtcNow();
-            if (context.Json)
-            {
-                context.WriteJson(new
+                var queueName = parse.GetValue(name)!;
+                var catalog = new QueueCatalog(store);
+                var definition = await catalog.FindAsync(queueName, cancellationToken);
+                var workflows = await catalog.WorkflowsAsync(queueName, cancellationToken);
+                if (definition is null && workflows.Count == 0)
                 {
-                    queue = Json(definition ?? new QueueDefinition { Name = queueName }, workflows.Count(w => QueueCatalog.HoldsSlot(w, now)), workflows.Count(w => !QueueCatalog.HoldsSlot(w, now))),
-                    workflows = workflows.Select(w => new { id = w.Id, type = w.Type, status = w.Status.ToString(), partition = w.QueuePartition, priority = w.QueuePriority, running = QueueCatalog.HoldsSlot(w, now), dueAt = w.DueAt, owner = w.LeaseOwner }),
-                });
-                return ExitCodes.Ok;
-            }
+                    throw new QueueNotFoundException(queueName);
+                }
 
-            await context.Output.WriteLineAsync($"Queue '{queueName}': {(definition is null ? "not set (no limits; one at a time per partition)" : Limits(definition))}.");
-            context.WriteTable(["ID", "TYPE", "STATUS", "SLOT", "PARTITION", "PRIORITY", "DUE"], workflows.Select(w => (IReadOnlyList<string>)
-            [
-                w.Id, w.Type, w.Status.ToString(), QueueCatalog.HoldsSlot(w, now) ? "running" : "waiting", w.QueuePartition ?? "", Number(w.QueuePriority),
-                w.DueAt?.ToString("u", CultureInfo.InvariantCulture) ?? "",
-            ]));
-            return ExitCodes.Ok;
-        }));
-        return command;
+                var now = TimeProvider.System.GetUtcNow();
+                if (context.Json)
+                {
+                    context.WriteJson(new
+                    {
+                        queue = Json(definition ?? new QueueDefinition { Name = queueName }, workflows.Count(w => QueueCatalog.HoldsSlot(w, now)), workflows.Count(w => !QueueCatalog.HoldsSlot(w, now))),
+                        workflows = workflows.Select(w => new { id = w.Id, type = w.Type, status = w.Status.ToString(), partition = w.QueuePartition, priority = w.QueuePriority, running = QueueCatalog.HoldsSlot(w, now), dueAt = w.DueAt, owner = w.LeaseOwner }),
+                    });
+                    return ExitCodes.Ok;
+                }
+
+                await context.Output.WriteLineAsync($"Queue '{queueName}': {(definition is null ? "not set (no limits; one at a time per partition)" : Limits(definition))}.");
+                context.WriteTable(["ID", "TYPE", "STATUS", "SLOT", "PARTITION", "PRIORITY", "DUE"], workflows.Select(w => (IReadOnlyList<string>)
+                [
+                    w.Id, w.Type, w.Status.ToString(), QueueCatalog.HoldsSlot(w, now) ? "running" : "waiting", w.QueuePartition ?? "", Number(w.QueuePriority),
+                    w.DueAt?.ToString("u", CultureInfo.InvariantCulture) ?? "",
+                ]));
+                return ExitCodes.Ok;
+            });
     }
 
     private static Command Remove(TextWriter output, TextWriter error)
     {
         var name = new Argument<string>("name") { Description = "The queue's name." };
-        var command = new Command("remove", "Remove a queue's limits; its workflows keep their place and run without limits (one at a time per partition).") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            await new QueueCatalog(store).RemoveAsync(parse.GetValue(name)!, cancellationToken);
-            await context.Output.WriteLineAsync($"Removed the limits of queue '{parse.GetValue(name)}'.");
-            return ExitCodes.Ok;
-        }));
-        return command;
+        return new Command("remove", "Remove a queue's limits; its workflows keep their place and run without limits (one at a time per partition).") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
+            {
+                await new QueueCatalog(store).RemoveAsync(parse.GetValue(name)!, cancellationToken);
+                await context.Output.WriteLineAsync($"Removed the limits of queue '{parse.GetValue(name)}'.");
+                return ExitCodes.Ok;
+            });
     }
 
     /// <summary>A queue's limits in words, for the screen.</summary>

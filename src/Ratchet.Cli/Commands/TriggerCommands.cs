@@ -96,132 +96,94 @@ internal static class TriggerCommands
                 await context.Error.WriteLineAsync($"ratchet: warning: no workflow of type '{sourceType}' has run on this store yet; the trigger fires once one does (check the spelling).");
             }
 
-            if (context.Json)
-            {
-                context.WriteJson(added);
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Added trigger '{added.Name}': {Describe(added)}.{(added.Enabled ? "" : " It is disabled; enable it with `ratchet trigger enable " + added.Name + "`.")}");
-            }
-
-            return ExitCodes.Ok;
+            return await context.ReportAsync(
+                added, $"Added trigger '{added.Name}': {Describe(added)}.{(added.Enabled ? "" : " It is disabled; enable it with `ratchet trigger enable " + added.Name + "`.")}");
         }));
         return command;
     }
 
     private static Command List(TextWriter output, TextWriter error)
     {
-        var command = new Command("list", "List the triggers: name, when, status, condition, what they start, input, enabled. --json prints them.");
-        command.SetAction(RatchetCli.Action(output, error, async (context, _, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var triggers = await new TriggerCatalog(store).ListAsync(cancellationToken);
-            if (context.Json)
+        return new Command("list", "List the triggers: name, when, status, condition, what they start, input, enabled. --json prints them.")
+            .WithStoreAction(output, error, async (context, store, _, cancellationToken) =>
             {
-                context.WriteJson(triggers);
-            }
-            else if (triggers.Count == 0 && context.IsTerminal)
-            {
-                await context.Output.WriteLineAsync("No triggers. Add one with `ratchet trigger add NAME --when-type A --start B`.");
-            }
-            else
-            {
-                context.WriteTable(["NAME", "WHEN", "STATUS", "IF", "START", "INPUT", "ENABLED"], triggers.Select(t => (IReadOnlyList<string>)
-                [
-                    t.Name, When(t), t.OnStatus.ToString().ToLowerInvariant(), t.Condition ?? "", t.TargetType, Input(t), t.Enabled ? "yes" : "no",
-                ]));
-            }
-
-            return ExitCodes.Ok;
-        }));
-        return command;
+                var triggers = await new TriggerCatalog(store).ListAsync(cancellationToken);
+                return await context.WriteListAsync(
+                    triggers,
+                    () => context.WriteJson(triggers),
+                    "No triggers. Add one with `ratchet trigger add NAME --when-type A --start B`.",
+                    ["NAME", "WHEN", "STATUS", "IF", "START", "INPUT", "ENABLED"],
+                    t => [t.Name, When(t), t.OnStatus.ToString().ToLowerInvariant(), t.Condition ?? "", t.TargetType, Input(t), t.Enabled ? "yes" : "no"]);
+            });
     }
 
     private static Command Show(TextWriter output, TextWriter error)
     {
         var name = NameArgument();
-        var command = new Command("show", "Show one trigger. An unknown name is exit 2.") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            var trigger = await new TriggerCatalog(store).GetAsync(parse.GetValue(name)!, cancellationToken);
-            if (context.Json)
+        return new Command("show", "Show one trigger. An unknown name is exit 2.") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                context.WriteJson(trigger);
+                var trigger = await new TriggerCatalog(store).GetAsync(parse.GetValue(name)!, cancellationToken);
+                if (context.Json)
+                {
+                    context.WriteJson(trigger);
+                    return ExitCodes.Ok;
+                }
+
+                await context.WriteFieldsAsync(13,
+                [
+                    ("name:", trigger.Name),
+                    ("when:", When(trigger)),
+                    ("status:", trigger.OnStatus.ToString().ToLowerInvariant()),
+                    ("if:", trigger.Condition ?? "(always)"),
+                    ("start:", trigger.TargetType),
+                    .. trigger.Input.Select(i => ("input:", $"{i.Key} = {i.Value}")),
+                    ("enabled:", trigger.Enabled ? "yes" : "no"),
+                    ("allow cycle:", trigger.AllowCycle ? "yes" : "no"),
+                    ("created:", StateCommands.Time(trigger.CreatedAt)),
+                ]);
                 return ExitCodes.Ok;
-            }
-
-            await context.Output.WriteLineAsync($"name:        {trigger.Name}");
-            await context.Output.WriteLineAsync($"when:        {When(trigger)}");
-            await context.Output.WriteLineAsync($"status:      {trigger.OnStatus.ToString().ToLowerInvariant()}");
-            await context.Output.WriteLineAsync($"if:          {trigger.Condition ?? "(always)"}");
-            await context.Output.WriteLineAsync($"start:       {trigger.TargetType}");
-            foreach (var (field, expression) in trigger.Input)
-            {
-                await context.Output.WriteLineAsync($"input:       {field} = {expression}");
-            }
-
-            await context.Output.WriteLineAsync($"enabled:     {(trigger.Enabled ? "yes" : "no")}");
-            await context.Output.WriteLineAsync($"allow cycle: {(trigger.AllowCycle ? "yes" : "no")}");
-            await context.Output.WriteLineAsync($"created:     {StateCommands.Time(trigger.CreatedAt)}");
-            return ExitCodes.Ok;
-        }));
-        return command;
+            });
     }
 
     private static Command Remove(TextWriter output, TextWriter error)
     {
         var name = NameArgument();
-        var command = new Command("remove", "Remove a trigger; the workflows it started are kept. An unknown name is exit 2.") { name };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
-        {
-            var trigger = parse.GetValue(name)!;
-            await using var store = await context.OpenStoreAsync(cancellationToken);
-            await new TriggerCatalog(store).RemoveAsync(trigger, cancellationToken);
-            if (context.Json)
+        return new Command("remove", "Remove a trigger; the workflows it started are kept. An unknown name is exit 2.") { name }
+            .WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
             {
-                StateCommands.WriteJsonObject(context.Output, writer =>
+                var trigger = parse.GetValue(name)!;
+                await new TriggerCatalog(store).RemoveAsync(trigger, cancellationToken);
+                if (context.Json)
                 {
-                    writer.WriteString("name", trigger);
-                    writer.WriteBoolean("removed", true);
-                });
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Removed trigger '{trigger}'.");
-            }
+                    StateCommands.WriteJsonObject(context.Output, writer =>
+                    {
+                        writer.WriteString("name", trigger);
+                        writer.WriteBoolean("removed", true);
+                    });
+                }
+                else
+                {
+                    await context.Output.WriteLineAsync($"Removed trigger '{trigger}'.");
+                }
 
-            return ExitCodes.Ok;
-        }));
-        return command;
+                return ExitCodes.Ok;
+            });
     }
 
     private static Command Enable(TextWriter output, TextWriter error, bool enabled)
     {
         var name = NameArgument();
-        var command = new Command(enabled ? "enable" : "disable", enabled
+        return new Command(enabled ? "enable" : "disable", enabled
             ? "Switch a trigger on: it fires on the next transition that matches. An unknown name is exit 2."
             : "Switch a trigger off without removing it: it fires for nothing until enabled. An unknown name is exit 2.")
         {
             name,
-        };
-        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        }.WithStoreAction(output, error, async (context, store, parse, cancellationToken) =>
         {
-            await using var store = await context.OpenStoreAsync(cancellationToken);
             var trigger = await new TriggerCatalog(store).SetEnabledAsync(parse.GetValue(name)!, enabled, cancellationToken);
-            if (context.Json)
-            {
-                context.WriteJson(trigger);
-            }
-            else
-            {
-                await context.Output.WriteLineAsync($"Trigger '{trigger.Name}' is {(enabled ? "enabled" : "disabled")}.");
-            }
-
-            return ExitCodes.Ok;
-        }));
-        return command;
+            return await context.ReportAsync(trigger, $"Trigger '{trigger.Name}' is {(enabled ? "enabled" : "disabled")}.");
+        });
     }
 
     /// <summary>FIELD=EXPR pairs, in the order given (the started workflow's input keeps it).</summary>

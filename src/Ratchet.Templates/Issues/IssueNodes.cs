@@ -3,83 +3,43 @@ using Ratchet.Engine;
 namespace Ratchet.Templates.Issues;
 
 /// <summary><c>Analyzing</c>: the issue, through <see cref="IIssueAnalyzer"/>.</summary>
-internal sealed class AnalyzeIssueNode : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
-    {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var analysis = await run.Service<IIssueAnalyzer>().AnalyzeAsync(issue, run.Step, cancellationToken);
-        return NodeResult.Success(run.Checked(analysis, $"{nameof(IIssueAnalyzer)}.{nameof(IIssueAnalyzer.AnalyzeAsync)}"));
-    }
-}
+internal sealed class AnalyzeIssueNode() : ServiceStepNode<IIssueAnalyzer, IssueInput, IssueAnalysis>(
+    IssueRun.Issue, (analyzer, issue, step, ct) => analyzer.AnalyzeAsync(issue, step, ct), nameof(IIssueAnalyzer.AnalyzeAsync));
 
 /// <summary><c>Planning</c>: a plan from the analysis (again, with the rejected plan and why, after a rejected approval).</summary>
-internal sealed class PlanImplementationNode(string? approvalStep) : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+internal sealed class PlanImplementationNode(string? approvalStep) : ServiceStepNode<IImplementationPlanner, PlanningRequest, ImplementationPlan>(
+    run =>
     {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
+        var issue = IssueRun.Issue(run);
+        var analysis = IssueRun.Analysis(run);
         var rejection = approvalStep is null ? null : run.Optional<ApprovalDecision>(approvalStep) is { Approved: false } decision ? decision : null;
         var previousPlan = rejection is null ? null : run.Optional<ImplementationPlan>(run.Node.Node);
-        var plan = await run.Service<IImplementationPlanner>().PlanAsync(new PlanningRequest(issue, analysis, previousPlan, rejection), run.Step, cancellationToken);
-        return NodeResult.Success(run.Checked(plan, $"{nameof(IImplementationPlanner)}.{nameof(IImplementationPlanner.PlanAsync)}"));
-    }
-}
+        return new PlanningRequest(issue, analysis, previousPlan, rejection);
+    },
+    (planner, request, step, ct) => planner.PlanAsync(request, step, ct), nameof(IImplementationPlanner.PlanAsync));
 
 /// <summary><c>Implementing</c>: the plan, through <see cref="IImplementer"/>; counts its iterations in an artifact.</summary>
-internal sealed class ImplementNode(string iterationsArtifact) : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
-    {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
-        var plan = run.Artifact<ImplementationPlan>(IssueSteps.Planning);
-        var iteration = Loop.NextIteration(run, iterationsArtifact);
-        var request = new ImplementationRequest(issue, analysis, plan, iteration, Loop.FailedTestRun(run, iteration));
-        var result = await run.Service<IImplementer>().ImplementAsync(request, run.Step, cancellationToken);
-        run.Node.Set(iterationsArtifact, iteration);
-        return NodeResult.Success(run.Checked(result, $"{nameof(IImplementer)}.{nameof(IImplementer.ImplementAsync)}"));
-    }
-}
+internal sealed class ImplementNode(string iterationsArtifact) : LoopStepNode<IImplementer, ImplementationRequest>(
+    iterationsArtifact,
+    (run, iteration, failedTests) => new ImplementationRequest(
+        IssueRun.Issue(run), IssueRun.Analysis(run), run.Artifact<ImplementationPlan>(IssueSteps.Planning), iteration, failedTests),
+    (implementer, request, step, ct) => implementer.ImplementAsync(request, step, ct), nameof(IImplementer.ImplementAsync));
 
 /// <summary><c>Reproducing</c>: the bug, through <see cref="IBugReproducer"/>.</summary>
-internal sealed class ReproduceBugNode : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
-    {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var reproduction = await run.Service<IBugReproducer>().ReproduceAsync(issue, run.Step, cancellationToken);
-        return NodeResult.Success(run.Checked(reproduction, $"{nameof(IBugReproducer)}.{nameof(IBugReproducer.ReproduceAsync)}"));
-    }
-}
+internal sealed class ReproduceBugNode() : ServiceStepNode<IBugReproducer, IssueInput, BugReproduction>(
+    IssueRun.Issue, (reproducer, issue, step, ct) => reproducer.ReproduceAsync(issue, step, ct), nameof(IBugReproducer.ReproduceAsync));
 
 /// <summary><c>Fixing</c>: the bug, through <see cref="IBugFixer"/>; counts its iterations in an artifact.</summary>
-internal sealed class FixBugNode(string iterationsArtifact) : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
-    {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var reproduction = run.Artifact<BugReproduction>(IssueSteps.Reproducing);
-        var iteration = Loop.NextIteration(run, iterationsArtifact);
-        var request = new BugFixRequest(issue, reproduction, iteration, Loop.FailedTestRun(run, iteration));
-        var result = await run.Service<IBugFixer>().FixAsync(request, run.Step, cancellationToken);
-        run.Node.Set(iterationsArtifact, iteration);
-        return NodeResult.Success(run.Checked(result, $"{nameof(IBugFixer)}.{nameof(IBugFixer.FixAsync)}"));
-    }
-}
+internal sealed class FixBugNode(string iterationsArtifact) : LoopStepNode<IBugFixer, BugFixRequest>(
+    iterationsArtifact,
+    (run, iteration, failedTests) => new BugFixRequest(
+        IssueRun.Issue(run), run.Artifact<BugReproduction>(IssueSteps.Reproducing), iteration, failedTests),
+    (fixer, request, step, ct) => fixer.FixAsync(request, step, ct), nameof(IBugFixer.FixAsync));
 
 /// <summary><c>Writing</c>: the documentation change, through <see cref="IDocumentationWriter"/>.</summary>
-internal sealed class WriteDocumentationNode : TemplateNode
-{
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
-    {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var analysis = run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
-        var result = await run.Service<IDocumentationWriter>().WriteAsync(new DocumentationRequest(issue, analysis), run.Step, cancellationToken);
-        return NodeResult.Success(run.Checked(result, $"{nameof(IDocumentationWriter)}.{nameof(IDocumentationWriter.WriteAsync)}"));
-    }
-}
+internal sealed class WriteDocumentationNode() : ServiceStepNode<IDocumentationWriter, DocumentationRequest, ImplementationResult>(
+    run => new DocumentationRequest(IssueRun.Issue(run), IssueRun.Analysis(run)),
+    (writer, request, step, ct) => writer.WriteAsync(request, step, ct), nameof(IDocumentationWriter.WriteAsync));
 
 /// <summary>
 /// <c>Testing</c>: the changes of <paramref name="changesStep"/>, through <see cref="ITestRunner"/>. Failing tests send
@@ -89,7 +49,7 @@ internal sealed class RunTestsNode(string changesStep, string iterationsArtifact
 {
     protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
     {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+        var issue = IssueRun.Issue(run);
         var changes = run.Artifact<ImplementationResult>(changesStep);
         var iteration = run.Node.TryGet<int>(iterationsArtifact, out var done) ? Math.Max(1, done) : 1;
         var result = await run.Service<ITestRunner>().RunTestsAsync(new TestRequest(issue, changes, iteration), run.Step, cancellationToken);
@@ -106,16 +66,39 @@ internal sealed class RunTestsNode(string changesStep, string iterationsArtifact
 }
 
 /// <summary><c>CreatingPR</c>: a pull request for the changes of <paramref name="changesStep"/>, through <see cref="IPullRequestCreator"/>.</summary>
-internal sealed class CreatePullRequestNode(string changesStep, string? testingStep) : TemplateNode
+internal sealed class CreatePullRequestNode(string changesStep, string? testingStep) : ServiceStepNode<IPullRequestCreator, PullRequestRequest, PullRequestResult>(
+    run => new PullRequestRequest(
+        IssueRun.Issue(run), run.Artifact<ImplementationResult>(changesStep), testingStep is null ? null : run.Artifact<TestRunResult>(testingStep)),
+    (creator, request, step, ct) => creator.CreatePullRequestAsync(request, step, ct), nameof(IPullRequestCreator.CreatePullRequestAsync));
+
+/// <summary>
+/// A step of an implement–test loop (<c>Implementing</c>, <c>Fixing</c>): its request carries the iteration about to run
+/// and, from the second on, the test run that sent the work back; the iteration is counted in
+/// <paramref name="iterationsArtifact"/> once the implementation returns.
+/// </summary>
+internal abstract class LoopStepNode<TService, TRequest>(
+    string iterationsArtifact,
+    Func<StepRun, int, TestRunResult?, TRequest> request,
+    Func<TService, TRequest, StepContext, CancellationToken, Task<ImplementationResult>> call,
+    string method) : TemplateNode
+    where TService : class
 {
-    protected override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
+    protected sealed override async Task<NodeResult> RunAsync(StepRun run, CancellationToken cancellationToken)
     {
-        var issue = run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
-        var changes = run.Artifact<ImplementationResult>(changesStep);
-        var tests = testingStep is null ? null : run.Artifact<TestRunResult>(testingStep);
-        var result = await run.Service<IPullRequestCreator>().CreatePullRequestAsync(new PullRequestRequest(issue, changes, tests), run.Step, cancellationToken);
-        return NodeResult.Success(run.Checked(result, $"{nameof(IPullRequestCreator)}.{nameof(IPullRequestCreator.CreatePullRequestAsync)}"));
+        var iteration = Loop.NextIteration(run, iterationsArtifact);
+        var built = request(run, iteration, Loop.FailedTestRun(run, iteration));
+        var result = await call(run.Service<TService>(), built, run.Step, cancellationToken);
+        run.Node.Set(iterationsArtifact, iteration);
+        return NodeResult.Success(run.Checked(result, $"{typeof(TService).Name}.{method}"));
     }
+}
+
+/// <summary>The issue steps' input and the analysis several of them read.</summary>
+internal static class IssueRun
+{
+    public static IssueInput Issue(StepRun run) => run.Input<IssueInput>(IssueInput.Problem, IssueInput.Example);
+
+    public static IssueAnalysis Analysis(StepRun run) => run.Artifact<IssueAnalysis>(IssueSteps.Analyzing);
 }
 
 /// <summary>The implement–test loop's bookkeeping.</summary>
