@@ -168,25 +168,36 @@ public sealed class ForkTests : IDisposable
         Assert.Equal(2, fork.Artifacts["Draft"].GetInt32());
     }
 
-    [Fact]
-    public async Task ForkAsync_OntoANewerDefinition_RunsItAndAuditsBothVersionsAndANewerDefinitionWithoutTheNodeIsRefused()
+    /// <summary>
+    /// A pipeline run to its failure on version 1 by one engine, then a second engine on the same file that also knows
+    /// version 2 (a Report node more) and version 3 (none of the pipeline's nodes).
+    /// </summary>
+    private async Task<(WorkflowEngine Engine, string Id, ConcurrentQueue<string> Ran, WorkflowDefinition V1, WorkflowDefinition V2, WorkflowDefinition V3)> FailedOnVersionOneAsync(CancellationToken cancellationToken)
     {
         var ran = new ConcurrentQueue<string>();
         var v1 = Pipeline(ran, testFails: () => true);
         var v2 = Pipeline(ran, buildOutput: "built-v2", report: true);
         var v3 = new WorkflowBuilder("pipeline").Node("Only", Nodes.Ok()).Build();
-        using var timeout = Within.Seconds();
-        string sourceId;
+        string id;
         await using (var first = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, new FakeTimeProvider(TestClock.Start)).AddWorkflow(v1)))
         {
-            sourceId = (await first.StartAsync("pipeline", new { steps = 2 }, cancellationToken: timeout.Token)).Id;
-            Assert.Equal(WorkflowStatus.Failed, (await first.WaitForCompletionAsync(sourceId, timeout.Token)).Status);
+            id = (await first.StartAsync("pipeline", new { steps = 2 }, cancellationToken: cancellationToken)).Id;
+            Assert.Equal(WorkflowStatus.Failed, (await first.WaitForCompletionAsync(id, cancellationToken)).Status);
         }
 
         Assert.NotEqual(v1.Version, v2.Version);
-        await using var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, new FakeTimeProvider(TestClock.Start))
+        var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, new FakeTimeProvider(TestClock.Start))
             .AddWorkflow(v1).AddWorkflow(v3).AddWorkflow(v2));
         ran.Clear();
+        return (engine, id, ran, v1, v2, v3);
+    }
+
+    [Fact]
+    public async Task ForkAsync_OntoANewerDefinition_RunsItAndAuditsBothVersionsAndANewerDefinitionWithoutTheNodeIsRefused()
+    {
+        using var timeout = Within.Seconds();
+        var (engine, sourceId, ran, v1, v2, v3) = await FailedOnVersionOneAsync(timeout.Token);
+        await using var _ = engine;
 
         var refused = await Assert.ThrowsAsync<UnknownNodeException>(() =>
             engine.ForkAsync(sourceId, new ForkOptions { FromNode = "Build", DefinitionVersion = v3.Version }, timeout.Token));
@@ -204,20 +215,9 @@ public sealed class ForkTests : IDisposable
     [Fact]
     public async Task RetryAsync_OntoANewerDefinition_RunsTheRestOnItAuditedAndOneWithoutTheNodeIsRefused()
     {
-        var ran = new ConcurrentQueue<string>();
-        var v1 = Pipeline(ran, testFails: () => true);
-        var v2 = Pipeline(ran, buildOutput: "built-v2", report: true);
-        var v3 = new WorkflowBuilder("pipeline").Node("Only", Nodes.Ok()).Build();
         using var timeout = Within.Seconds();
-        string id;
-        await using (var first = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, new FakeTimeProvider(TestClock.Start)).AddWorkflow(v1)))
-        {
-            id = (await first.StartAsync("pipeline", new { steps = 2 }, cancellationToken: timeout.Token)).Id;
-            Assert.Equal(WorkflowStatus.Failed, (await first.WaitForCompletionAsync(id, timeout.Token)).Status);
-        }
-
-        await using var engine = await TestEngines.StartedAsync(TestEngines.Builder(_scratch.Database, new FakeTimeProvider(TestClock.Start))
-            .AddWorkflow(v1).AddWorkflow(v3).AddWorkflow(v2));
+        var (engine, id, ran, v1, v2, v3) = await FailedOnVersionOneAsync(timeout.Token);
+        await using var _ = engine;
         var failed = await engine.Store.GetRequiredWorkflowAsync(id, timeout.Token);
         ran.Clear();
 
