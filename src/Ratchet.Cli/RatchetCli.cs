@@ -172,7 +172,7 @@ internal static class RatchetCli
         UsageException or InvalidStoreUriException or Hosting.InvalidExportException => ("usage", ExitCodes.BadInput),
         StoreUnavailableException or StoreCorruptException or StoreSchemaException or StoreOperationException => (((RatchetException)exception).ErrorCode, ExitCodes.StoreProblem),
         WorkflowFileException or WorkflowInputException or WorkflowNotFoundException or InvalidTransitionException or
-            UnknownWorkflowTypeException or UnknownNodeException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
+            UnknownWorkflowTypeException or UnknownNodeException or NodeNotReachedException or ExpressionException or StateKeyNotFoundException or CheckpointNotFoundException or
             StoreNotEmptyException or WorkflowAlreadyExistsException or WorkflowDefinitionException or
             TriggerDefinitionException or TriggerNotFoundException or TriggerAlreadyExistsException or
             ReservedNamespaceException or NotAPhaseWorkflowException => (((RatchetException)exception).ErrorCode, ExitCodes.BadInput),

@@ -155,6 +155,28 @@ public sealed class RatchetHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// The version of the workflow file this host was opened with (<see cref="RatchetHostOptions.WorkflowFile"/>,
+    /// recorded in the definition catalog), for a retry or fork of <paramref name="workflow"/> to go on with; null
+    /// without a file.
+    /// </summary>
+    /// <exception cref="ArgumentException">The file defines another workflow than <paramref name="workflow"/>'s type.</exception>
+    public string? FileDefinitionVersionFor(WorkflowRecord workflow)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        if (Compiled.Count == 0)
+        {
+            return null;
+        }
+
+        var root = Compiled[0];
+        return root.Definition.Name == workflow.Type
+            ? root.Definition.Version
+            : throw new ArgumentException(
+                $"The file '{root.File.Path}' defines the workflow '{root.Definition.Name}', but workflow '{workflow.Id}' is a '{workflow.Type}'; pass a file that defines '{workflow.Type}'.",
+                nameof(workflow));
+    }
+
+    /// <summary>
     /// After <see cref="WorkflowEngine.CancelAsync"/> of a workflow whose node runs in another process (the cancelled
     /// record still names its lease owner): that process sees the cancel within about a second, stops the node's
     /// command and lets go of the lease. Waits for that, up to the stop grace period and 5 seconds more, so that a

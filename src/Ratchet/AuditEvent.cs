@@ -67,8 +67,17 @@ public static class AuditEventTypes
     /// <summary>The workflow's status changed.</summary>
     public const string StatusChanged = "status-changed";
 
-    /// <summary>A failed workflow was retried.</summary>
+    /// <summary>A failed or cancelled workflow was retried.</summary>
     public const string Retried = "retried";
+
+    /// <summary>A new workflow was forked from this one; the payload names it (<c>id</c>) and the node it starts at (<c>node</c>).</summary>
+    public const string Forked = "forked";
+
+    /// <summary>This workflow was forked from another; the payload names the source (<c>id</c>) and the node (<c>node</c>). Its first event after <c>created</c>.</summary>
+    public const string ForkedFrom = "forked-from";
+
+    /// <summary>The workflow goes on on another definition version (a retry or fork onto a newer file); the payload holds <c>from</c> and <c>to</c>.</summary>
+    public const string DefinitionChanged = "definition-changed";
 
     /// <summary>The workflow was archived.</summary>
     public const string Archived = "archived";

@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Cancelled workflow {WorkflowId}: {Reason}")]
     public static partial void WorkflowCancelled(ILogger logger, string workflowId, string reason);
 
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Forked workflow {WorkflowId} from node {Node} as {ForkId}")]
+    public static partial void WorkflowForked(ILogger logger, string workflowId, string node, string forkId);
+
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Buffered signal {Signal} for workflow {WorkflowId}, which does not wait for it yet")]
     public static partial void SignalBuffered(ILogger logger, string workflowId, string signal);
 

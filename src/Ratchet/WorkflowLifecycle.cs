@@ -2,7 +2,7 @@ namespace Ratchet;
 
 /// <summary>
 /// The workflow state machine: <c>Pending → Running → {Waiting, Completed, Failed, Cancelled}</c>,
-/// <c>Waiting → Running | Failed | Cancelled</c>, and the explicit, audited retry <c>Failed → Running</c>.
+/// <c>Waiting → Running | Failed | Cancelled</c>, and the explicit, audited retry <c>Failed | Cancelled → Running</c>.
 /// </summary>
 public static class WorkflowLifecycle
 {
@@ -14,7 +14,7 @@ public static class WorkflowLifecycle
     public static bool IsActive(this WorkflowStatus status) => !status.IsTerminal();
 
     /// <summary>Whether an ordinary transition from <paramref name="from"/> to <paramref name="to"/> is allowed.</summary>
-    /// <remarks>Retrying a failed workflow is not an ordinary transition: use <see cref="CanRetry"/>.</remarks>
+    /// <remarks>Retrying a failed or cancelled workflow is not an ordinary transition: use <see cref="CanRetry"/>.</remarks>
     public static bool CanTransition(WorkflowStatus from, WorkflowStatus to) => (from, to) switch
     {
         (WorkflowStatus.Pending, WorkflowStatus.Running or WorkflowStatus.Failed or WorkflowStatus.Cancelled) => true,
@@ -24,7 +24,7 @@ public static class WorkflowLifecycle
     };
 
     /// <summary>Whether a workflow in <paramref name="status"/> may be retried (moved back to Running).</summary>
-    public static bool CanRetry(WorkflowStatus status) => status == WorkflowStatus.Failed;
+    public static bool CanRetry(WorkflowStatus status) => status is WorkflowStatus.Failed or WorkflowStatus.Cancelled;
 
     /// <summary>The statuses reachable from <paramref name="from"/> by an ordinary transition.</summary>
     public static IReadOnlyList<WorkflowStatus> NextStatuses(WorkflowStatus from) =>

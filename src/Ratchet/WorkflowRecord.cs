@@ -139,17 +139,17 @@ public sealed record WorkflowRecord
     }
 
     /// <summary>
-    /// The explicit retry of a failed workflow: back to Running at <paramref name="node"/> (by default the node that
-    /// failed: <see cref="WorkflowError.Node"/>, else the current node), attempt 0 (no run of it started yet), error
-    /// cleared, due now.
+    /// The explicit retry of a failed or cancelled workflow: back to Running at <paramref name="node"/> (by default the
+    /// node that failed: <see cref="WorkflowError.Node"/>, else the current node), attempt 0 (no run of it started yet),
+    /// error cleared, due now.
     /// </summary>
-    /// <exception cref="InvalidTransitionException">The workflow is not Failed.</exception>
+    /// <exception cref="InvalidTransitionException">The workflow is neither Failed nor Cancelled.</exception>
     public WorkflowRecord Retry(DateTimeOffset now, string? node = null)
     {
         if (!WorkflowLifecycle.CanRetry(Status))
         {
             throw new InvalidTransitionException(Id, Status, WorkflowStatus.Running,
-                $"Only a Failed workflow can be retried; workflow '{Id}' is {Status}.");
+                $"Only a Failed or Cancelled workflow can be retried; workflow '{Id}' is {Status}.");
         }
 
         return this with

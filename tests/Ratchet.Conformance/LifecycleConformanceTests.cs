@@ -214,6 +214,7 @@ public abstract class LifecycleConformanceTests<TFactory> : StoreConformanceTest
         Assert.Equal(later, retried.UpdatedAt);
         Assert.Equal("build", elsewhere.CurrentNode);
         Assert.True(WorkflowLifecycle.CanRetry(WorkflowStatus.Failed));
+        Assert.True(WorkflowLifecycle.CanRetry(WorkflowStatus.Cancelled));
     }
 
     [Theory]
@@ -221,8 +222,7 @@ public abstract class LifecycleConformanceTests<TFactory> : StoreConformanceTest
     [InlineData(WorkflowStatus.Running)]
     [InlineData(WorkflowStatus.Waiting)]
     [InlineData(WorkflowStatus.Completed)]
-    [InlineData(WorkflowStatus.Cancelled)]
-    public void Retry_NotFailed_ThrowsInvalidTransition(WorkflowStatus status)
+    public void Retry_NeitherFailedNorCancelled_ThrowsInvalidTransition(WorkflowStatus status)
     {
         var record = InStatus(status);
 

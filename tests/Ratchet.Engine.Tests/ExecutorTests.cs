@@ -271,7 +271,7 @@ public sealed class ExecutorTests : IDisposable
 
         var error = await Assert.ThrowsAsync<InvalidTransitionException>(() => engine.RetryAsync(started.Id));
 
-        Assert.Contains("Only a Failed workflow can be retried", error.Message);
+        Assert.Contains("Only a Failed or Cancelled workflow can be retried", error.Message);
     }
 
     [Fact]

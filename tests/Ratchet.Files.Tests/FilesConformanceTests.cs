@@ -27,3 +27,5 @@ public sealed class FilesAgentDirectoryConformanceTests : AgentDirectoryConforma
 public sealed class FilesQueueConformanceTests : QueueConformanceTests<FilesStoreFactory>;
 
 public sealed class FilesSignalConformanceTests : SignalConformanceTests<FilesStoreFactory>;
+
+public sealed class FilesForkConformanceTests : ForkConformanceTests<FilesStoreFactory>;

@@ -27,3 +27,5 @@ public sealed class PostgresAgentDirectoryConformanceTests : AgentDirectoryConfo
 public sealed class PostgresQueueConformanceTests : QueueConformanceTests<PostgresStoreFactory>;
 
 public sealed class PostgresSignalConformanceTests : SignalConformanceTests<PostgresStoreFactory>;
+
+public sealed class PostgresForkConformanceTests : ForkConformanceTests<PostgresStoreFactory>;

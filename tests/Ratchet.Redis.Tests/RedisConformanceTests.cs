@@ -27,3 +27,5 @@ public sealed class RedisAgentDirectoryConformanceTests : AgentDirectoryConforma
 public sealed class RedisQueueConformanceTests : QueueConformanceTests<RedisStoreFactory>;
 
 public sealed class RedisSignalConformanceTests : SignalConformanceTests<RedisStoreFactory>;
+
+public sealed class RedisForkConformanceTests : ForkConformanceTests<RedisStoreFactory>;

@@ -27,3 +27,5 @@ public sealed class SqliteAgentDirectoryConformanceTests : AgentDirectoryConform
 public sealed class SqliteQueueConformanceTests : QueueConformanceTests<SqliteStoreFactory>;
 
 public sealed class SqliteSignalConformanceTests : SignalConformanceTests<SqliteStoreFactory>;
+
+public sealed class SqliteForkConformanceTests : ForkConformanceTests<SqliteStoreFactory>;

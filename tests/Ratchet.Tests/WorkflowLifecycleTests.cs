@@ -82,8 +82,8 @@ public sealed class WorkflowLifecycleTests
     [InlineData(WorkflowStatus.Waiting, false)]
     [InlineData(WorkflowStatus.Completed, false)]
     [InlineData(WorkflowStatus.Failed, true)]
-    [InlineData(WorkflowStatus.Cancelled, false)]
-    public void CanRetry_EachStatus_TrueOnlyForFailed(WorkflowStatus status, bool expected)
+    [InlineData(WorkflowStatus.Cancelled, true)]
+    public void CanRetry_EachStatus_TrueOnlyForFailedAndCancelled(WorkflowStatus status, bool expected)
     {
         Assert.Equal(expected, WorkflowLifecycle.CanRetry(status));
     }

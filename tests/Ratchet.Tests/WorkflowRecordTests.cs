@@ -172,8 +172,7 @@ public sealed class WorkflowRecordTests
     [InlineData(WorkflowStatus.Running)]
     [InlineData(WorkflowStatus.Waiting)]
     [InlineData(WorkflowStatus.Completed)]
-    [InlineData(WorkflowStatus.Cancelled)]
-    public void Retry_NotFailed_ThrowsInvalidTransitionToRunning(WorkflowStatus status)
+    public void Retry_NeitherFailedNorCancelled_ThrowsInvalidTransitionToRunning(WorkflowStatus status)
     {
         var record = NewRecord(status);
 
@@ -181,7 +180,7 @@ public sealed class WorkflowRecordTests
 
         Assert.Equal(status, ex.From);
         Assert.Equal(WorkflowStatus.Running, ex.To);
-        Assert.Equal($"Only a Failed workflow can be retried; workflow 'wf-1' is {status}.", ex.Message);
+        Assert.Equal($"Only a Failed or Cancelled workflow can be retried; workflow 'wf-1' is {status}.", ex.Message);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ internal static class ControlCommands
     {
         yield return Resume(output, error);
         yield return Retry(output, error);
+        yield return Fork(output, error);
         yield return Cancel(output, error);
         yield return Decide(output, error, approve: true);
         yield return Decide(output, error, approve: false);
@@ -68,18 +69,58 @@ internal static class ControlCommands
         return command;
     }
 
+    private static Option<string?> DefinitionOption() => new("--definition")
+    {
+        Description = "A workflow file (a newer version of the workflow's) to run the rest on; recorded as `run` records it, and audited with both versions.",
+    };
+
     private static Command Retry(TextWriter output, TextWriter error)
     {
         var id = IdArgument();
-        var from = new Option<string?>("--from") { Description = "The node to start again from (default: the node that failed)." };
+        var from = new Option<string?>("--from") { Description = "The node to start again from (default: the node that failed, or that was running when it was cancelled)." };
+        var definition = DefinitionOption();
         var detach = DetachOption();
-        var command = new Command("retry", "Run a failed workflow again from the node that failed (audited).") { id, from, detach };
+        var command = new Command("retry", "Run a failed or cancelled workflow again from the node that failed (audited).") { id, from, definition, detach };
         command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
         {
-            await using var host = await EngineHost.OpenAsync(context, null, cancellationToken);
-            EngineHost.RequireDefinition(await host.Store.GetRequiredWorkflowAsync(parse.GetValue(id)!, cancellationToken));
-            var workflow = await host.Engine.RetryAsync(parse.GetValue(id)!, parse.GetValue(from), cancellationToken);
+            await using var host = await EngineHost.OpenAsync(context, parse.GetValue(definition), cancellationToken);
+            var existing = await host.Store.GetRequiredWorkflowAsync(parse.GetValue(id)!, cancellationToken);
+            EngineHost.RequireDefinition(existing);
+            var version = host.Host.FileDefinitionVersionFor(existing);
+
+            var workflow = await host.Engine.RetryAsync(existing.Id, new RetryOptions { FromNode = parse.GetValue(from), DefinitionVersion = version }, cancellationToken);
             return parse.GetValue(detach) ? host.Report(workflow) : await host.FollowAsync(workflow.Id, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Fork(TextWriter output, TextWriter error)
+    {
+        var id = IdArgument();
+        var from = new Option<string>("--from") { Description = "The node the new workflow starts at; the source must have reached it.", Required = true };
+        var newId = new Option<string?>("--id") { Description = "The new workflow's id (forking again with it returns the same fork); generated when left out." };
+        var definition = DefinitionOption();
+        var detach = DetachOption();
+        var command = new Command("fork",
+            "Start a new workflow with the history of another up to a node (its input and the nodes it completed before, with their outputs), linked both ways.")
+        {
+            id, from, newId, definition, detach,
+        };
+        command.SetAction(RatchetCli.Action(output, error, async (context, parse, cancellationToken) =>
+        {
+            await using var host = await EngineHost.OpenAsync(context, parse.GetValue(definition), cancellationToken);
+            var source = await host.Store.GetRequiredWorkflowAsync(parse.GetValue(id)!, cancellationToken);
+            EngineHost.RequireDefinition(source);
+            var version = host.Host.FileDefinitionVersionFor(source);
+
+            var node = parse.GetValue(from)!;
+            var fork = await host.Engine.ForkAsync(source.Id, new ForkOptions { FromNode = node, Id = parse.GetValue(newId), DefinitionVersion = version }, cancellationToken);
+            if (!context.Json)
+            {
+                await context.Error.WriteLineAsync($"Forked workflow {source.Id} from node '{node}' as {fork.Id}.");
+            }
+
+            return parse.GetValue(detach) ? host.Report(fork) : await host.FollowAsync(fork.Id, cancellationToken);
         }));
         return command;
     }

@@ -261,7 +261,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Cancels a workflow and, first, every active workflow it started; a node running in this process is stopped.</summary>
+    /// <summary>
+    /// Cancels a workflow and every active workflow below it (its sub-workflows, theirs, ...), all in one commit, so a
+    /// crash never leaves a cancelled parent beside running children; a node running in this process is stopped.
+    /// </summary>
     /// <exception cref="WorkflowNotFoundException">There is no such workflow.</exception>
     /// <exception cref="InvalidTransitionException">It has already ended.</exception>
     public async Task<WorkflowRecord> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default)
@@ -271,66 +274,175 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
             var now = Clock.GetStoreNow();
-            // A node running in another live process keeps its lease until that process has stopped it (it sees the
-            // cancel within about a second and releases the lease then): the canceller can wait for that, and no one
-            // else claims the workflow meanwhile.
-            var stopsElsewhere = workflow is { Status: WorkflowStatus.Running, LeaseOwner: { } owner } && workflow.LeaseExpiresAt > now &&
-                WorkerIdentity.Liveness(owner) != OwnerLiveness.Dead;
-            var plan = new StepPlan(workflow.TransitionTo(WorkflowStatus.Cancelled, now) with
-            {
-                Error = new WorkflowError("cancelled", reason),
-            })
-            {
-                Lease = stopsElsewhere ? LeaseAction.Keep : LeaseAction.Release,
-                ParentToWake = workflow.ParentId,
-            };
-            if (workflow is { Status: WorkflowStatus.Running, CurrentNode: { } running, Attempt: > 0 })
-            {
-                // The node that was running ends here: the journal says so.
-                plan.Changes.AppendStep(new StepRecord
-                {
-                    WorkflowId = workflow.Id, Node = running, Attempt = workflow.Attempt, Outcome = StepOutcome.Cancelled,
-                    Error = new WorkflowError("cancelled", reason) { Node = running }, StartedAt = workflow.UpdatedAt, FinishedAt = now,
-                });
-            }
+            var plan = CancelPlan(workflow, reason, now);
+            plan.ParentToWake = workflow.ParentId;
 
-            if (Observers.HasObservers)
+            // Every active descendant is cancelled in the same change set, each at the version it was read at: a
+            // descendant that moves meanwhile (or starts a child of its own, which moves it) refuses the whole set,
+            // and we look again.
+            var descendants = await ActiveDescendantsAsync(workflowId, cancellationToken);
+            var cascaded = new List<StepPlan>(descendants.Count);
+            foreach (var descendant in descendants)
             {
-                plan.Events.Add(Steps.Event(WorkflowEventKind.Cancelled, plan.Next, now) with { Message = reason, Node = workflow.CurrentNode });
+                var childReason = $"parent {descendant.ParentId} was cancelled";
+                var childPlan = CancelPlan(descendant, childReason, now);
+                Steps.AddStatusEvent(childPlan, descendant, childReason);
+                childPlan.Triggered = await _triggerFiring.AddFiringsAsync(childPlan, descendant, cancellationToken);
+                childPlan.Changes.UpdateWorkflow(childPlan.Next, childPlan.Lease);
+                Merge(plan.Changes, childPlan.Changes);
+                plan.Events.AddRange(childPlan.Events);
+                cascaded.Add(childPlan);
             }
 
             try
             {
                 var cancelled = await CommitAsync(plan, workflow, reason, cancellationToken);
                 Log.WorkflowCancelled(Logger, workflowId, reason);
+                foreach (var child in cascaded)
+                {
+                    Log.WorkflowCancelled(Logger, child.Next.Id, $"parent {child.Next.ParentId} was cancelled");
+                    SignalChange(child.Next.Id);
+                    RecordEnd(child.Committed);
+                    if (child.Triggered is { Count: > 0 } started)
+                    {
+                        PublishStarted(started);
+                    }
+                }
+
                 foreach (var runner in Runners())
                 {
                     runner.StopLocal(workflowId);
+                    foreach (var child in cascaded)
+                    {
+                        runner.StopLocal(child.Next.Id);
+                    }
                 }
 
-                await CancelChildrenAsync(workflowId, cancellationToken);
                 return cancelled;
             }
-            catch (WorkflowConcurrencyException ex) when (ex.WorkflowId == workflowId && attempt < 10)
+            catch (WorkflowConcurrencyException) when (attempt < 10)
             {
-                // A step committed meanwhile: cancel what it left.
+                // A step of the workflow or of a descendant committed meanwhile: cancel what it left.
             }
         }
     }
 
-    /// <summary>
-    /// Runs a Failed workflow again from the node that failed (or <paramref name="fromNode"/>); audited. The node's
-    /// attempts go on from the highest it had (so no attempt number, nor idempotency key, names two runs), and it gets
-    /// its retry policy's full number of attempts again; a new count of visits begins (<see cref="RatchetOptions.MaxVisits"/>).
-    /// It waits as a retry due now (<see cref="WaitReason.Timer"/>) until a runner takes it.
-    /// </summary>
-    /// <exception cref="InvalidTransitionException">It is not Failed.</exception>
-    /// <exception cref="UnknownNodeException">The definition it runs has no node <paramref name="fromNode"/>.</exception>
-    public async Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default)
+    /// <summary>The cancel of one workflow: Cancelled, its running node's end in the journal, its lease released unless a live process elsewhere still has to stop the node.</summary>
+    private StepPlan CancelPlan(WorkflowRecord workflow, string reason, DateTimeOffset now)
     {
+        // A node running in another live process keeps its lease until that process has stopped it (it sees the
+        // cancel within about a second and releases the lease then): the canceller can wait for that, and no one
+        // else claims the workflow meanwhile.
+        var stopsElsewhere = workflow is { Status: WorkflowStatus.Running, LeaseOwner: { } owner } && workflow.LeaseExpiresAt > now &&
+            WorkerIdentity.Liveness(owner) != OwnerLiveness.Dead;
+        var plan = new StepPlan(workflow.TransitionTo(WorkflowStatus.Cancelled, now) with
+        {
+            Error = new WorkflowError("cancelled", reason),
+        })
+        {
+            Lease = stopsElsewhere ? LeaseAction.Keep : LeaseAction.Release,
+        };
+        if (workflow is { Status: WorkflowStatus.Running, CurrentNode: { } running, Attempt: > 0 })
+        {
+            // The node that was running ends here: the journal says so.
+            plan.Changes.AppendStep(new StepRecord
+            {
+                WorkflowId = workflow.Id, Node = running, Attempt = workflow.Attempt, Outcome = StepOutcome.Cancelled,
+                Error = new WorkflowError("cancelled", reason) { Node = running }, StartedAt = workflow.UpdatedAt, FinishedAt = now,
+            });
+        }
+
+        if (Observers.HasObservers)
+        {
+            plan.Events.Add(Steps.Event(WorkflowEventKind.Cancelled, plan.Next, now) with { Message = reason, Node = workflow.CurrentNode });
+        }
+
+        return plan;
+    }
+
+    /// <summary>The active workflows below <paramref name="rootId"/>, parents before their children.</summary>
+    private async Task<IReadOnlyList<WorkflowRecord>> ActiveDescendantsAsync(string rootId, CancellationToken cancellationToken)
+    {
+        var found = new List<WorkflowRecord>();
+        var parents = new Queue<string>([rootId]);
+        var seen = new HashSet<string>(StringComparer.Ordinal) { rootId };
+        while (parents.TryDequeue(out var parentId))
+        {
+            var children = await Store.ListWorkflowsAsync(WorkflowQuery.Active with { ParentId = parentId, Limit = WorkflowQuery.MaxLimit }, cancellationToken);
+            foreach (var child in children.Items.Where(c => seen.Add(c.Id)))
+            {
+                found.Add(child);
+                parents.Enqueue(child.Id);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Adds <paramref name="from"/>'s writes and appends to <paramref name="into"/>, to commit them together.</summary>
+    private static void Merge(ChangeSet into, ChangeSet from)
+    {
+        foreach (var write in from.Workflows)
+        {
+            if (write.Kind == WorkflowWriteKind.Create)
+            {
+                into.CreateWorkflow(write.Record);
+            }
+            else
+            {
+                into.UpdateWorkflow(write.Record, write.Lease);
+            }
+        }
+
+        foreach (var step in from.Steps)
+        {
+            into.AppendStep(step);
+        }
+
+        foreach (var auditEvent in from.Events)
+        {
+            into.AppendEvent(auditEvent);
+        }
+
+        foreach (var command in from.Commands)
+        {
+            into.RecordCommand(command);
+        }
+    }
+
+    /// <summary>
+    /// Runs a Failed or Cancelled workflow again from the node that failed (or was running when it was cancelled), or
+    /// from <paramref name="fromNode"/>; audited. See <see cref="RetryAsync(string, RetryOptions, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="InvalidTransitionException">It is neither Failed nor Cancelled.</exception>
+    /// <exception cref="UnknownNodeException">The definition it runs has no node <paramref name="fromNode"/>.</exception>
+#pragma warning disable RS0027 // The shipped overload keeps its optional parameters so that its callers bind unchanged; the options overload takes a required token, so a call never has to choose between them.
+    public Task<WorkflowRecord> RetryAsync(string workflowId, string? fromNode = null, CancellationToken cancellationToken = default) =>
+        RetryAsync(workflowId, new RetryOptions { FromNode = fromNode }, cancellationToken);
+#pragma warning restore RS0027
+
+    /// <summary>
+    /// Runs a Failed or Cancelled workflow again from the node that failed (or was running when it was cancelled), or
+    /// from <see cref="RetryOptions.FromNode"/>, on its definition or on <see cref="RetryOptions.DefinitionVersion"/>
+    /// (audited as <c>definition-changed</c> with both versions); audited as <c>retried</c>. The node's attempts go on
+    /// from the highest it had (so no attempt number, nor idempotency key, names two runs), and it gets its retry
+    /// policy's full number of attempts again; a new count of visits begins (<see cref="RatchetOptions.MaxVisits"/>).
+    /// It waits as a retry due now (<see cref="WaitReason.Timer"/>) until a runner takes it. A sub-workflow node retried
+    /// starts a new child: the one cancelled stays cancelled.
+    /// </summary>
+    /// <exception cref="InvalidTransitionException">It is neither Failed nor Cancelled.</exception>
+    /// <exception cref="UnknownNodeException">The definition it goes on with has no node to start from.</exception>
+    /// <remarks>The token has no default: the shipped overload with a node name keeps the optional parameters.</remarks>
+    /// <exception cref="ArgumentException">No definition of <see cref="RetryOptions.DefinitionVersion"/> is registered.</exception>
+    public async Task<WorkflowRecord> RetryAsync(string workflowId, RetryOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var fromNode = options.FromNode;
         var workflow = await Store.GetRequiredWorkflowAsync(workflowId, cancellationToken);
         // A workflow of a type only other workers know can be retried without a node to start from, as before.
-        var definition = ResolveDefinition(workflow) ?? (fromNode is not null || Definitions.Contains(workflow.Type) ? Definitions.Latest(workflow.Type) : null);
+        var definition = options.DefinitionVersion is not null
+            ? DefinitionFor(workflow, options.DefinitionVersion)
+            : ResolveDefinition(workflow) ?? (fromNode is not null || Definitions.Contains(workflow.Type) ? Definitions.Latest(workflow.Type) : null);
         if (fromNode is not null && !definition!.HasNode(fromNode))
         {
             throw new UnknownNodeException(definition.Name, definition.Version, fromNode, [.. definition.Nodes.Select(n => n.Name)]);
@@ -339,6 +451,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var now = Clock.GetStoreNow();
         var again = workflow.Retry(now, fromNode);
         var node = again.CurrentNode;
+        var moves = options.DefinitionVersion is not null && definition!.Version != workflow.DefinitionVersion;
+        if (moves)
+        {
+            if (node is null || !definition!.HasNode(node))
+            {
+                throw new UnknownNodeException(definition!.Name, definition.Version, node ?? "", [.. definition.Nodes.Select(n => n.Name)]);
+            }
+
+            again = again with { DefinitionVersion = definition.Version };
+        }
+
         var steps = await Store.GetStepsAsync(workflowId, cancellationToken);
         var highest = steps.Where(s => s.Node == node).Select(s => s.Attempt)
             .Append(workflow.CurrentNode == node ? workflow.Attempt : 0).Max();
@@ -350,10 +473,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
 
         var plan = new StepPlan(again) { Lease = LeaseAction.Release };
+        if (moves)
+        {
+            plan.Changes.AppendEvent(DefinitionChangedEvent(workflow.Id, node, workflow.DefinitionVersion, definition!.Version, now));
+        }
+
         plan.Changes.AppendEvent(new AuditEvent
         {
             WorkflowId = workflow.Id, Type = AuditEventTypes.Retried, Node = plan.Next.CurrentNode, Attempt = highest + 1, At = now,
-            Payload = Steps.Payload(("previousError", workflow.Error?.Message)),
+            Payload = Steps.Payload(("previousError", workflow.Error?.Message), ("previousStatus", workflow.Status.ToString())),
         });
         var retried = await CommitAsync(plan, workflow, "retry", cancellationToken);
         Nudge();
@@ -577,16 +705,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         Observers.Publish(plan.Events);
         if (triggered.Count > 0)
         {
-            foreach (var started in triggered)
-            {
-                RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, started.Type));
-                if (Observers.HasObservers)
-                {
-                    Observers.Publish(Steps.Event(WorkflowEventKind.Started, started with { Version = 1 }, started.CreatedAt));
-                }
-            }
-
-            Nudge();
+            PublishStarted(triggered);
         }
 
         if (committed.IsTerminal || committed.Status == WorkflowStatus.Waiting || PhaseWorkflows.IsBetweenPhases(committed))
@@ -601,6 +720,21 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         return committed;
     }
 
+    /// <summary>Counts and announces the workflows a commit's triggers started, and wakes the runners for them.</summary>
+    private void PublishStarted(IReadOnlyList<WorkflowRecord> triggered)
+    {
+        foreach (var started in triggered)
+        {
+            RatchetTelemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(RatchetTelemetry.Tags.WorkflowType, started.Type));
+            if (Observers.HasObservers)
+            {
+                Observers.Publish(Steps.Event(WorkflowEventKind.Started, started with { Version = 1 }, started.CreatedAt));
+            }
+        }
+
+        Nudge();
+    }
+
     /// <summary>
     /// A child's last commit also makes its parent due, atomically, so the parent can never miss its child's end.
     /// The parent may change meanwhile (another child, a cancel): read it again and retry.
@@ -610,9 +744,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var changes = new ChangeSet().UpdateWorkflow(plan.Next, plan.Lease);
-            foreach (var created in plan.Changes.Workflows.Where(w => w.Kind == WorkflowWriteKind.Create))
+            foreach (var write in plan.Changes.Workflows.Where(w => w.Kind == WorkflowWriteKind.Create || w.Record.Id != plan.Next.Id))
             {
-                changes.CreateWorkflow(created.Record);
+                // Workflows the plan creates (trigger firings) and the others it ends with this one (a cancel's descendants).
+                if (write.Kind == WorkflowWriteKind.Create)
+                {
+                    changes.CreateWorkflow(write.Record);
+                }
+                else
+                {
+                    changes.UpdateWorkflow(write.Record, write.Lease);
+                }
             }
 
             foreach (var step in plan.Changes.Steps)
@@ -769,23 +911,6 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var decided = await CommitAsync(plan, workflow, approved ? $"approved by {by}" : $"rejected by {by}", cancellationToken);
         Nudge();
         return decided;
-    }
-
-    private async Task CancelChildrenAsync(string parentId, CancellationToken cancellationToken)
-    {
-        var query = WorkflowQuery.Active with { ParentId = parentId, Limit = WorkflowQuery.MaxLimit };
-        var children = await Store.ListWorkflowsAsync(query, cancellationToken);
-        foreach (var child in children.Items)
-        {
-            try
-            {
-                await CancelAsync(child.Id, $"parent {parentId} was cancelled", cancellationToken);
-            }
-            catch (InvalidTransitionException)
-            {
-                // It ended on its own meanwhile.
-            }
-        }
     }
 
     private static string Describe(WorkflowRecord workflow) =>
